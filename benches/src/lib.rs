@@ -1,0 +1,2 @@
+//! benches support code.
+#![warn(missing_docs)]

@@ -1,0 +1,2 @@
+//! rafka client
+#![warn(missing_docs)]

@@ -1,0 +1,2 @@
+//! rafka consumer
+#![warn(missing_docs)]

@@ -1,0 +1,2 @@
+//! rafka group
+#![warn(missing_docs)]

@@ -1,0 +1,2 @@
+//! rafka producer
+#![warn(missing_docs)]

@@ -1,0 +1,2 @@
+//! rafka rafka
+#![warn(missing_docs)]

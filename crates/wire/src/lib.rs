@@ -1,0 +1,2 @@
+//! rafka wire
+#![warn(missing_docs)]

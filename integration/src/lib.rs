@@ -1,0 +1,2 @@
+//! integration support code.
+#![warn(missing_docs)]

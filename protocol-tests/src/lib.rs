@@ -1,0 +1,2 @@
+//! protocol-tests support code.
+#![warn(missing_docs)]
