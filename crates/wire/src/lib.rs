@@ -1,2 +1,27 @@
-//! rafka wire
+//! rafka-wire: the pure Kafka wire codec.
+//!
+//! # Architecture
+//! Nothing in this crate performs I/O: every function takes bytes in and gives bytes or values
+//! out, so the same code serves the tokio client, the fuzzers and the conformance suite.
+//!
+//! - [`frame`]: the 4-byte size prefix, checked before anything is allocated.
+//! - [`header`]: request header v0–v2 and response header v0–v1 (flexible versions, KIP-482).
+//! - [`request`]: the [`request::KafkaRequest`] trait binding each `kafka-protocol` message to
+//!   its API key, the versions rafka speaks and where it must be sent.
+//! - [`negotiate`]: ApiVersions negotiation (KIP-35, KIP-511) as a pure function.
+//! - [`error_code`]: the broker error-code table and [`error_code::BrokerError`].
+//! - [`records`]: rafka's own zero-copy RecordBatch v2 codec (KIP-98) with compression.
+//! - [`error`]: [`WireError`], the one error type of this crate.
 #![warn(missing_docs)]
+
+pub mod error;
+pub mod error_code;
+pub mod frame;
+pub mod header;
+pub mod negotiate;
+pub mod records;
+pub mod request;
+
+pub use error::WireError;
+// re-exported once error_code.rs lands: pub use error_code::{BrokerError, ErrorCode};
+pub use kafka_protocol;

@@ -1,0 +1,163 @@
+//! ApiVersions negotiation (KIP-35) as a pure function: the versions rafka speaks intersected
+//! with what the broker advertised gives the version used for each API.
+
+use std::collections::HashMap;
+
+use kafka_protocol::messages::ApiVersionsResponse;
+use kafka_protocol::protocol::VersionRange;
+
+use crate::request::{api_name, KafkaRequest};
+use crate::WireError;
+
+/// The API version ranges one broker advertised in its ApiVersions response.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BrokerVersions {
+    ranges: HashMap<i16, VersionRange>,
+}
+
+impl BrokerVersions {
+    /// Takes the ranges out of an ApiVersions response (any version). An entry with
+    /// `min > max` is kept and simply never matches.
+    pub fn from_response(resp: &ApiVersionsResponse) -> Self {
+        let ranges = resp
+            .api_keys
+            .iter()
+            .map(|k| {
+                (
+                    k.api_key,
+                    VersionRange {
+                        min: k.min_version,
+                        max: k.max_version,
+                    },
+                )
+            })
+            .collect();
+        BrokerVersions { ranges }
+    }
+
+    /// Builds from `(api key, min, max)` triples (tests and fixtures).
+    pub fn from_ranges(ranges: impl IntoIterator<Item = (i16, i16, i16)>) -> Self {
+        BrokerVersions {
+            ranges: ranges
+                .into_iter()
+                .map(|(k, min, max)| (k, VersionRange { min, max }))
+                .collect(),
+        }
+    }
+
+    /// The range the broker advertised for an API key, if any.
+    pub fn range(&self, key: i16) -> Option<VersionRange> {
+        self.ranges.get(&key).copied()
+    }
+
+    /// The highest version of `R` that both sides speak.
+    ///
+    /// # Errors
+    /// [`WireError::UnsupportedApi`] when the broker did not advertise the API,
+    /// [`WireError::NoCommonVersion`] naming the API when the ranges do not overlap.
+    pub fn choose<R: KafkaRequest>(&self) -> Result<i16, WireError> {
+        choose_version(R::NAME, R::SUPPORTED, self.range(R::API_KEY as i16))
+    }
+}
+
+/// Intersects `ours` with what the broker advertised for one API and picks the highest
+/// common version.
+///
+/// # Errors
+/// As [`BrokerVersions::choose`].
+pub fn choose_version(
+    api: &'static str,
+    ours: VersionRange,
+    broker: Option<VersionRange>,
+) -> Result<i16, WireError> {
+    let broker = broker.ok_or(WireError::UnsupportedApi { api })?;
+    let common = ours.intersect(&broker);
+    if common.is_empty() {
+        return Err(WireError::NoCommonVersion {
+            api,
+            ours: ours.into(),
+            broker: broker.into(),
+        });
+    }
+    Ok(common.max)
+}
+
+/// Negotiates every API in `ours` (`(key, range)` pairs, for instance
+/// [`crate::request::SUPPORTED_APIS`]): one result per entry, in the same order, each either
+/// `(key, chosen version)` or the error naming that API.
+pub fn negotiate(
+    ours: &[(i16, VersionRange)],
+    broker: &BrokerVersions,
+) -> Vec<Result<(i16, i16), WireError>> {
+    ours.iter()
+        .map(|&(key, range)| {
+            choose_version(api_name(key), range, broker.range(key)).map(|v| (key, v))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::VersionSpan;
+    use kafka_protocol::messages::{FetchRequest, ProduceRequest};
+
+    #[test]
+    fn picks_highest_common_version() {
+        let b = BrokerVersions::from_ranges([(0, 0, 11), (1, 0, 17)]);
+        assert_eq!(b.choose::<ProduceRequest>().unwrap(), 11);
+        // Fetch: rafka stops at 12 even though the broker goes to 17.
+        assert_eq!(b.choose::<FetchRequest>().unwrap(), 12);
+    }
+
+    #[test]
+    fn no_overlap_names_the_api() {
+        let b = BrokerVersions::from_ranges([(0, 0, 2)]);
+        let err = b.choose::<ProduceRequest>().unwrap_err();
+        assert_eq!(
+            err,
+            WireError::NoCommonVersion {
+                api: "Produce",
+                ours: VersionSpan { min: 3, max: 11 },
+                broker: VersionSpan { min: 0, max: 2 }
+            }
+        );
+        assert!(err.to_string().contains("Produce"));
+    }
+
+    #[test]
+    fn missing_api() {
+        let b = BrokerVersions::from_ranges([]);
+        assert_eq!(
+            b.choose::<FetchRequest>(),
+            Err(WireError::UnsupportedApi { api: "Fetch" })
+        );
+    }
+
+    #[test]
+    fn negotiate_all_in_order() {
+        let b = BrokerVersions::from_ranges([(0, 5, 9), (1, 0, 3)]);
+        let ours = [
+            (0, VersionRange { min: 3, max: 11 }),
+            (1, VersionRange { min: 4, max: 12 }),
+        ];
+        let out = negotiate(&ours, &b);
+        assert_eq!(out[0], Ok((0, 9)));
+        assert!(matches!(
+            out[1],
+            Err(WireError::NoCommonVersion { api: "Fetch", .. })
+        ));
+    }
+
+    #[test]
+    fn from_response() {
+        use kafka_protocol::messages::api_versions_response::ApiVersion;
+        let resp = ApiVersionsResponse::default().with_api_keys(vec![ApiVersion::default()
+            .with_api_key(3)
+            .with_min_version(0)
+            .with_max_version(12)]);
+        let b = BrokerVersions::from_response(&resp);
+        assert_eq!(b.range(3), Some(VersionRange { min: 0, max: 12 }));
+        assert_eq!(b.range(4), None);
+    }
+}
