@@ -1,0 +1,1 @@
+//! Kafka broker error codes (filled in by the wire-records work).

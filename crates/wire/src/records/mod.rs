@@ -1,0 +1,1 @@
+//! RecordBatch v2 codec (filled in by the wire-records work).
