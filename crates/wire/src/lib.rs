@@ -12,6 +12,7 @@
 //! - [`error_code`]: the broker error-code table and [`error_code::BrokerError`].
 //! - [`records`]: rafka's own zero-copy RecordBatch v2 codec (KIP-98) with compression.
 //! - [`error`]: [`WireError`], the one error type of this crate.
+//! - [`types`]: [`TopicPartition`] and other values every crate shares.
 #![warn(missing_docs)]
 
 pub mod error;
@@ -21,7 +22,9 @@ pub mod header;
 pub mod negotiate;
 pub mod records;
 pub mod request;
+pub mod types;
 
 pub use error::WireError;
 // re-exported once error_code.rs lands: pub use error_code::{BrokerError, ErrorCode};
 pub use kafka_protocol;
+pub use types::TopicPartition;
