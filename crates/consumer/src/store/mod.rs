@@ -1,0 +1,82 @@
+//! Offset stores: where a consumer keeps its positions.
+//!
+//! The consumer calls an [`OffsetStore`] from its own task, at fixed points:
+//! - `load` when partitions are assigned (before the first fetch of those partitions);
+//! - `save` when partitions are revoked or lost, on close, and on every commit the user asks for.
+//!
+//! Two families exist. The Kafka store ([`kafka::KafkaOffsetStore`], the default) answers
+//! `is_kafka() == true`: the consumer then commits with OffsetCommit carrying its generation and
+//! member id, so a fenced member's commit is refused by the coordinator. External stores
+//! ([`sql`], [`redis`], or your own) answer `false`: the consumer never commits to Kafka, loads
+//! positions on assign and seeks to them, and saves positions on revoke and close. Storing the
+//! position in the same transaction as the processed data is what gives exactly-once processing.
+
+use std::collections::HashMap;
+
+use rafka_wire::TopicPartition;
+
+pub mod kafka;
+pub mod redis;
+pub mod sql;
+
+/// Where a consumer keeps its positions. Positions are "next offset to consume" (Kafka's
+/// committed-offset meaning).
+///
+/// # Contract
+/// - Implementations must be safe to call from any task; the consumer awaits each call before it
+///   returns from `poll`, so a slow store slows the consumer, never reorders it.
+/// - `save` is atomic: after an error, either all or none of the offsets are stored.
+/// - Offsets are non-negative; a store may refuse a negative one with
+///   [`StoreError::InvalidOffset`].
+#[async_trait::async_trait]
+pub trait OffsetStore: Send + Sync + 'static {
+    /// Positions stored for these partitions of `group_id`; partitions with nothing stored are
+    /// absent from the map.
+    async fn load(
+        &self,
+        group_id: &str,
+        partitions: &[TopicPartition],
+    ) -> Result<HashMap<TopicPartition, i64>, StoreError>;
+
+    /// Stores positions (each the next offset to consume) atomically: all or none.
+    async fn save(
+        &self,
+        group_id: &str,
+        offsets: &[(TopicPartition, i64)],
+    ) -> Result<(), StoreError>;
+
+    /// True for the Kafka store: the consumer then commits to Kafka (OffsetCommit with
+    /// generation/member id); false for external stores: the consumer never commits to Kafka
+    /// and seeks to loaded positions on assign.
+    fn is_kafka(&self) -> bool {
+        false
+    }
+}
+
+/// Errors from an [`OffsetStore`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The SQL backend failed (connection, statement or transaction).
+    #[error("sql offset store: {0}")]
+    Sql(String),
+    /// The Redis backend failed.
+    #[error("redis offset store: {0}")]
+    Redis(String),
+    /// Any other backend (user-written stores, the Kafka store) failed.
+    #[error("{backend} offset store: {message}")]
+    Backend {
+        /// Short name of the backend, e.g. `"kafka"` or `"file"`.
+        backend: &'static str,
+        /// What went wrong.
+        message: String,
+    },
+    /// A stored or offered offset is not a valid position (negative, or unparsable text).
+    #[error("invalid offset for {partition}: {value}")]
+    InvalidOffset {
+        /// The partition the offset belongs to.
+        partition: TopicPartition,
+        /// The offending value as text (it may not be a number).
+        value: String,
+    },
+}

@@ -1,0 +1,1 @@
+//! Redis offset store (being written).

@@ -1,0 +1,1 @@
+//! SQL offset store (being written).
