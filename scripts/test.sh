@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# THE test command: installs what is missing, starts Tansu and the offset-store services, runs
+# every test of the workspace (unit, integration, interop, doctests), and stops everything.
+#
+#   bash scripts/test.sh                     # the whole workspace
+#   bash scripts/test.sh -p rafka-wire       # extra arguments go to cargo nextest / cargo test
+#
+# Environment the tests read (all set here):
+#   RAFKA_TEST_BROKERS      shared Tansu broker, 127.0.0.1:$RAFKA_TEST_PORT (19092)
+#   TANSU_BIN               the Tansu binary, for tests that start private brokers
+#   RAFKA_TEST_PYTHON       python with confluent-kafka 2.16 (librdkafka 2.16), for interop tests
+#   RAFKA_TEST_POSTGRES_URL, RAFKA_TEST_MYSQL_URL, RAFKA_TEST_REDIS_URL   offset-store services
+#   RAFKA_TEST_STRICT=1     tests must fail, not skip, when one of the above is missing
+# RAFKA_KEEP_SERVICES=1 leaves the broker and services running afterwards.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$REPO_ROOT"
+
+bash scripts/deps.sh
+ensure_cargo
+
+cleanup() {
+    local rc=$?
+    if [ "${RAFKA_KEEP_SERVICES:-0}" != 1 ]; then
+        bash scripts/tansu.sh stop || true
+        bash scripts/services.sh stop || true
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+export RAFKA_TEST_PORT="${RAFKA_TEST_PORT:-19092}"
+bash scripts/tansu.sh start
+bash scripts/services.sh start >/dev/null
+# shellcheck source=/dev/null
+source .services/env
+
+export RAFKA_TEST_BROKERS="127.0.0.1:$RAFKA_TEST_PORT"
+TANSU_BIN="$(bash scripts/tansu.sh path)"
+export TANSU_BIN
+export RAFKA_TEST_PYTHON="$VENV_DIR/bin/python"
+export RAFKA_TEST_STRICT=1
+export RUST_BACKTRACE="${RUST_BACKTRACE:-1}"
+
+log "RAFKA_TEST_BROKERS=$RAFKA_TEST_BROKERS TANSU_BIN=$TANSU_BIN RAFKA_TEST_PYTHON=$RAFKA_TEST_PYTHON"
+
+if [ "$#" -eq 0 ]; then
+    set -- --workspace
+fi
+
+if cargo nextest --version >/dev/null 2>&1; then
+    log "cargo nextest run --all-targets $*"
+    cargo nextest run --all-targets --no-tests=warn --failure-output=immediate-final "$@"
+else
+    log "cargo-nextest not found; cargo test --all-targets $*"
+    cargo test --all-targets "$@"
+fi
+# nextest does not run doctests, and `cargo test --all-targets` skips them too.
+log "cargo test --doc $*"
+cargo test --doc "$@"
+log "all tests passed"
