@@ -1,0 +1,281 @@
+//! `rafka demo`: the exactly-once walkthrough.
+//!
+//! 1. Start (or use) a broker, create the topic, produce N keyed records with rafka's producer
+//!    and note every acknowledged `(partition, offset)` in SQLite.
+//! 2. Start a group of member processes (`rafka demo-member`). Each inserts every record into
+//!    `processed` and stores its positions through rafka's SQL offset store in the same SQLite
+//!    transaction; on assignment it seeks to the stored positions.
+//! 3. After about a third of the records, SIGKILL one member (it cannot commit or leave), wait
+//!    for the group to take over its partitions, then add a replacement member.
+//! 4. When everything is processed, stop the members and check: every produced record has
+//!    exactly one `processed` row.
+//!
+//! The orchestrator reads the members' event lines only to time rebalances and show progress;
+//! the verdict comes from the database alone.
+
+pub mod broker;
+pub mod db;
+pub mod member;
+pub mod members;
+pub mod protocol;
+pub mod rebalance;
+pub mod workload;
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+
+use crate::args::DemoArgs;
+use crate::progress::Progress;
+use crate::shutdown::Shutdown;
+use broker::DemoBroker;
+use members::{MemberSpec, MemberUpdate, Members};
+use protocol::MemberEvent;
+use rebalance::RebalanceTracker;
+
+/// Where the run is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Phase {
+    /// Members are processing; nobody was killed yet.
+    BeforeKill,
+    /// A member was SIGKILLed; waiting for the survivors to own every partition.
+    AfterKill,
+    /// The replacement joined; waiting for the group to settle.
+    AfterReplacement,
+    /// No more membership changes planned.
+    Steady,
+}
+
+/// Runs the demo; the exit code is non-zero when any count is off.
+///
+/// # Errors
+/// Setup failures (broker, topic, producer), a member crashing, or a stall.
+pub async fn run(args: DemoArgs, shutdown: Shutdown) -> anyhow::Result<ExitCode> {
+    if args.partitions < 1 || args.members < 1 || args.records == 0 {
+        bail!("--records, --partitions and --members must be at least 1");
+    }
+    let dir = match args.db.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    db::remove(&args.db).with_context(|| format!("cannot remove old {}", args.db.display()))?;
+
+    let mut broker = match &args.broker {
+        Some(addr) => DemoBroker::external(addr.clone()),
+        None => {
+            let log = dir.join("tansu.log");
+            tokio::task::spawn_blocking(move || DemoBroker::start_tansu(&log)).await??
+        }
+    };
+    eprintln!(
+        "demo: broker {} ({})",
+        broker.bootstrap,
+        if broker.is_owned() {
+            "tansu started by the demo"
+        } else {
+            "external"
+        }
+    );
+    let outcome = run_on(&args, &broker.bootstrap, &dir, shutdown).await;
+    broker.stop();
+    outcome
+}
+
+async fn run_on(
+    args: &DemoArgs,
+    bootstrap: &str,
+    dir: &std::path::Path,
+    mut shutdown: Shutdown,
+) -> anyhow::Result<ExitCode> {
+    let pool = db::open(&args.db, 2)
+        .await
+        .context("cannot open the demo database")?;
+    db::create_schema(&pool).await?;
+
+    workload::recreate_topic(bootstrap, &args.topic, args.partitions).await?;
+    let produced = workload::produce(bootstrap, &args.topic, args.records).await?;
+    db::insert_produced(&pool, &args.topic, &produced.acks).await?;
+    let secs = produced.elapsed.as_secs_f64().max(1e-9);
+    let produce_line = format!(
+        "produce: {} records ({:.1} MB) in {:.2} s: {:.0} msgs/s, {:.1} MB/s",
+        produced.acks.len(),
+        produced.bytes as f64 / 1e6,
+        secs,
+        produced.acks.len() as f64 / secs,
+        produced.bytes as f64 / 1e6 / secs,
+    );
+    println!("{produce_line}");
+    if produced.failed > 0 {
+        eprintln!("demo: {} records were not acknowledged", produced.failed);
+    }
+    let expected = produced.acks.len() as u64;
+
+    let group_id = format!("rafka-demo-{}", std::process::id());
+    let spec = MemberSpec {
+        exe: std::env::current_exe().context("cannot find the rafka executable")?,
+        bootstrap: bootstrap.to_string(),
+        topic: args.topic.clone(),
+        group_id,
+        db: args.db.clone(),
+        session_timeout_ms: args.session_timeout_ms,
+        log_dir: dir.to_path_buf(),
+    };
+    let (mut members, mut updates) = Members::new(spec);
+    let mut tracker = RebalanceTracker::new(args.partitions);
+    let consume_started = Instant::now();
+    tracker.change(format!("{} members joined", args.members), consume_started);
+    for _ in 0..args.members {
+        let name = members.spawn()?;
+        tracker.member_started(&name);
+    }
+
+    let mut progress = Progress::new("processed", Some(expected));
+    let mut phase = if args.kill_at > 0.0 {
+        Phase::BeforeKill
+    } else {
+        Phase::Steady
+    };
+    let kill_threshold = (expected as f64 * args.kill_at.clamp(0.0, 1.0)) as u64;
+    let mut victim: Option<String> = None;
+    let mut totals: BTreeMap<String, u64> = BTreeMap::new();
+    let mut last_count = 0;
+    let mut last_change = Instant::now();
+    let stall = Duration::from_secs(args.stall_timeout_s);
+    let mut tick = tokio::time::interval(Duration::from_millis(200));
+    loop {
+        tokio::select! {
+            Some((name, update)) = updates.recv() => {
+                let now = Instant::now();
+                match update {
+                    MemberUpdate::Event(MemberEvent::Assigned { partitions }) => {
+                        progress.println(&format!("demo: {name} assigned partitions {partitions:?}"));
+                        tracker.assigned(&name, &partitions, now);
+                    }
+                    MemberUpdate::Event(MemberEvent::Revoked { partitions }) => {
+                        tracker.revoked(&name, &partitions, now);
+                    }
+                    MemberUpdate::Event(MemberEvent::Processed { total })
+                    | MemberUpdate::Event(MemberEvent::Stopped { total }) => {
+                        totals.insert(name, total);
+                    }
+                    MemberUpdate::Event(MemberEvent::Started) => {}
+                    MemberUpdate::Closed => {
+                        if victim.as_deref() != Some(name.as_str()) {
+                            let status = members.reap(&name).await;
+                            members.stop_all(Duration::from_secs(10)).await;
+                            bail!(
+                                "{name} exited unexpectedly ({}); see {}",
+                                status.map_or("unknown status".into(), |s| s.to_string()),
+                                dir.join(format!("{name}.log")).display()
+                            );
+                        }
+                    }
+                }
+            }
+            _ = tick.tick() => {
+                let now = Instant::now();
+                let count = db::processed_count(&pool, &args.topic).await?;
+                progress.set(count);
+                if count != last_count {
+                    last_count = count;
+                    last_change = now;
+                } else if now.duration_since(last_change) > stall {
+                    members.stop_all(Duration::from_secs(10)).await;
+                    bail!(
+                        "no progress for {}s: processed {count} of {expected}; member logs in {}",
+                        stall.as_secs(),
+                        dir.display()
+                    );
+                }
+                match phase {
+                    Phase::BeforeKill if count >= kill_threshold && !tracker.is_rebalancing() => {
+                        // The member with the most partitions: its loss moves the most work.
+                        let assignment = tracker.assignment();
+                        let name = assignment
+                            .iter()
+                            .max_by_key(|(_, ps)| ps.len())
+                            .map(|(n, _)| n.to_string())
+                            .context("no member to kill")?;
+                        members.kill(&name).await;
+                        progress.println(&format!(
+                            "demo: SIGKILLed {name} (owned {:?}) after {count} records",
+                            assignment.get(name.as_str()).cloned().unwrap_or_default()
+                        ));
+                        let now = Instant::now();
+                        tracker.change(format!("{name} SIGKILLed"), now);
+                        tracker.member_gone(&name, now);
+                        victim = Some(name);
+                        phase = Phase::AfterKill;
+                    }
+                    Phase::AfterKill if !tracker.is_rebalancing() => {
+                        let name = members.spawn()?;
+                        progress.println(&format!("demo: started replacement {name}"));
+                        tracker.change(format!("replacement {name} joined"), Instant::now());
+                        tracker.member_started(&name);
+                        phase = Phase::AfterReplacement;
+                    }
+                    Phase::AfterReplacement if !tracker.is_rebalancing() => phase = Phase::Steady,
+                    _ => {}
+                }
+                if count >= expected && phase == Phase::Steady && !tracker.is_rebalancing() {
+                    break;
+                }
+            }
+            _ = shutdown.wait() => {
+                progress.finish();
+                members.stop_all(Duration::from_secs(10)).await;
+                bail!("interrupted");
+            }
+        }
+    }
+    let consume_elapsed = consume_started.elapsed();
+    progress.finish();
+    let unclean = members.stop_all(Duration::from_secs(20)).await;
+    if !unclean.is_empty() {
+        eprintln!("demo: members that did not stop cleanly: {unclean:?}");
+    }
+    // Late `stopped` events carry the final per-member totals.
+    while let Ok((name, update)) = updates.try_recv() {
+        if let MemberUpdate::Event(
+            MemberEvent::Stopped { total } | MemberEvent::Processed { total },
+        ) = update
+        {
+            totals.insert(name, total);
+        }
+    }
+
+    for m in tracker.measurements() {
+        println!(
+            "rebalance: {} -> stable in {:.2} s",
+            m.change,
+            m.took.as_secs_f64()
+        );
+    }
+    let per_member: Vec<String> = totals.iter().map(|(n, t)| format!("{n}={t}")).collect();
+    println!(
+        "consume: {} records in {:.2} s by {} member processes ({})",
+        last_count,
+        consume_elapsed.as_secs_f64(),
+        totals.len(),
+        per_member.join(" ")
+    );
+    let verdict = db::verify(&pool, &args.topic).await?;
+    pool.close().await;
+    println!("{}", verdict.line());
+    if verdict.unexpected > 0 {
+        println!(
+            "unexpected: {} processed rows were never produced",
+            verdict.unexpected
+        );
+    }
+    println!("database: {}", args.db.display());
+    let complete = verdict.produced == args.records;
+    if verdict.is_exactly_once() && complete {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        Ok(ExitCode::FAILURE)
+    }
+}
