@@ -1,2 +1,23 @@
-//! integration support code.
+//! rafka-integration: fixtures for rafka's integration and interop tests (not shipped).
+//!
+//! # Layout
+//! - [`broker`]: [`broker::TestBroker`], a private Tansu process per test, and
+//!   [`broker::shared_broker_addr`], the broker `scripts/test.sh` starts for the whole run.
+//! - [`proxy`]: [`proxy::MultiBrokerProxy`], N virtual brokers in front of one Tansu, with leader
+//!   moves and fault injection (Tansu alone is always a single broker, node 111).
+//! - [`python`]: run Python snippets with confluent-kafka 2.16 (librdkafka 2.16), the interop peer.
+//! - [`raw`]: [`raw::RawConnection`], a bare kafka-protocol connection for exact-protocol tests.
+//! - [`env`](mod@env): the environment the tests read, and the skip-or-fail rule for missing services.
+//!
+//! The tests themselves live in `integration/tests/*.rs`; `scripts/test.sh` sets the environment
+//! (see `docs/tansu.md`).
 #![warn(missing_docs)]
+
+pub mod broker;
+pub mod env;
+pub mod proxy;
+pub mod python;
+pub mod raw;
+
+pub use broker::{shared_broker_addr, TestBroker};
+pub use proxy::{LoggedRequest, MultiBrokerProxy};

@@ -1,0 +1,114 @@
+//! The private-broker and Python fixtures themselves: start, topics, restart, kill, interop peer.
+
+use kafka_protocol::messages::{metadata_request, ApiVersionsRequest, MetadataRequest, TopicName};
+use kafka_protocol::protocol::StrBytes;
+use rafka_integration::python::{require_python, run_python, run_python_async};
+use rafka_integration::raw::RawConnection;
+use rafka_integration::TestBroker;
+
+fn metadata_for(topic: &str) -> MetadataRequest {
+    // Tansu honours allow_auto_topic_creation: left true, asking creates 4 partitions.
+    MetadataRequest::default()
+        .with_allow_auto_topic_creation(false)
+        .with_topics(Some(vec![metadata_request::MetadataRequestTopic::default(
+        )
+        .with_name(Some(TopicName(StrBytes::from_string(topic.to_owned()))))]))
+}
+
+#[tokio::test]
+async fn private_broker_creates_topics_and_restarts_empty_on_the_same_port() {
+    let mut broker = TestBroker::start().unwrap();
+    let addr = broker.addr();
+    broker.create_topic("fixture-broker", 5).unwrap();
+
+    let mut conn = RawConnection::connect(&addr).await.unwrap();
+    let resp = conn
+        .call(12, &metadata_for("fixture-broker"))
+        .await
+        .unwrap();
+    let topic = &resp.topics[0];
+    assert_eq!(topic.error_code, 0);
+    assert_eq!(topic.partitions.len(), 5);
+    // Tansu is one broker, node 111, leading everything (docs/tansu.md).
+    assert_eq!(resp.brokers.len(), 1);
+    assert!(topic.partitions.iter().all(|p| p.leader_id.0 == 111));
+
+    broker.restart().unwrap();
+    assert_eq!(broker.addr(), addr);
+    // The old connection died with the old process.
+    assert!(conn.read_frame().await.map(|f| f.is_none()).unwrap_or(true));
+    let mut conn = RawConnection::connect(&addr).await.unwrap();
+    let resp = conn.call(3, &ApiVersionsRequest::default()).await.unwrap();
+    assert_eq!(resp.error_code, 0);
+    // Memory storage: the topic is gone after a restart.
+    let resp = conn
+        .call(12, &metadata_for("fixture-broker"))
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.topics[0].error_code, 3,
+        "UNKNOWN_TOPIC_OR_PARTITION: {resp:?}"
+    );
+
+    broker.kill();
+    assert!(!broker.is_running());
+    assert!(RawConnection::connect(&addr).await.is_err());
+}
+
+#[test]
+fn creating_an_existing_topic_is_an_error() {
+    let broker = TestBroker::start().unwrap();
+    broker.create_topic("twice", 1).unwrap();
+    assert!(broker.create_topic("twice", 1).is_err());
+}
+
+#[tokio::test]
+async fn python_peer_is_librdkafka_2_16() {
+    if require_python().is_none() {
+        return;
+    }
+    let script = "import sys, confluent_kafka; print(confluent_kafka.libversion()[0], sys.argv[1])";
+    let out = run_python(script, &["arg-one"]).unwrap();
+    let mut words = out.split_whitespace();
+    assert!(words.next().unwrap().starts_with("2.16."), "{out}");
+    assert_eq!(words.next(), Some("arg-one"));
+
+    let err = run_python_async("import sys; print('to stdout'); sys.exit(3)", &[])
+        .await
+        .unwrap_err();
+    assert!(format!("{err:#}").contains("to stdout"), "{err:#}");
+}
+
+#[tokio::test]
+async fn python_peer_produces_to_a_private_broker() {
+    if require_python().is_none() {
+        return;
+    }
+    let broker = TestBroker::start().unwrap();
+    broker.create_topic("from-python", 1).unwrap();
+    let script = r#"
+import sys
+from confluent_kafka import Producer
+p = Producer({"bootstrap.servers": sys.argv[1], "enable.idempotence": True})
+for i in range(10):
+    p.produce("from-python", value=b"v%d" % i, partition=0)
+assert p.flush(30) == 0
+print("ok")
+"#;
+    let out = run_python_async(script, &[&broker.addr()]).await.unwrap();
+    assert_eq!(out.trim(), "ok");
+
+    let mut conn = RawConnection::connect(&broker.addr()).await.unwrap();
+    use kafka_protocol::messages::{fetch_request, BrokerId, FetchRequest};
+    let req = FetchRequest::default()
+        .with_replica_id(BrokerId(-1))
+        .with_max_wait_ms(100)
+        .with_max_bytes(1 << 20)
+        .with_topics(vec![fetch_request::FetchTopic::default()
+            .with_topic(TopicName(StrBytes::from_static_str("from-python")))
+            .with_partitions(vec![fetch_request::FetchPartition::default()
+                .with_partition(0)
+                .with_partition_max_bytes(1 << 20)])]);
+    let resp = conn.call(12, &req).await.unwrap();
+    assert_eq!(resp.responses[0].partitions[0].high_watermark, 10);
+}
