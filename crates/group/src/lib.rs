@@ -1,2 +1,19 @@
-//! rafka group
+//! rafka-group: Kafka consumer-group coordination without I/O.
+//!
+//! # Architecture
+//! - [`protocol`]: the "consumer" embedded protocol — Subscription and Assignment bytes,
+//!   versions 0–3, as Java's `ConsumerProtocol` writes and reads them.
+//! - [`assignor`]: the [`assignor::Assignor`] trait (pure functions from subscriptions to
+//!   assignments) and Java-identical `range`, `roundrobin`, `sticky` and `cooperative-sticky`.
+//! - [`membership`]: the sans-IO member state machine of Java's `AbstractCoordinator` /
+//!   `ConsumerCoordinator`: inputs are responses, failures, user actions and `now`; outputs are
+//!   requests to send and rebalance events, polled with `poll_action()`, plus `poll_timeout()`.
+//!
+//! A tokio driver (in `rafka-consumer`) sends the requests, feeds back the responses and runs
+//! the rebalance hooks when events come out.
 #![warn(missing_docs)]
+
+pub mod assignor;
+pub mod protocol;
+
+pub use protocol::{Assignment, ProtocolError, Subscription, PROTOCOL_TYPE};
