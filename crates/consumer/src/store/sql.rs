@@ -1,1 +1,684 @@
-//! SQL offset store (being written).
+//! SQL offset store: positions in a table of your database, optionally written in the same
+//! transaction as the rows your processing produced.
+//!
+//! # Table
+//! One row per (group, topic, partition); the default table name is [`DEFAULT_TABLE`]:
+//!
+//! | column         | SQLite    | PostgreSQL    | MySQL / MariaDB                 |
+//! | -------------- | --------- | ------------- | ------------------------------- |
+//! | `group_id`     | `TEXT`    | `TEXT`        | `VARCHAR(255)` binary collation |
+//! | `topic`        | `TEXT`    | `TEXT`        | `VARCHAR(249)` binary collation |
+//! | `partition_id` | `INTEGER` | `INTEGER`     | `INT`                           |
+//! | `next_offset`  | `INTEGER` | `BIGINT`      | `BIGINT`                        |
+//! | `updated_at`   | `TEXT`    | `TIMESTAMPTZ` | `TIMESTAMP(3)`                  |
+//!
+//! The primary key is `(group_id, topic, partition_id)`. `next_offset` is the position: the
+//! offset of the next record to consume (what Kafka's OffsetCommit stores), not the last one
+//! processed. MySQL columns use a binary collation because Kafka group ids and topics are
+//! case-sensitive. Column names avoid `partition` and `offset`, which are reserved words in
+//! MySQL and PostgreSQL. [`SqlOffsetStore::create_table_if_missing`] creates the table.
+//!
+//! # Exactly-once processing
+//! The pattern from the Kafka consumer docs ("storing offsets outside Kafka"): write the results
+//! of processing a batch and the positions after that batch in one database transaction, and on
+//! assignment seek to the stored positions. A crash before commit loses both the rows and the
+//! positions, so the batch is consumed again; a crash after commit keeps both, so it is not.
+//! [`SqlOffsetStore::begin`] returns a [`SqlTxn`] for this; [`SqlOffsetStore::save_in_tx`] does
+//! the same inside a transaction you already hold.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+use std::path::Path;
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use rafka_wire::TopicPartition;
+use sqlx::{Pool, Transaction};
+
+use super::{OffsetStore, StoreError};
+
+/// The sqlx version this store is built on, re-exported so your queries use the same types.
+pub use sqlx;
+pub use sqlx::{MySql, Postgres, Sqlite};
+
+/// Table used when none is configured.
+pub const DEFAULT_TABLE: &str = "rafka_offsets";
+
+/// Longest table name accepted (PostgreSQL's identifier limit is 63 bytes, MySQL's 64).
+const MAX_TABLE_NAME: usize = 63;
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for sqlx::Sqlite {}
+    impl Sealed for sqlx::Postgres {}
+    impl Sealed for sqlx::MySql {}
+}
+
+/// A database the SQL store supports: [`Sqlite`], [`Postgres`] or [`MySql`] (also MariaDB).
+///
+/// Sealed: each backend carries its own SQL (upsert syntax, placeholders, column types).
+pub trait SqlBackend: sqlx::Database + sealed::Sealed {
+    /// `CREATE TABLE IF NOT EXISTS` statement for `table`.
+    #[doc(hidden)]
+    fn create_table_sql(table: &str) -> String;
+
+    /// Upsert of one row; binds group_id, topic, partition_id, next_offset in that order.
+    #[doc(hidden)]
+    fn upsert_sql(table: &str) -> String;
+
+    /// Select of (partition_id, next_offset); binds group_id, topic.
+    #[doc(hidden)]
+    fn select_sql(table: &str) -> String;
+
+    /// Runs a statement without parameters.
+    #[doc(hidden)]
+    fn execute<'c>(
+        conn: &'c mut Self::Connection,
+        sql: &'c str,
+    ) -> BoxFuture<'c, Result<(), sqlx::Error>>;
+
+    /// Runs [`SqlBackend::upsert_sql`] for one partition.
+    #[doc(hidden)]
+    fn upsert<'c>(
+        conn: &'c mut Self::Connection,
+        sql: &'c str,
+        group_id: &'c str,
+        tp: &'c TopicPartition,
+        offset: i64,
+    ) -> BoxFuture<'c, Result<(), sqlx::Error>>;
+
+    /// Runs [`SqlBackend::select_sql`] for one topic.
+    #[doc(hidden)]
+    fn select<'c>(
+        conn: &'c mut Self::Connection,
+        sql: &'c str,
+        group_id: &'c str,
+        topic: &'c str,
+    ) -> BoxFuture<'c, Result<Vec<(i32, i64)>, sqlx::Error>>;
+}
+
+/// The statements are the same text for every backend; only the connection type differs, and
+/// naming it concretely spares every caller sqlx's generic executor bounds.
+macro_rules! backend_statements {
+    () => {
+        fn execute<'c>(
+            conn: &'c mut Self::Connection,
+            sql: &'c str,
+        ) -> BoxFuture<'c, Result<(), sqlx::Error>> {
+            Box::pin(async move { sqlx::query(sql).execute(conn).await.map(drop) })
+        }
+
+        fn upsert<'c>(
+            conn: &'c mut Self::Connection,
+            sql: &'c str,
+            group_id: &'c str,
+            tp: &'c TopicPartition,
+            offset: i64,
+        ) -> BoxFuture<'c, Result<(), sqlx::Error>> {
+            Box::pin(async move {
+                sqlx::query(sql)
+                    .bind(group_id)
+                    .bind(tp.topic.as_str())
+                    .bind(tp.partition)
+                    .bind(offset)
+                    .execute(conn)
+                    .await
+                    .map(drop)
+            })
+        }
+
+        fn select<'c>(
+            conn: &'c mut Self::Connection,
+            sql: &'c str,
+            group_id: &'c str,
+            topic: &'c str,
+        ) -> BoxFuture<'c, Result<Vec<(i32, i64)>, sqlx::Error>> {
+            Box::pin(async move {
+                sqlx::query_as::<_, (i32, i64)>(sql)
+                    .bind(group_id)
+                    .bind(topic)
+                    .fetch_all(conn)
+                    .await
+            })
+        }
+    };
+}
+
+impl SqlBackend for Sqlite {
+    fn create_table_sql(table: &str) -> String {
+        format!(
+            "CREATE TABLE IF NOT EXISTS {table} (\
+             group_id TEXT NOT NULL, \
+             topic TEXT NOT NULL, \
+             partition_id INTEGER NOT NULL, \
+             next_offset INTEGER NOT NULL, \
+             updated_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP, \
+             PRIMARY KEY (group_id, topic, partition_id))"
+        )
+    }
+
+    fn upsert_sql(table: &str) -> String {
+        format!(
+            "INSERT INTO {table} (group_id, topic, partition_id, next_offset, updated_at) \
+             VALUES (?, ?, ?, ?, CURRENT_TIMESTAMP) \
+             ON CONFLICT (group_id, topic, partition_id) DO UPDATE SET \
+             next_offset = excluded.next_offset, updated_at = excluded.updated_at"
+        )
+    }
+
+    fn select_sql(table: &str) -> String {
+        format!("SELECT partition_id, next_offset FROM {table} WHERE group_id = ? AND topic = ?")
+    }
+
+    backend_statements!();
+}
+
+impl SqlBackend for Postgres {
+    fn create_table_sql(table: &str) -> String {
+        format!(
+            "CREATE TABLE IF NOT EXISTS {table} (\
+             group_id TEXT NOT NULL, \
+             topic TEXT NOT NULL, \
+             partition_id INTEGER NOT NULL, \
+             next_offset BIGINT NOT NULL, \
+             updated_at TIMESTAMPTZ NOT NULL DEFAULT now(), \
+             PRIMARY KEY (group_id, topic, partition_id))"
+        )
+    }
+
+    fn upsert_sql(table: &str) -> String {
+        format!(
+            "INSERT INTO {table} (group_id, topic, partition_id, next_offset, updated_at) \
+             VALUES ($1, $2, $3, $4, now()) \
+             ON CONFLICT (group_id, topic, partition_id) DO UPDATE SET \
+             next_offset = EXCLUDED.next_offset, updated_at = EXCLUDED.updated_at"
+        )
+    }
+
+    fn select_sql(table: &str) -> String {
+        format!("SELECT partition_id, next_offset FROM {table} WHERE group_id = $1 AND topic = $2")
+    }
+
+    backend_statements!();
+}
+
+impl SqlBackend for MySql {
+    fn create_table_sql(table: &str) -> String {
+        // 249 is Kafka's topic length limit; (255 + 249) utf8mb4 characters fit InnoDB's
+        // 3072-byte key limit.
+        format!(
+            "CREATE TABLE IF NOT EXISTS {table} (\
+             group_id VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL, \
+             topic VARCHAR(249) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL, \
+             partition_id INT NOT NULL, \
+             next_offset BIGINT NOT NULL, \
+             updated_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3), \
+             PRIMARY KEY (group_id, topic, partition_id)) ENGINE=InnoDB"
+        )
+    }
+
+    fn upsert_sql(table: &str) -> String {
+        // VALUES() rather than the `AS new` row alias: MariaDB has no row alias.
+        format!(
+            "INSERT INTO {table} (group_id, topic, partition_id, next_offset, updated_at) \
+             VALUES (?, ?, ?, ?, CURRENT_TIMESTAMP(3)) \
+             ON DUPLICATE KEY UPDATE \
+             next_offset = VALUES(next_offset), updated_at = VALUES(updated_at)"
+        )
+    }
+
+    fn select_sql(table: &str) -> String {
+        format!("SELECT partition_id, next_offset FROM {table} WHERE group_id = ? AND topic = ?")
+    }
+
+    backend_statements!();
+}
+
+/// The statements for one table, built once.
+struct Statements {
+    table: String,
+    create: String,
+    upsert: String,
+    select: String,
+}
+
+impl Statements {
+    fn new<DB: SqlBackend>(table: &str) -> Result<Self, StoreError> {
+        check_table_name(table)?;
+        Ok(Statements {
+            table: table.to_owned(),
+            create: DB::create_table_sql(table),
+            upsert: DB::upsert_sql(table),
+            select: DB::select_sql(table),
+        })
+    }
+}
+
+/// Table names are spliced into SQL text, so only plain identifiers (optionally
+/// `schema.table`) are accepted: no quoting rules to get wrong, no injection.
+fn check_table_name(table: &str) -> Result<(), StoreError> {
+    let plain = |part: &str| {
+        let mut chars = part.chars();
+        matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && part.len() <= MAX_TABLE_NAME
+    };
+    let ok = match table.split_once('.') {
+        Some((schema, name)) => plain(schema) && plain(name),
+        None => plain(table),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::Sql(format!(
+            "invalid table name {table:?}: use letters, digits and '_' (at most \
+             {MAX_TABLE_NAME}), not starting with a digit, optionally as schema.table"
+        )))
+    }
+}
+
+fn sql_error<DB: SqlBackend>(what: &str, table: &str, err: sqlx::Error) -> StoreError {
+    StoreError::Sql(format!(
+        "{} {what} on table {table}: {err}",
+        <DB as sqlx::Database>::NAME
+    ))
+}
+
+/// Refuses negative positions before anything is written, so a bad batch changes nothing.
+fn check_offsets(offsets: &[(TopicPartition, i64)]) -> Result<(), StoreError> {
+    match offsets.iter().find(|(_, offset)| *offset < 0) {
+        Some((tp, offset)) => Err(StoreError::InvalidOffset {
+            partition: tp.clone(),
+            value: offset.to_string(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Consumer positions in a SQL table (SQLite, PostgreSQL, MySQL/MariaDB), via sqlx.
+///
+/// # Atomicity
+/// - [`OffsetStore::save`] writes all offsets in one transaction of its own: after an error none
+///   of them is stored; concurrent `load`s see either all or none.
+/// - [`SqlOffsetStore::save_in_tx`] and [`SqlTxn::save_offsets`] write the offsets inside a
+///   transaction you control: they become visible exactly when that transaction commits, together
+///   with everything else it wrote, and vanish with it on rollback (or when it is dropped
+///   uncommitted). This is what makes processing exactly-once.
+/// - Each save is an upsert per partition (`ON CONFLICT ... DO UPDATE` on SQLite and PostgreSQL,
+///   `ON DUPLICATE KEY UPDATE` on MySQL): the last save wins. Positions are not fenced by
+///   generation; when two consumers own a partition during a rebalance, the later writer wins.
+///
+/// Cloning is cheap (the pool is shared).
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), rafka_consumer::StoreError> {
+/// use rafka_consumer::store::sql::{SqlOffsetStore, Sqlite};
+/// use rafka_wire::TopicPartition;
+///
+/// let store = SqlOffsetStore::<Sqlite>::open_sqlite("offsets.db").await?;
+/// let mut txn = store.begin().await?;
+/// rafka_consumer::store::sql::sqlx::query("INSERT INTO results (v) VALUES (?)")
+///     .bind(42_i64)
+///     .execute(&mut *txn)
+///     .await
+///     .map_err(|e| rafka_consumer::StoreError::Sql(e.to_string()))?;
+/// txn.save_offsets("my-group", &[(TopicPartition::new("events", 0), 101)]).await?;
+/// txn.commit().await?; // the row and the position, or neither
+/// # Ok(()) }
+/// ```
+pub struct SqlOffsetStore<DB: SqlBackend> {
+    pool: Pool<DB>,
+    statements: Arc<Statements>,
+}
+
+impl<DB: SqlBackend> Clone for SqlOffsetStore<DB> {
+    fn clone(&self) -> Self {
+        SqlOffsetStore {
+            pool: self.pool.clone(),
+            statements: Arc::clone(&self.statements),
+        }
+    }
+}
+
+impl<DB: SqlBackend> fmt::Debug for SqlOffsetStore<DB> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqlOffsetStore")
+            .field("backend", &<DB as sqlx::Database>::NAME)
+            .field("table", &self.statements.table)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<DB: SqlBackend> SqlOffsetStore<DB> {
+    /// A store over `pool` using the table [`DEFAULT_TABLE`]. Does not touch the database; call
+    /// [`SqlOffsetStore::create_table_if_missing`] if the table may not exist.
+    pub fn new(pool: Pool<DB>) -> Self {
+        let statements = Statements::new::<DB>(DEFAULT_TABLE)
+            .unwrap_or_else(|_| unreachable!("DEFAULT_TABLE is a valid name"));
+        SqlOffsetStore {
+            pool,
+            statements: Arc::new(statements),
+        }
+    }
+
+    /// Connects a new pool to `url` (sqlx URL syntax, e.g. `postgres://user@host/db`,
+    /// `mysql://user:pass@host/db`, `sqlite://file.db?mode=rwc`) and uses [`DEFAULT_TABLE`].
+    ///
+    /// # Errors
+    /// [`StoreError::Sql`] if the URL is malformed or the database unreachable.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let pool = Pool::<DB>::connect(url)
+            .await
+            .map_err(|e| sql_error::<DB>("connect", DEFAULT_TABLE, e))?;
+        Ok(Self::new(pool))
+    }
+
+    /// Uses `table` instead of [`DEFAULT_TABLE`].
+    ///
+    /// # Errors
+    /// [`StoreError::Sql`] if `table` is not a plain identifier (`[A-Za-z_][A-Za-z0-9_]*`, at most
+    /// 63 characters, optionally `schema.table`); names are spliced into SQL, so nothing else is
+    /// accepted.
+    pub fn with_table(self, table: &str) -> Result<Self, StoreError> {
+        Ok(SqlOffsetStore {
+            pool: self.pool,
+            statements: Arc::new(Statements::new::<DB>(table)?),
+        })
+    }
+
+    /// The table holding the offsets.
+    pub fn table(&self) -> &str {
+        &self.statements.table
+    }
+
+    /// The pool, for your own queries.
+    pub fn pool(&self) -> &Pool<DB> {
+        &self.pool
+    }
+
+    /// Creates the offsets table (see the module docs for its layout) unless a table of that name
+    /// exists. An existing table is not checked or altered.
+    ///
+    /// # Errors
+    /// [`StoreError::Sql`] if the statement fails (e.g. no CREATE privilege).
+    pub async fn create_table_if_missing(&self) -> Result<(), StoreError> {
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(|e| self.error("acquire connection", e))?;
+        DB::execute(&mut conn, &self.statements.create)
+            .await
+            .map_err(|e| self.error("create table", e))
+    }
+
+    /// Writes `offsets` for `group_id` inside `tx`, which you commit or roll back: the offsets are
+    /// stored if and only if `tx` commits. Nothing is written if any offset is negative.
+    ///
+    /// # Errors
+    /// [`StoreError::InvalidOffset`] for a negative offset (before any write);
+    /// [`StoreError::Sql`] if a statement fails — `tx` should then be rolled back (some rows of
+    /// this call may already be written in it).
+    pub async fn save_in_tx(
+        &self,
+        tx: &mut Transaction<'_, DB>,
+        group_id: &str,
+        offsets: &[(TopicPartition, i64)],
+    ) -> Result<(), StoreError> {
+        upsert_all::<DB>(&mut *tx, &self.statements, group_id, offsets).await
+    }
+
+    /// Begins a transaction for exactly-once processing: run your own statements through the
+    /// returned [`SqlTxn`] (it dereferences to the connection), add the positions with
+    /// [`SqlTxn::save_offsets`], then [`SqlTxn::commit`]. Both become visible together, or
+    /// neither does.
+    ///
+    /// # Errors
+    /// [`StoreError::Sql`] if no connection can be acquired or `BEGIN` fails.
+    pub async fn begin(&self) -> Result<SqlTxn<DB>, StoreError> {
+        let tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(|e| self.error("begin", e))?;
+        Ok(SqlTxn {
+            tx,
+            statements: Arc::clone(&self.statements),
+        })
+    }
+
+    fn error(&self, what: &str, err: sqlx::Error) -> StoreError {
+        sql_error::<DB>(what, &self.statements.table, err)
+    }
+}
+
+impl SqlOffsetStore<Sqlite> {
+    /// Opens (creating it if missing) the SQLite database file at `path`, in WAL mode so readers
+    /// do not block the writer, and creates the offsets table [`DEFAULT_TABLE`] if missing.
+    ///
+    /// # Errors
+    /// [`StoreError::Sql`] if the file cannot be opened or created, or the table not created.
+    pub async fn open_sqlite(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal);
+        let pool = sqlx::sqlite::SqlitePoolOptions::new()
+            .connect_with(options)
+            .await
+            .map_err(|e| sql_error::<Sqlite>("open", DEFAULT_TABLE, e))?;
+        let store = Self::new(pool);
+        store.create_table_if_missing().await?;
+        Ok(store)
+    }
+}
+
+async fn upsert_all<DB: SqlBackend>(
+    conn: &mut DB::Connection,
+    statements: &Statements,
+    group_id: &str,
+    offsets: &[(TopicPartition, i64)],
+) -> Result<(), StoreError> {
+    check_offsets(offsets)?;
+    for (tp, offset) in offsets {
+        DB::upsert(conn, &statements.upsert, group_id, tp, *offset)
+            .await
+            .map_err(|e| sql_error::<DB>("upsert", &statements.table, e))?;
+    }
+    Ok(())
+}
+
+#[async_trait::async_trait]
+impl<DB: SqlBackend> OffsetStore for SqlOffsetStore<DB> {
+    async fn load(
+        &self,
+        group_id: &str,
+        partitions: &[TopicPartition],
+    ) -> Result<HashMap<TopicPartition, i64>, StoreError> {
+        let mut wanted: BTreeMap<&str, Vec<i32>> = BTreeMap::new();
+        for tp in partitions {
+            wanted.entry(&tp.topic).or_default().push(tp.partition);
+        }
+        let mut found = HashMap::new();
+        if wanted.is_empty() {
+            return Ok(found);
+        }
+        let mut conn = self
+            .pool
+            .acquire()
+            .await
+            .map_err(|e| self.error("acquire connection", e))?;
+        // One query per topic: every backend can bind a scalar, not every one a list.
+        for (topic, wanted_partitions) in wanted {
+            let rows = DB::select(&mut conn, &self.statements.select, group_id, topic)
+                .await
+                .map_err(|e| self.error("select", e))?;
+            for (partition, offset) in rows {
+                if !wanted_partitions.contains(&partition) {
+                    continue;
+                }
+                let tp = TopicPartition::new(topic, partition);
+                if offset < 0 {
+                    return Err(StoreError::InvalidOffset {
+                        partition: tp,
+                        value: format!(
+                            "{offset} (table {}, group {group_id:?})",
+                            self.statements.table
+                        ),
+                    });
+                }
+                found.insert(tp, offset);
+            }
+        }
+        Ok(found)
+    }
+
+    async fn save(
+        &self,
+        group_id: &str,
+        offsets: &[(TopicPartition, i64)],
+    ) -> Result<(), StoreError> {
+        if offsets.is_empty() {
+            return Ok(());
+        }
+        check_offsets(offsets)?;
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(|e| self.error("begin", e))?;
+        // On error `tx` is dropped uncommitted, which rolls it back: all or none.
+        upsert_all::<DB>(&mut tx, &self.statements, group_id, offsets).await?;
+        tx.commit().await.map_err(|e| self.error("commit", e))
+    }
+}
+
+/// A transaction of a [`SqlOffsetStore`]'s database that carries the user's writes and the
+/// positions together (see [`SqlOffsetStore::begin`]).
+///
+/// Dereferences to the backend's connection, so sqlx queries run inside it with
+/// `.execute(&mut *txn)`. Dropping it without [`SqlTxn::commit`] rolls everything back.
+pub struct SqlTxn<DB: SqlBackend> {
+    tx: Transaction<'static, DB>,
+    statements: Arc<Statements>,
+}
+
+impl<DB: SqlBackend> fmt::Debug for SqlTxn<DB> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqlTxn")
+            .field("backend", &<DB as sqlx::Database>::NAME)
+            .field("table", &self.statements.table)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<DB: SqlBackend> SqlTxn<DB> {
+    /// Writes positions for `group_id` in this transaction; they are stored if and only if it
+    /// commits. Nothing is written if any offset is negative.
+    ///
+    /// # Errors
+    /// [`StoreError::InvalidOffset`] for a negative offset; [`StoreError::Sql`] if a statement
+    /// fails (roll back then).
+    pub async fn save_offsets(
+        &mut self,
+        group_id: &str,
+        offsets: &[(TopicPartition, i64)],
+    ) -> Result<(), StoreError> {
+        upsert_all::<DB>(&mut self.tx, &self.statements, group_id, offsets).await
+    }
+
+    /// Commits the user's writes and the positions together.
+    ///
+    /// # Errors
+    /// [`StoreError::Sql`] if `COMMIT` fails; the database then keeps neither.
+    pub async fn commit(self) -> Result<(), StoreError> {
+        let table = self.statements.table.clone();
+        self.tx
+            .commit()
+            .await
+            .map_err(|e| sql_error::<DB>("commit", &table, e))
+    }
+
+    /// Rolls back the user's writes and the positions together.
+    ///
+    /// # Errors
+    /// [`StoreError::Sql`] if `ROLLBACK` fails (the server discards the transaction anyway when
+    /// the connection closes).
+    pub async fn rollback(self) -> Result<(), StoreError> {
+        let table = self.statements.table.clone();
+        self.tx
+            .rollback()
+            .await
+            .map_err(|e| sql_error::<DB>("rollback", &table, e))
+    }
+
+    /// The underlying sqlx transaction, for APIs that want one.
+    pub fn transaction(&mut self) -> &mut Transaction<'static, DB> {
+        &mut self.tx
+    }
+}
+
+impl<DB: SqlBackend> Deref for SqlTxn<DB> {
+    type Target = DB::Connection;
+
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl<DB: SqlBackend> DerefMut for SqlTxn<DB> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_names_are_plain_identifiers() {
+        for ok in ["rafka_offsets", "_t", "app.offsets_2", "T9"] {
+            assert!(check_table_name(ok).is_ok(), "{ok}");
+        }
+        let long = "t".repeat(MAX_TABLE_NAME + 1);
+        for bad in [
+            "",
+            "9t",
+            "a b",
+            "t;DROP TABLE x",
+            "a.b.c",
+            "\"t\"",
+            ".t",
+            "t.",
+            long.as_str(),
+        ] {
+            assert!(
+                matches!(check_table_name(bad), Err(StoreError::Sql(_))),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn negative_offsets_are_refused_before_writing() {
+        let tp = TopicPartition::new("t", 3);
+        let err = check_offsets(&[(TopicPartition::new("t", 0), 5), (tp.clone(), -1)]);
+        match err {
+            Err(StoreError::InvalidOffset { partition, value }) => {
+                assert_eq!(partition, tp);
+                assert_eq!(value, "-1");
+            }
+            other => panic!("expected InvalidOffset, got {other:?}"),
+        }
+        assert!(check_offsets(&[(tp, 0)]).is_ok());
+    }
+
+    #[test]
+    fn upserts_use_each_backends_syntax() {
+        assert!(Sqlite::upsert_sql("t").contains("ON CONFLICT (group_id, topic, partition_id)"));
+        assert!(Postgres::upsert_sql("t").contains("VALUES ($1, $2, $3, $4, now())"));
+        assert!(MySql::upsert_sql("t").contains("ON DUPLICATE KEY UPDATE"));
+    }
+}
