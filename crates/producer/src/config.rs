@@ -1,0 +1,615 @@
+//! Producer configuration: one struct, Java property names, one `validate()`.
+//!
+//! Every field documents the Java `ProducerConfig` setting it mirrors and its default, so a
+//! Java properties file can be applied key by key with [`ProducerConfig::apply`].
+
+use std::time::Duration;
+
+/// How many acknowledgements the leader must gather before answering a produce request
+/// (Java `acks`, default `all`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Acks {
+    /// `acks=0`: the broker sends no response; offsets are unknown (reported as -1).
+    None,
+    /// `acks=1`: the leader answers once the batch is in its local log.
+    Leader,
+    /// `acks=all` / `acks=-1`: the leader answers once every in-sync replica has the batch.
+    All,
+}
+
+impl Acks {
+    /// The `acks` field of ProduceRequest: 0, 1 or -1.
+    pub fn as_i16(self) -> i16 {
+        match self {
+            Acks::None => 0,
+            Acks::Leader => 1,
+            Acks::All => -1,
+        }
+    }
+}
+
+/// Compression codec of produced batches (Java `compression.type`, default `none`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompressionType {
+    /// No compression.
+    None,
+    /// gzip (deflate); level 1..=9, Java `compression.gzip.level` (KIP-390).
+    Gzip,
+    /// Snappy in the xerial framing Kafka uses; no level.
+    Snappy,
+    /// LZ4 frame; level 1..=17, Java `compression.lz4.level` (KIP-390).
+    Lz4,
+    /// Zstandard; level -131072..=22, Java `compression.zstd.level` (KIP-390).
+    Zstd,
+}
+
+impl CompressionType {
+    /// The Java name of the codec (`none`, `gzip`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            CompressionType::None => "none",
+            CompressionType::Gzip => "gzip",
+            CompressionType::Snappy => "snappy",
+            CompressionType::Lz4 => "lz4",
+            CompressionType::Zstd => "zstd",
+        }
+    }
+}
+
+/// Which built-in partitioner picks the partition of a record that names none (Java
+/// `partitioner.class`, default: the built-in partitioner of KIP-794).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartitionerChoice {
+    /// Keyed records: `toPositive(murmur2(key)) % partitions`; unkeyed records: the uniform
+    /// sticky partitioner of KIP-794 (Java's `BuiltInPartitioner`). Java names:
+    /// unset, `org.apache.kafka.clients.producer.internals.DefaultPartitioner`,
+    /// `org.apache.kafka.clients.producer.UniformStickyPartitioner` (the latter also ignores
+    /// keys, as in Java).
+    Default,
+    /// One partition after the other per topic, keys ignored (Java
+    /// `org.apache.kafka.clients.producer.RoundRobinPartitioner`).
+    RoundRobin,
+    /// Sticky for every record, keys ignored (Java
+    /// `org.apache.kafka.clients.producer.UniformStickyPartitioner`).
+    UniformSticky,
+}
+
+/// A configuration value rejected by [`ProducerConfig::apply`] or [`ProducerConfig::validate`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The value of `key` could not be parsed.
+    #[error("invalid value {value:?} for producer setting {key}: {reason}")]
+    InvalidValue {
+        /// The Java property name.
+        key: String,
+        /// The value given.
+        value: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// Two settings contradict each other.
+    #[error("incompatible producer settings: {0}")]
+    Incompatible(String),
+}
+
+/// Producer configuration. Build with [`ProducerConfig::new`] and the setters, or load Java
+/// properties with [`ProducerConfig::apply`]; [`ProducerConfig::validate`] runs when the
+/// producer is created.
+#[derive(Debug, Clone)]
+pub struct ProducerConfig {
+    /// Java `bootstrap.servers`: `host:port` list. No default.
+    pub bootstrap_servers: Vec<String>,
+    /// Java `client.id`, default `rafka-producer`.
+    pub client_id: String,
+    /// Java `acks`, default `all` (-1).
+    pub acks: Acks,
+    /// Java `linger.ms`, default 5 ms (Kafka 4.0, KIP-1030): how long a batch waits for more
+    /// records before it is sent.
+    pub linger: Duration,
+    /// Java `batch.size`, default 16384 bytes: the size at which a batch is closed; also the
+    /// sticky partitioner's switch threshold (KIP-794).
+    pub batch_size: usize,
+    /// Java `buffer.memory`, default 33554432 bytes (32 MiB): the bytes records may occupy
+    /// while they wait to be acknowledged; `send` blocks up to `max_block` when it is full.
+    pub buffer_memory: usize,
+    /// Java `max.block.ms`, default 60000 ms: the longest `send` waits for metadata or buffer
+    /// space.
+    pub max_block: Duration,
+    /// Java `max.request.size`, default 1048576 bytes: the largest produce request, hence the
+    /// largest record.
+    pub max_request_size: usize,
+    /// Java `compression.type`, default `none`.
+    pub compression: CompressionType,
+    /// Java `compression.{gzip,lz4,zstd}.level` (KIP-390), default `None`: the codec's default.
+    pub compression_level: Option<i32>,
+    /// Java `retries`, default `i32::MAX`: how many times a batch is resent after a retriable
+    /// error; `delivery_timeout` bounds the retries in time.
+    pub retries: i32,
+    /// Java `delivery.timeout.ms`, default 120000 ms: the longest a record may wait between
+    /// `send` and its acknowledgement, retries included.
+    pub delivery_timeout: Duration,
+    /// Java `request.timeout.ms`, default 30000 ms: the longest one produce request may wait
+    /// for its response.
+    pub request_timeout: Duration,
+    /// Java `retry.backoff.ms`, default 100 ms: the first pause before a retry.
+    pub retry_backoff: Duration,
+    /// Java `retry.backoff.max.ms`, default 1000 ms: the cap of the exponential backoff
+    /// (KIP-580).
+    pub retry_backoff_max: Duration,
+    /// Java `max.in.flight.requests.per.connection`, default 5.
+    pub max_in_flight: usize,
+    /// Java `enable.idempotence`, default `true` (KIP-679): producer id + sequences so that
+    /// retries write each batch once and in order.
+    pub enable_idempotence: bool,
+    /// Java `transactional.id`, default none: enables transactions (KIP-98).
+    pub transactional_id: Option<String>,
+    /// Java `transaction.timeout.ms`, default 60000 ms.
+    pub transaction_timeout: Duration,
+    /// Java `partitioner.class`, default: the built-in partitioner.
+    pub partitioner: PartitionerChoice,
+    /// Java `partitioner.ignore.keys`, default `false`: when true, keyed records are spread
+    /// like unkeyed ones (KIP-794).
+    pub partitioner_ignore_keys: bool,
+    /// Java `metadata.max.age.ms`, default 300000 ms: metadata older than this is refreshed.
+    pub metadata_max_age: Duration,
+    /// Levels given by `compression.<codec>.level` keys, kept per codec because Java applies
+    /// only the chosen codec's level.
+    level_for: Vec<(CompressionType, i32)>,
+}
+
+impl Default for ProducerConfig {
+    fn default() -> Self {
+        ProducerConfig {
+            bootstrap_servers: Vec::new(),
+            client_id: "rafka-producer".to_string(),
+            acks: Acks::All,
+            linger: Duration::from_millis(5),
+            batch_size: 16_384,
+            buffer_memory: 32 * 1024 * 1024,
+            max_block: Duration::from_secs(60),
+            max_request_size: 1024 * 1024,
+            compression: CompressionType::None,
+            compression_level: None,
+            retries: i32::MAX,
+            delivery_timeout: Duration::from_secs(120),
+            request_timeout: Duration::from_secs(30),
+            retry_backoff: Duration::from_millis(100),
+            retry_backoff_max: Duration::from_millis(1000),
+            max_in_flight: 5,
+            enable_idempotence: true,
+            transactional_id: None,
+            transaction_timeout: Duration::from_secs(60),
+            partitioner: PartitionerChoice::Default,
+            partitioner_ignore_keys: false,
+            metadata_max_age: Duration::from_secs(300),
+            level_for: Vec::new(),
+        }
+    }
+}
+
+fn invalid(key: &str, value: &str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::InvalidValue {
+        key: key.to_string(),
+        value: value.to_string(),
+        reason: reason.into(),
+    }
+}
+
+fn parse_num<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    value
+        .trim()
+        .parse::<T>()
+        .map_err(|e| invalid(key, value, e.to_string()))
+}
+
+fn parse_ms(key: &str, value: &str) -> Result<Duration, ConfigError> {
+    let ms: i64 = parse_num(key, value)?;
+    if ms < 0 {
+        return Err(invalid(key, value, "must be >= 0 ms"));
+    }
+    Ok(Duration::from_millis(ms as u64))
+}
+
+fn parse_size(key: &str, value: &str) -> Result<usize, ConfigError> {
+    let n: i64 = parse_num(key, value)?;
+    usize::try_from(n).map_err(|_| invalid(key, value, "must be >= 0 bytes"))
+}
+
+fn parse_bool(key: &str, value: &str) -> Result<bool, ConfigError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(invalid(key, value, "expected true or false")),
+    }
+}
+
+impl ProducerConfig {
+    /// A configuration with Java's defaults and the given `bootstrap.servers` (comma list).
+    pub fn new(bootstrap_servers: &str) -> Self {
+        ProducerConfig {
+            bootstrap_servers: split_servers(bootstrap_servers),
+            ..Default::default()
+        }
+    }
+
+    /// Sets `acks`.
+    pub fn acks(mut self, acks: Acks) -> Self {
+        self.acks = acks;
+        self
+    }
+    /// Sets `linger.ms`.
+    pub fn linger(mut self, linger: Duration) -> Self {
+        self.linger = linger;
+        self
+    }
+    /// Sets `batch.size` (bytes).
+    pub fn batch_size(mut self, bytes: usize) -> Self {
+        self.batch_size = bytes;
+        self
+    }
+    /// Sets `buffer.memory` (bytes).
+    pub fn buffer_memory(mut self, bytes: usize) -> Self {
+        self.buffer_memory = bytes;
+        self
+    }
+    /// Sets `max.block.ms`.
+    pub fn max_block(mut self, d: Duration) -> Self {
+        self.max_block = d;
+        self
+    }
+    /// Sets `max.request.size` (bytes).
+    pub fn max_request_size(mut self, bytes: usize) -> Self {
+        self.max_request_size = bytes;
+        self
+    }
+    /// Sets `compression.type` and its level (`None` = the codec's default).
+    pub fn compression(mut self, codec: CompressionType, level: Option<i32>) -> Self {
+        self.compression = codec;
+        self.compression_level = level;
+        self
+    }
+    /// Sets `retries`.
+    pub fn retries(mut self, retries: i32) -> Self {
+        self.retries = retries;
+        self
+    }
+    /// Sets `delivery.timeout.ms`.
+    pub fn delivery_timeout(mut self, d: Duration) -> Self {
+        self.delivery_timeout = d;
+        self
+    }
+    /// Sets `request.timeout.ms`.
+    pub fn request_timeout(mut self, d: Duration) -> Self {
+        self.request_timeout = d;
+        self
+    }
+    /// Sets `retry.backoff.ms` and `retry.backoff.max.ms`.
+    pub fn retry_backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.retry_backoff = initial;
+        self.retry_backoff_max = max;
+        self
+    }
+    /// Sets `max.in.flight.requests.per.connection`.
+    pub fn max_in_flight(mut self, n: usize) -> Self {
+        self.max_in_flight = n;
+        self
+    }
+    /// Sets `enable.idempotence`.
+    pub fn enable_idempotence(mut self, on: bool) -> Self {
+        self.enable_idempotence = on;
+        self
+    }
+    /// Sets `transactional.id` (which needs idempotence).
+    pub fn transactional_id(mut self, id: impl Into<String>) -> Self {
+        self.transactional_id = Some(id.into());
+        self
+    }
+    /// Sets `transaction.timeout.ms`.
+    pub fn transaction_timeout(mut self, d: Duration) -> Self {
+        self.transaction_timeout = d;
+        self
+    }
+    /// Sets `partitioner.class`.
+    pub fn partitioner(mut self, p: PartitionerChoice) -> Self {
+        self.partitioner = p;
+        self
+    }
+    /// Sets `partitioner.ignore.keys`.
+    pub fn partitioner_ignore_keys(mut self, on: bool) -> Self {
+        self.partitioner_ignore_keys = on;
+        self
+    }
+    /// Sets `client.id`.
+    pub fn client_id(mut self, id: impl Into<String>) -> Self {
+        self.client_id = id.into();
+        self
+    }
+
+    /// Applies one Java producer property. Returns `Ok(true)` when the key is a producer
+    /// setting handled here, `Ok(false)` when it is not (so a caller can hand it to the
+    /// client's connection settings), and an error when the value is malformed.
+    pub fn apply(&mut self, key: &str, value: &str) -> Result<bool, ConfigError> {
+        match key {
+            "bootstrap.servers" => self.bootstrap_servers = split_servers(value),
+            "client.id" => self.client_id = value.to_string(),
+            "acks" => {
+                self.acks = match value.trim().to_ascii_lowercase().as_str() {
+                    "0" => Acks::None,
+                    "1" => Acks::Leader,
+                    "all" | "-1" => Acks::All,
+                    _ => return Err(invalid(key, value, "expected 0, 1, all or -1")),
+                }
+            }
+            "linger.ms" => self.linger = parse_ms(key, value)?,
+            "batch.size" => self.batch_size = parse_size(key, value)?,
+            "buffer.memory" => self.buffer_memory = parse_size(key, value)?,
+            "max.block.ms" => self.max_block = parse_ms(key, value)?,
+            "max.request.size" => self.max_request_size = parse_size(key, value)?,
+            "compression.type" => {
+                self.compression = match value.trim().to_ascii_lowercase().as_str() {
+                    "none" => CompressionType::None,
+                    "gzip" => CompressionType::Gzip,
+                    "snappy" => CompressionType::Snappy,
+                    "lz4" => CompressionType::Lz4,
+                    "zstd" => CompressionType::Zstd,
+                    _ => {
+                        return Err(invalid(
+                            key,
+                            value,
+                            "expected none, gzip, snappy, lz4 or zstd",
+                        ))
+                    }
+                };
+                self.compression_level = self.level_of(self.compression);
+            }
+            // KIP-390: a level key applies only when its codec is the chosen one, so the
+            // level is kept per codec name and checked at validate().
+            "compression.gzip.level" | "compression.lz4.level" | "compression.zstd.level" => {
+                let level: i32 = parse_num(key, value)?;
+                let codec = &key["compression.".len()..key.len() - ".level".len()];
+                let (lo, hi) = level_range(codec);
+                if level < lo || level > hi {
+                    return Err(invalid(key, value, format!("must be in {lo}..={hi}")));
+                }
+                self.level_for.push((codec_from_name(codec), level));
+                self.compression_level = self.level_of(self.compression);
+            }
+            "retries" => self.retries = parse_num(key, value)?,
+            "delivery.timeout.ms" => self.delivery_timeout = parse_ms(key, value)?,
+            "request.timeout.ms" => self.request_timeout = parse_ms(key, value)?,
+            "retry.backoff.ms" => self.retry_backoff = parse_ms(key, value)?,
+            "retry.backoff.max.ms" => self.retry_backoff_max = parse_ms(key, value)?,
+            "max.in.flight.requests.per.connection" => {
+                let n: i64 = parse_num(key, value)?;
+                if n < 1 {
+                    return Err(invalid(key, value, "must be >= 1"));
+                }
+                self.max_in_flight = n as usize;
+            }
+            "enable.idempotence" => self.enable_idempotence = parse_bool(key, value)?,
+            "transactional.id" => {
+                self.transactional_id = if value.is_empty() {
+                    None
+                } else {
+                    Some(value.to_string())
+                }
+            }
+            "transaction.timeout.ms" => self.transaction_timeout = parse_ms(key, value)?,
+            "partitioner.class" => {
+                self.partitioner =
+                    match value.trim() {
+                        ""
+                        | "default"
+                        | "org.apache.kafka.clients.producer.internals.DefaultPartitioner" => {
+                            PartitionerChoice::Default
+                        }
+                        "round-robin"
+                        | "roundrobin"
+                        | "org.apache.kafka.clients.producer.RoundRobinPartitioner" => {
+                            PartitionerChoice::RoundRobin
+                        }
+                        "uniform-sticky"
+                        | "org.apache.kafka.clients.producer.UniformStickyPartitioner" => {
+                            PartitionerChoice::UniformSticky
+                        }
+                        _ => return Err(invalid(
+                            key,
+                            value,
+                            "unknown partitioner; use Producer::with_partitioner for custom ones",
+                        )),
+                    }
+            }
+            "partitioner.ignore.keys" => self.partitioner_ignore_keys = parse_bool(key, value)?,
+            "metadata.max.age.ms" => self.metadata_max_age = parse_ms(key, value)?,
+            // Serializers are a Java concern: rafka takes bytes. Accept and ignore them so
+            // Java property files load unchanged.
+            "key.serializer"
+            | "value.serializer"
+            | "partitioner.adaptive.partitioning.enable"
+            | "partitioner.availability.timeout.ms" => {}
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// Checks that the settings can work together, as Java's `KafkaProducer` does at startup.
+    ///
+    /// Errors: [`ConfigError::Incompatible`] when idempotence (explicit or needed by a
+    /// `transactional_id`) meets `acks != all`, `retries == 0` or `max_in_flight > 5`; when
+    /// `delivery_timeout < linger + request_timeout`; when a size is zero; when no bootstrap
+    /// server is given.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let inc = |m: String| Err(ConfigError::Incompatible(m));
+        if self.bootstrap_servers.is_empty() {
+            return inc("bootstrap.servers is empty".into());
+        }
+        if self.transactional_id.is_some() && !self.enable_idempotence {
+            return inc("transactional.id requires enable.idempotence=true".into());
+        }
+        if self.enable_idempotence {
+            if self.acks != Acks::All {
+                return inc(format!(
+                    "enable.idempotence=true requires acks=all (got acks={}); set \
+                     enable.idempotence=false to use other acks",
+                    self.acks.as_i16()
+                ));
+            }
+            if self.max_in_flight > 5 {
+                return inc(format!(
+                    "enable.idempotence=true requires max.in.flight.requests.per.connection <= 5 \
+                     (got {})",
+                    self.max_in_flight
+                ));
+            }
+            if self.retries == 0 {
+                return inc("enable.idempotence=true requires retries > 0".into());
+            }
+        }
+        if self.max_in_flight == 0 {
+            return inc("max.in.flight.requests.per.connection must be >= 1".into());
+        }
+        if self.delivery_timeout < self.linger + self.request_timeout {
+            return inc(format!(
+                "delivery.timeout.ms ({} ms) should be >= linger.ms ({} ms) + request.timeout.ms \
+                 ({} ms)",
+                self.delivery_timeout.as_millis(),
+                self.linger.as_millis(),
+                self.request_timeout.as_millis()
+            ));
+        }
+        if self.batch_size == 0 {
+            return inc("batch.size must be > 0".into());
+        }
+        if self.max_request_size == 0 || self.buffer_memory == 0 {
+            return inc("max.request.size and buffer.memory must be > 0".into());
+        }
+        if let Some(level) = self.compression_level {
+            let (lo, hi) = level_range(self.compression.name());
+            if level < lo || level > hi {
+                return inc(format!(
+                    "compression level {level} out of {lo}..={hi} for {}",
+                    self.compression.name()
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The level set for `codec` with a `compression.<codec>.level` key, if any.
+    fn level_of(&self, codec: CompressionType) -> Option<i32> {
+        self.level_for
+            .iter()
+            .rev()
+            .find(|(c, _)| *c == codec)
+            .map(|(_, l)| *l)
+    }
+}
+
+fn codec_from_name(name: &str) -> CompressionType {
+    match name {
+        "gzip" => CompressionType::Gzip,
+        "lz4" => CompressionType::Lz4,
+        "zstd" => CompressionType::Zstd,
+        _ => CompressionType::None,
+    }
+}
+
+/// KIP-390 level ranges.
+fn level_range(codec: &str) -> (i32, i32) {
+    match codec {
+        "gzip" => (1, 9),
+        "lz4" => (1, 17),
+        "zstd" => (-131_072, 22),
+        // none and snappy take no level; any given level is refused
+        _ => (0, -1),
+    }
+}
+
+fn split_servers(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn java_defaults() {
+        let c = ProducerConfig::new("a:9092, b:9092");
+        assert_eq!(c.bootstrap_servers, vec!["a:9092", "b:9092"]);
+        assert_eq!(c.acks, Acks::All);
+        assert_eq!(c.batch_size, 16384);
+        assert_eq!(c.buffer_memory, 33_554_432);
+        assert_eq!(c.max_request_size, 1_048_576);
+        assert_eq!(c.retries, i32::MAX);
+        assert_eq!(c.max_in_flight, 5);
+        assert!(c.enable_idempotence);
+        c.validate().unwrap();
+    }
+
+    #[test]
+    fn apply_java_properties() {
+        let mut c = ProducerConfig::new("x:1");
+        assert!(c.apply("acks", "1").unwrap());
+        assert!(c.apply("linger.ms", "10").unwrap());
+        assert!(c.apply("compression.type", "zstd").unwrap());
+        assert!(c.apply("compression.zstd.level", "7").unwrap());
+        assert!(c.apply("compression.gzip.level", "3").unwrap());
+        assert!(c
+            .apply(
+                "partitioner.class",
+                "org.apache.kafka.clients.producer.RoundRobinPartitioner"
+            )
+            .unwrap());
+        assert!(!c.apply("sasl.mechanism", "PLAIN").unwrap());
+        assert_eq!(c.acks, Acks::Leader);
+        assert_eq!(c.linger, Duration::from_millis(10));
+        assert_eq!(c.compression, CompressionType::Zstd);
+        assert_eq!(c.compression_level, Some(7));
+        assert_eq!(c.partitioner, PartitionerChoice::RoundRobin);
+        assert!(c.apply("acks", "2").is_err());
+        assert!(c.apply("compression.gzip.level", "10").is_err());
+        assert!(c.apply("batch.size", "-1").is_err());
+    }
+
+    #[test]
+    fn validate_refuses_incompatible() {
+        let base = ProducerConfig::new("x:1");
+        let e = base.clone().acks(Acks::Leader).validate().unwrap_err();
+        assert!(e.to_string().contains("requires acks=all"), "{e}");
+        assert!(base.clone().max_in_flight(6).validate().is_err());
+        assert!(base.clone().retries(0).validate().is_err());
+        base.clone()
+            .acks(Acks::Leader)
+            .enable_idempotence(false)
+            .max_in_flight(10)
+            .validate()
+            .unwrap();
+        let e = base
+            .clone()
+            .delivery_timeout(Duration::from_secs(30))
+            .validate()
+            .unwrap_err();
+        assert!(e.to_string().contains("delivery.timeout.ms"), "{e}");
+        assert!(base
+            .clone()
+            .enable_idempotence(false)
+            .transactional_id("t")
+            .validate()
+            .is_err());
+        assert!(base
+            .clone()
+            .compression(CompressionType::Gzip, Some(12))
+            .validate()
+            .is_err());
+        assert!(ProducerConfig::default().validate().is_err());
+    }
+}
