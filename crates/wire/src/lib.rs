@@ -25,6 +25,6 @@ pub mod request;
 pub mod types;
 
 pub use error::WireError;
-// re-exported once error_code.rs lands: pub use error_code::{BrokerError, ErrorCode};
+pub use error_code::{BrokerError, ErrorCode};
 pub use kafka_protocol;
 pub use types::TopicPartition;
