@@ -112,3 +112,31 @@ print("ok")
     let resp = conn.call(12, &req).await.unwrap();
     assert_eq!(resp.responses[0].partitions[0].high_watermark, 10);
 }
+
+/// The proxy swallows this answer (docs/tansu.md); if Tansu stops sending it, the proxy's acks=0
+/// path must change, and this test says so.
+#[tokio::test]
+async fn tansu_answers_even_acks_zero_produce() {
+    use kafka_protocol::messages::{produce_request, ProduceRequest};
+    let broker = TestBroker::start().unwrap();
+    broker.create_topic("acks0", 1).unwrap();
+    let req = ProduceRequest::default()
+        .with_acks(0)
+        .with_timeout_ms(1_000)
+        .with_topic_data(vec![produce_request::TopicProduceData::default()
+            .with_name(TopicName(StrBytes::from_static_str("acks0")))
+            .with_partition_data(vec![
+                produce_request::PartitionProduceData::default()
+                    .with_index(0)
+                    .with_records(Some(rafka_integration::raw::record_batch(&[b"a"]).unwrap())),
+            ])]);
+    let mut conn = RawConnection::connect(&broker.addr()).await.unwrap();
+    let produce_corr = conn.send(9, &req).await.unwrap();
+    conn.send(3, &ApiVersionsRequest::default()).await.unwrap();
+    let frame = conn.read_frame().await.unwrap().unwrap();
+    let first_corr = i32::from_be_bytes([frame[0], frame[1], frame[2], frame[3]]);
+    assert_eq!(
+        first_corr, produce_corr,
+        "Kafka would answer the ApiVersions first"
+    );
+}

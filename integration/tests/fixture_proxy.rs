@@ -364,3 +364,24 @@ async fn request_log_records_node_key_and_version() {
     proxy.clear_request_log();
     assert!(proxy.request_log().is_empty());
 }
+
+#[tokio::test]
+async fn acks_zero_gets_no_response_and_a_refusal_closes_the_connection() {
+    let (_broker, proxy) = cluster().await;
+    let mut node1 = RawConnection::connect(&proxy.addr(1)).await.unwrap();
+    // Tansu answers acks=0 produces; through the proxy, as from Kafka, nothing comes back, so
+    // the next response on the connection is the next request's.
+    node1.send(9, &produce_request(&[0], 0)).await.unwrap();
+    let resp = node1.call(3, &ApiVersionsRequest::default()).await.unwrap();
+    assert_eq!(resp.error_code, 0);
+    let resp = node1.call(9, &produce_request(&[0], -1)).await.unwrap();
+    assert_eq!(
+        produce_results(&resp)[&0],
+        (0, 1),
+        "the acks=0 record was written"
+    );
+
+    // acks=0 to a follower: the connection is closed (Kafka's signal to refresh metadata).
+    node1.send(9, &produce_request(&[1], 0)).await.unwrap();
+    assert!(node1.read_frame().await.unwrap().is_none());
+}

@@ -26,7 +26,7 @@ use super::state::{LoggedRequest, Shared};
 enum Reply {
     /// Send this response payload.
     Frame(Bytes),
-    /// No response is due (Produce acks=0).
+    /// No response is due (Produce acks=0; Tansu's answer is swallowed).
     Nothing,
     /// Close the connection (Kafka's answer to a failed acks=0 produce).
     Close,
@@ -112,7 +112,7 @@ impl Conn {
                     .await
             }
             ApiKey::Metadata => {
-                let Some(resp) = self.exchange(frame, true).await? else {
+                let Some(resp) = self.exchange(frame).await? else {
                     return Ok(Reply::Close);
                 };
                 let (hdr, mut body) = decode_response::<MetadataResponse>(key, h.version, resp)?;
@@ -120,7 +120,7 @@ impl Conn {
                 Ok(Reply::Frame(encode_response(key, h.version, &hdr, &body)?))
             }
             ApiKey::FindCoordinator => {
-                let Some(resp) = self.exchange(frame, true).await? else {
+                let Some(resp) = self.exchange(frame).await? else {
                     return Ok(Reply::Close);
                 };
                 let (hdr, mut body) =
@@ -129,7 +129,7 @@ impl Conn {
                 Ok(Reply::Frame(encode_response(key, h.version, &hdr, &body)?))
             }
             ApiKey::DescribeCluster => {
-                let Some(resp) = self.exchange(frame, true).await? else {
+                let Some(resp) = self.exchange(frame).await? else {
                     return Ok(Reply::Close);
                 };
                 let (hdr, mut body) =
@@ -160,13 +160,16 @@ impl Conn {
         let mut header = ResponseHeader::default().with_correlation_id(h.correlation_id);
         if !req.is_empty() {
             let out = reencode_request(&frame, header_len, h.version, &req)?;
-            match self.exchange(out, expects_response).await? {
-                Some(resp) => (header, body) = decode_response(R::KEY, h.version, resp)?,
-                None if expects_response => return Ok(Reply::Close),
-                None => {}
+            let Some(resp) = self.exchange(out).await? else {
+                return Ok(Reply::Close);
+            };
+            if expects_response {
+                (header, body) = decode_response(R::KEY, h.version, resp)?;
             }
         }
         if !expects_response {
+            // Kafka closes the connection of an acks=0 producer it must refuse, so that the
+            // producer refreshes its metadata.
             return Ok(Reply::Close);
         }
         R::merge(&mut body, errors, &self.shared, h.version);
@@ -180,20 +183,18 @@ impl Conn {
 
     async fn forward_raw(&mut self, frame: Bytes) -> anyhow::Result<Reply> {
         let expects_response = produce_acks(&frame) != Some(0);
-        match self.exchange(frame, expects_response).await? {
-            Some(resp) => Ok(Reply::Frame(resp)),
-            None if expects_response => Ok(Reply::Close),
-            None => Ok(Reply::Nothing),
+        match self.exchange(frame).await? {
+            Some(resp) if expects_response => Ok(Reply::Frame(resp)),
+            // Tansu answers acks=0 produces, Kafka does not: the client must not see it.
+            Some(_) => Ok(Reply::Nothing),
+            None => Ok(Reply::Close),
         }
     }
 
-    /// Sends a request upstream and reads its response when one is due. `Ok(None)` when the
+    /// Sends a request upstream and reads its response. Tansu answers every request, even
+    /// Produce with acks=0 (docs/tansu.md), so there is always one to read. `Ok(None)` when the
     /// upstream closed instead of answering (the upstream connection is then forgotten).
-    async fn exchange(
-        &mut self,
-        frame: Bytes,
-        expects_response: bool,
-    ) -> anyhow::Result<Option<Bytes>> {
+    async fn exchange(&mut self, frame: Bytes) -> anyhow::Result<Option<Bytes>> {
         let up = match self.upstream.take() {
             Some(s) => self.upstream.insert(s),
             None => {
@@ -203,9 +204,6 @@ impl Conn {
             }
         };
         write_frame(up, &frame).await?;
-        if !expects_response {
-            return Ok(None);
-        }
         let resp = read_frame(up).await?;
         if resp.is_none() {
             self.upstream = None;
