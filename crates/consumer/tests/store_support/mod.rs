@@ -7,18 +7,20 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The URL of a test server from `var`, or `None` (after a loud message) when it is not set.
 ///
-/// When `CI` or `RAFKA_REQUIRE_SERVICES` is set a missing server is a failure, not a skip:
-/// scripts/test.sh starts the servers, so a missing URL there means the harness is broken.
+/// When `CI`, `RAFKA_REQUIRE_SERVICES` or `RAFKA_TEST_STRICT` (set by scripts/test.sh) is set, a
+/// missing server is a failure, not a skip: the test command starts the servers, so a missing URL
+/// there means the harness is broken.
 pub fn service_url(var: &str) -> Option<String> {
     match std::env::var(var) {
         Ok(url) if !url.trim().is_empty() => Some(url),
         _ => {
-            let required = ["CI", "RAFKA_REQUIRE_SERVICES"]
+            let required = ["CI", "RAFKA_REQUIRE_SERVICES", "RAFKA_TEST_STRICT"]
                 .iter()
-                .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()));
+                .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty() && x != "0"));
             assert!(
                 !required,
-                "{var} is not set but CI/RAFKA_REQUIRE_SERVICES is: the test server is missing"
+                "{var} is not set but CI/RAFKA_REQUIRE_SERVICES/RAFKA_TEST_STRICT is: \
+                 the test server is missing"
             );
             eprintln!(
                 "\n!!!!!!!! SKIPPED: {var} is not set, so this test did not run. \
