@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use rafka_wire::TopicPartition;
 
-use super::all_partitions;
+use super::{all_partitions, java_order};
 use crate::assignor::{AssignError, MemberId};
 
 pub(super) fn assign(
@@ -39,7 +39,21 @@ pub(super) fn assign(
     let mut exactly_min: VecDeque<MemberId> = VecDeque::new();
     let mut assignment: BTreeMap<MemberId, Vec<TopicPartition>> = BTreeMap::new();
 
-    for (member, owned) in owned {
+    // Java walks `consumerToOwnedPartitions`, a `HashMap`: its order decides who keeps
+    // `max_quota`. Owned partitions are kept in (partition, topic) order so a member keeps a
+    // mix of topics.
+    let order: Vec<MemberId> = java_order::hash_map_order(owned.keys().map(String::as_str))
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let mut owned = owned;
+    for member in order {
+        let mut owned = owned.remove(&member).unwrap_or_default();
+        owned.sort_by(|a, b| {
+            a.partition
+                .cmp(&b.partition)
+                .then_with(|| a.topic.cmp(&b.topic))
+        });
         let keep = if owned.len() < min_quota {
             under_min.push(member.clone());
             owned.len()

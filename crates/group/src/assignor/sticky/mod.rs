@@ -15,6 +15,7 @@
 
 mod constrained;
 mod general;
+mod java_order;
 mod movements;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -100,7 +101,10 @@ fn validated_owned(
     let mut owned: BTreeMap<MemberId, Vec<TopicPartition>> = BTreeMap::new();
     let mut owner_of: BTreeMap<TopicPartition, MemberId> = BTreeMap::new();
     let mut doubly_claimed = BTreeSet::new();
-    for (member, data) in member_data {
+    // Java walks the subscriptions `HashMap`, so conflicts resolve in its order.
+    for member in java_order::hash_map_order(member_data.keys().map(String::as_str)) {
+        let data = &member_data[member];
+        let member = &member.to_owned();
         owned.entry(member.clone()).or_default();
         let generation = data.generation.unwrap_or(DEFAULT_GENERATION);
         for tp in &data.partitions {
