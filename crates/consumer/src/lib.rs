@@ -1,6 +1,45 @@
 //! rafka-consumer: the Kafka consumer.
+//!
+//! # Architecture
+//! Sans-IO logic, tested with simulated time and no sockets:
+//! - [`subscription`]: assignment and positions (position, fetch offset, seek epoch, pause,
+//!   stored and committed offsets, high watermark / lag).
+//! - [`fetch_session`]: incremental fetch sessions (KIP-227), one per broker.
+//! - [`fetcher`]: what to fetch from each broker, and what to do with the answer
+//!   (OFFSET_OUT_OF_RANGE per `auto.offset.reset`, leadership errors, catch-up policy).
+//! - [`fetch_decode`]: records out of a fetch response (zero-copy), aborted transactions and
+//!   control records filtered for read_committed.
+//! - [`fetch_buffer`]: prefetched records waiting for `poll`, bounded in bytes.
+//! - [`commit`], [`list_offsets`]: OffsetCommit/OffsetFetch and ListOffsets requests/answers.
+//!
+//! The tokio layer only drives those:
+//! - `fetch_task`: one task per leader broker keeping one Fetch in flight (prefetching).
+//! - `group_driver` / `group_task`: the membership task around rafka-group's state machine.
+//! - [`Consumer`] (`consumer.rs`): the API — subscribe/assign, poll/stream, seek, commit,
+//!   rebalance hooks ([`listener`]), external offset stores ([`store`]).
 #![warn(missing_docs)]
 
+pub mod commit;
+pub mod config;
+mod consumer;
+pub mod error;
+pub mod fetch_buffer;
+pub mod fetch_decode;
+pub mod fetch_session;
+mod fetch_task;
+pub mod fetcher;
+mod group_driver;
+mod group_task;
+pub mod list_offsets;
+pub mod listener;
+pub mod record;
+mod shared;
 pub mod store;
+pub mod subscription;
 
+pub use config::{AutoOffsetReset, ConsumerConfig, ConsumerConfigBuilder, IsolationLevel};
+pub use consumer::{CommitCallback, Consumer, TopicSelector};
+pub use error::{ConsumerError, ListenerError};
+pub use listener::{ConsumerContext, ConsumerRebalanceListener, NoopRebalanceListener};
+pub use record::{ConsumerRecord, RecordHeader, TimestampType};
 pub use store::{kafka::KafkaOffsetStore, OffsetStore, StoreError};

@@ -1,0 +1,329 @@
+//! OffsetCommit and OffsetFetch for the consumer group (Kafka protocol guide, "OffsetCommit
+//! API", "OffsetFetch API"): request building and response reading. Sans-IO.
+//!
+//! A commit made by a group member carries the member id and generation from the last
+//! JoinGroup, so the coordinator refuses a commit from a member that was fenced out
+//! (ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID): its partitions may already
+//! belong to another member. A consumer that only `assign`s commits with generation -1 and an
+//! empty member id, which the coordinator accepts for a group with no members.
+
+use std::collections::{BTreeMap, HashMap};
+
+use kafka_protocol::messages::offset_commit_request::{
+    OffsetCommitRequestPartition, OffsetCommitRequestTopic,
+};
+use kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestTopic;
+use kafka_protocol::messages::{
+    GroupId, OffsetCommitRequest, OffsetCommitResponse, OffsetFetchRequest, OffsetFetchResponse,
+    TopicName,
+};
+use kafka_protocol::protocol::StrBytes;
+use rafka_wire::error_code::{BrokerError, ErrorCode};
+use rafka_wire::TopicPartition;
+
+use crate::error::ConsumerError;
+
+/// The group identity a commit carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitIdentity {
+    /// `generation_id` from JoinGroup; -1 outside a group.
+    pub generation: i32,
+    /// Member id from JoinGroup; empty outside a group.
+    pub member_id: String,
+    /// `group.instance.id` for static members (KIP-345).
+    pub group_instance_id: Option<String>,
+}
+
+impl CommitIdentity {
+    /// The identity of a consumer that is not a group member (manual `assign`).
+    pub fn standalone() -> Self {
+        CommitIdentity {
+            generation: -1,
+            member_id: String::new(),
+            group_instance_id: None,
+        }
+    }
+}
+
+/// One offset to commit: the next offset to consume, with the leader epoch of the last
+/// consumed record (KIP-320, -1 when unknown).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OffsetToCommit {
+    /// The partition.
+    pub tp: TopicPartition,
+    /// Next offset to consume.
+    pub offset: i64,
+    /// Leader epoch of the last consumed record, or -1.
+    pub leader_epoch: i32,
+}
+
+fn str_bytes(s: &str) -> StrBytes {
+    StrBytes::from_string(s.to_string())
+}
+
+/// Builds an OffsetCommit request.
+pub fn offset_commit_request(
+    group_id: &str,
+    identity: &CommitIdentity,
+    offsets: &[OffsetToCommit],
+) -> OffsetCommitRequest {
+    let mut by_topic: BTreeMap<&str, Vec<OffsetCommitRequestPartition>> = BTreeMap::new();
+    for o in offsets {
+        by_topic.entry(&o.tp.topic).or_default().push(
+            OffsetCommitRequestPartition::default()
+                .with_partition_index(o.tp.partition)
+                .with_committed_offset(o.offset)
+                .with_committed_leader_epoch(o.leader_epoch)
+                .with_committed_metadata(Some(StrBytes::from_static_str(""))),
+        );
+    }
+    OffsetCommitRequest::default()
+        .with_group_id(GroupId(str_bytes(group_id)))
+        .with_generation_id_or_member_epoch(identity.generation)
+        .with_member_id(str_bytes(&identity.member_id))
+        .with_group_instance_id(identity.group_instance_id.as_deref().map(str_bytes))
+        .with_retention_time_ms(-1)
+        .with_topics(
+            by_topic
+                .into_iter()
+                .map(|(topic, partitions)| {
+                    OffsetCommitRequestTopic::default()
+                        .with_name(TopicName(str_bytes(topic)))
+                        .with_partitions(partitions)
+                })
+                .collect(),
+        )
+}
+
+/// Reads an OffsetCommit response: `Ok` when every partition committed.
+///
+/// # Errors
+/// [`ConsumerError::CommitFailed`] when the member was fenced (ILLEGAL_GENERATION,
+/// UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID, REBALANCE_IN_PROGRESS); [`ConsumerError::Broker`]
+/// with the first other partition error (retriable ones such as COORDINATOR_NOT_AVAILABLE or
+/// NOT_COORDINATOR report `is_retriable()`).
+pub fn read_offset_commit(response: &OffsetCommitResponse) -> Result<(), ConsumerError> {
+    for topic in &response.topics {
+        for p in &topic.partitions {
+            let code = ErrorCode(p.error_code);
+            if code.is_ok() {
+                continue;
+            }
+            if is_fencing(code) {
+                return Err(ConsumerError::CommitFailed { code });
+            }
+            return Err(ConsumerError::Broker {
+                api: "OffsetCommit",
+                partition: Some(TopicPartition::new(
+                    topic.name.0.to_string(),
+                    p.partition_index,
+                )),
+                error: BrokerError {
+                    code,
+                    message: None,
+                },
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Codes that mean "this member's view of the group is stale".
+pub fn is_fencing(code: ErrorCode) -> bool {
+    code == ErrorCode::ILLEGAL_GENERATION
+        || code == ErrorCode::UNKNOWN_MEMBER_ID
+        || code == ErrorCode::FENCED_INSTANCE_ID
+        || code == ErrorCode::REBALANCE_IN_PROGRESS
+}
+
+/// Builds an OffsetFetch request (v1–v7 layout) for these partitions. `require_stable`
+/// (KIP-447, v7) makes the coordinator wait out pending transactional commits.
+pub fn offset_fetch_request(
+    group_id: &str,
+    partitions: &[TopicPartition],
+    require_stable: bool,
+) -> OffsetFetchRequest {
+    let mut by_topic: BTreeMap<&str, Vec<i32>> = BTreeMap::new();
+    for tp in partitions {
+        by_topic.entry(&tp.topic).or_default().push(tp.partition);
+    }
+    OffsetFetchRequest::default()
+        .with_group_id(GroupId(str_bytes(group_id)))
+        .with_require_stable(require_stable)
+        .with_topics(Some(
+            by_topic
+                .into_iter()
+                .map(|(topic, parts)| {
+                    OffsetFetchRequestTopic::default()
+                        .with_name(TopicName(str_bytes(topic)))
+                        .with_partition_indexes(parts)
+                })
+                .collect(),
+        ))
+}
+
+/// Committed position and leader epoch of one partition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Committed {
+    /// Next offset to consume.
+    pub offset: i64,
+    /// Leader epoch of the last consumed record, -1 when not committed with one.
+    pub leader_epoch: i32,
+}
+
+/// Reads an OffsetFetch response: committed positions; partitions with nothing committed
+/// (offset -1) are absent.
+///
+/// # Errors
+/// [`ConsumerError::Broker`] for a group-level error (v2+) or a partition error.
+pub fn read_offset_fetch(
+    response: &OffsetFetchResponse,
+) -> Result<HashMap<TopicPartition, Committed>, ConsumerError> {
+    let top = ErrorCode(response.error_code);
+    if !top.is_ok() {
+        return Err(ConsumerError::Broker {
+            api: "OffsetFetch",
+            partition: None,
+            error: BrokerError {
+                code: top,
+                message: None,
+            },
+        });
+    }
+    let mut out = HashMap::new();
+    for topic in &response.topics {
+        for p in &topic.partitions {
+            let tp = TopicPartition::new(topic.name.0.to_string(), p.partition_index);
+            let code = ErrorCode(p.error_code);
+            if !code.is_ok() {
+                return Err(ConsumerError::Broker {
+                    api: "OffsetFetch",
+                    partition: Some(tp),
+                    error: BrokerError {
+                        code,
+                        message: None,
+                    },
+                });
+            }
+            if p.committed_offset >= 0 {
+                out.insert(
+                    tp,
+                    Committed {
+                        offset: p.committed_offset,
+                        leader_epoch: p.committed_leader_epoch,
+                    },
+                );
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use kafka_protocol::messages::offset_commit_response::{
+        OffsetCommitResponsePartition, OffsetCommitResponseTopic,
+    };
+    use kafka_protocol::messages::offset_fetch_response::{
+        OffsetFetchResponsePartition, OffsetFetchResponseTopic,
+    };
+
+    use super::*;
+
+    #[test]
+    fn commit_carries_generation_member_and_groups_by_topic() {
+        let id = CommitIdentity {
+            generation: 7,
+            member_id: "m-1".into(),
+            group_instance_id: Some("i-1".into()),
+        };
+        let offsets = [
+            OffsetToCommit {
+                tp: TopicPartition::new("b", 1),
+                offset: 10,
+                leader_epoch: 2,
+            },
+            OffsetToCommit {
+                tp: TopicPartition::new("a", 0),
+                offset: 5,
+                leader_epoch: -1,
+            },
+            OffsetToCommit {
+                tp: TopicPartition::new("b", 0),
+                offset: 3,
+                leader_epoch: -1,
+            },
+        ];
+        let req = offset_commit_request("g", &id, &offsets);
+        assert_eq!(req.generation_id_or_member_epoch, 7);
+        assert_eq!(req.member_id.as_str(), "m-1");
+        assert_eq!(
+            req.group_instance_id.as_ref().map(|s| s.as_str()),
+            Some("i-1")
+        );
+        let names: Vec<&str> = req.topics.iter().map(|t| t.name.0.as_str()).collect();
+        assert_eq!(names, ["a", "b"]);
+        let b: Vec<(i32, i64, i32)> = req.topics[1]
+            .partitions
+            .iter()
+            .map(|p| {
+                (
+                    p.partition_index,
+                    p.committed_offset,
+                    p.committed_leader_epoch,
+                )
+            })
+            .collect();
+        assert_eq!(b, [(1, 10, 2), (0, 3, -1)]);
+    }
+
+    fn commit_response(code: ErrorCode) -> OffsetCommitResponse {
+        OffsetCommitResponse::default().with_topics(vec![OffsetCommitResponseTopic::default()
+            .with_name(TopicName(StrBytes::from_static_str("t")))
+            .with_partitions(vec![OffsetCommitResponsePartition::default()
+                .with_partition_index(0)
+                .with_error_code(code.0)])])
+    }
+
+    #[test]
+    fn fenced_commit_is_commit_failed() {
+        assert!(read_offset_commit(&commit_response(ErrorCode::NONE)).is_ok());
+        assert!(matches!(
+            read_offset_commit(&commit_response(ErrorCode::ILLEGAL_GENERATION)),
+            Err(ConsumerError::CommitFailed { code }) if code == ErrorCode::ILLEGAL_GENERATION
+        ));
+        let err = read_offset_commit(&commit_response(ErrorCode::NOT_COORDINATOR)).unwrap_err();
+        assert!(err.is_retriable());
+    }
+
+    #[test]
+    fn offset_fetch_skips_uncommitted_partitions() {
+        let resp =
+            OffsetFetchResponse::default().with_topics(vec![OffsetFetchResponseTopic::default()
+                .with_name(TopicName(StrBytes::from_static_str("t")))
+                .with_partitions(vec![
+                    OffsetFetchResponsePartition::default()
+                        .with_partition_index(0)
+                        .with_committed_offset(42)
+                        .with_committed_leader_epoch(1),
+                    OffsetFetchResponsePartition::default()
+                        .with_partition_index(1)
+                        .with_committed_offset(-1),
+                ])]);
+        let map = read_offset_fetch(&resp).unwrap();
+        assert_eq!(map.len(), 1);
+        assert_eq!(
+            map[&TopicPartition::new("t", 0)],
+            Committed {
+                offset: 42,
+                leader_epoch: 1
+            }
+        );
+        let req = offset_fetch_request(
+            "g",
+            &[TopicPartition::new("t", 1), TopicPartition::new("t", 0)],
+            false,
+        );
+        assert_eq!(req.topics.unwrap()[0].partition_indexes, [1, 0]);
+    }
+}

@@ -1,0 +1,606 @@
+//! [`ConsumerConfig`]: every consumer setting, with its Java name and default, in one place.
+//!
+//! Build it with [`ConsumerConfig::builder`], or load Java-named settings with
+//! [`ConsumerConfig::from_properties`]: the client's keys (`bootstrap.servers`, timeouts, TLS,
+//! SASL) go to [`ClientConfig::apply`] first, the consumer's own keys are handled here, and an
+//! unknown key is an error. [`ConsumerConfig::validate`] checks incompatible choices once.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rafka_client::config::{ClientConfig, ConfigError, Properties};
+
+use crate::store::{kafka::KafkaOffsetStore, OffsetStore};
+
+/// What to do when a partition has no committed position, or its position is out of range:
+/// Java's `auto.offset.reset`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AutoOffsetReset {
+    /// `earliest`: start from the log start offset.
+    Earliest,
+    /// `latest`: start from the high watermark (only new records). The Java default.
+    #[default]
+    Latest,
+    /// `none`: fail the next `poll` with [`crate::ConsumerError::NoOffsetForPartition`] or
+    /// [`crate::ConsumerError::OffsetOutOfRange`] naming the partitions.
+    None,
+}
+
+impl std::str::FromStr for AutoOffsetReset {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            // librdkafka's aliases are accepted so its property files load unchanged.
+            "earliest" | "smallest" | "beginning" => Ok(AutoOffsetReset::Earliest),
+            "latest" | "largest" | "end" => Ok(AutoOffsetReset::Latest),
+            "none" | "error" => Ok(AutoOffsetReset::None),
+            _ => Err("expected earliest, latest or none".into()),
+        }
+    }
+}
+
+/// Which records a fetch returns: Java's `isolation.level` (KIP-98).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IsolationLevel {
+    /// `read_uncommitted`: every record up to the high watermark, including records of open and
+    /// aborted transactions. The Java default.
+    #[default]
+    ReadUncommitted,
+    /// `read_committed`: records up to the last stable offset; records of aborted transactions
+    /// are dropped by the consumer using the fetch response's aborted-transaction list.
+    ReadCommitted,
+}
+
+impl IsolationLevel {
+    /// The `isolation_level` byte of a Fetch or ListOffsets request.
+    pub fn as_i8(self) -> i8 {
+        match self {
+            IsolationLevel::ReadUncommitted => 0,
+            IsolationLevel::ReadCommitted => 1,
+        }
+    }
+}
+
+impl std::str::FromStr for IsolationLevel {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "read_uncommitted" => Ok(IsolationLevel::ReadUncommitted),
+            "read_committed" => Ok(IsolationLevel::ReadCommitted),
+            _ => Err("expected read_uncommitted or read_committed".into()),
+        }
+    }
+}
+
+/// Consumer settings. Times are [`Duration`]s (the Java settings are in ms), sizes are bytes.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct ConsumerConfig {
+    /// Connection settings shared with the producer and admin (`bootstrap.servers`, ...).
+    pub client: ClientConfig,
+    /// `group.id`: the consumer group. Required by `subscribe` and by commits to Kafka; a
+    /// consumer without it can only `assign`. No default.
+    pub group_id: Option<String>,
+    /// `group.instance.id`: static membership (KIP-345). A static member does not send
+    /// LeaveGroup on close. No default.
+    pub group_instance_id: Option<String>,
+    /// `session.timeout.ms`: the coordinator expels a member not heard from for this long.
+    /// Default 45 s.
+    pub session_timeout: Duration,
+    /// `heartbeat.interval.ms`: time between heartbeats. Default 3 s.
+    pub heartbeat_interval: Duration,
+    /// `max.poll.interval.ms`: a member that does not call `poll` within this leaves the group
+    /// (and its next `poll` fails with [`crate::ConsumerError::MaxPollIntervalExceeded`]). Also the
+    /// rebalance timeout sent in JoinGroup. Default 300 s.
+    pub max_poll_interval: Duration,
+    /// `partition.assignment.strategy`: assignor names in preference order, sent in JoinGroup.
+    /// Accepted: `range`, `roundrobin`, `sticky`, `cooperative-sticky` (Java class names are
+    /// mapped to these). Default `[range, cooperative-sticky]` as in Java 3.x.
+    pub partition_assignment_strategy: Vec<String>,
+    /// `enable.auto.commit`: commit positions every `auto_commit_interval` from `poll`, and on
+    /// revoke and close. Default true.
+    pub enable_auto_commit: bool,
+    /// `auto.commit.interval.ms`. Default 5 s.
+    pub auto_commit_interval: Duration,
+    /// `enable.auto.offset.store` (librdkafka): true makes every record returned by `poll`
+    /// eligible for the next commit; false commits only what `mark_offset` stored (sarama's
+    /// MarkOffset, librdkafka's `offsets_store`). Default true.
+    pub enable_auto_offset_store: bool,
+    /// `auto.offset.reset`. Default `latest`.
+    pub auto_offset_reset: AutoOffsetReset,
+    /// `isolation.level`. Default `read_uncommitted`.
+    pub isolation_level: IsolationLevel,
+    /// `max.poll.records`: most records one `poll` returns. Default 500.
+    pub max_poll_records: usize,
+    /// `fetch.min.bytes`: the broker waits for this many bytes (or `fetch_max_wait`). Default 1.
+    pub fetch_min_bytes: i32,
+    /// `fetch.max.wait.ms`: longest the broker holds a Fetch to reach `fetch_min_bytes`.
+    /// Default 500 ms.
+    pub fetch_max_wait: Duration,
+    /// `fetch.max.bytes`: cap of one Fetch response (KIP-74). Default 50 MiB.
+    pub fetch_max_bytes: i32,
+    /// `max.partition.fetch.bytes`: cap per partition in one Fetch. Default 1 MiB.
+    pub max_partition_fetch_bytes: i32,
+    /// `queued.max.messages.kbytes` (librdkafka; here in bytes): prefetching stops while this
+    /// many fetched bytes wait to be polled (the application is slow). Default 64 MiB.
+    pub max_buffered_bytes: usize,
+    /// `client.rack`: sent in Fetch v11+ (KIP-392). Default empty.
+    pub client_rack: String,
+    /// `exclude.internal.topics`: pattern subscriptions never match `__`-prefixed internal
+    /// topics. Default true.
+    pub exclude_internal_topics: bool,
+    /// rafka extension `rafka.consumer.max.lag`: when a partition falls more than this many
+    /// records behind its high watermark, the consumer seeks to high watermark − `max_lag` and
+    /// logs a warning (catch-up policy of the seed posts). Default none (never skip).
+    pub max_lag: Option<i64>,
+    /// Where positions are kept. Default [`KafkaOffsetStore`] (commits to Kafka). An external
+    /// store (`is_kafka() == false`) is loaded on assign and saved on revoke/close/commit, and
+    /// the consumer then never commits to Kafka. Not settable from properties.
+    pub offset_store: Arc<dyn OffsetStore>,
+}
+
+impl fmt::Debug for ConsumerConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConsumerConfig")
+            .field("client", &self.client)
+            .field("group_id", &self.group_id)
+            .field("group_instance_id", &self.group_instance_id)
+            .field("session_timeout", &self.session_timeout)
+            .field("heartbeat_interval", &self.heartbeat_interval)
+            .field("max_poll_interval", &self.max_poll_interval)
+            .field(
+                "partition_assignment_strategy",
+                &self.partition_assignment_strategy,
+            )
+            .field("enable_auto_commit", &self.enable_auto_commit)
+            .field("auto_commit_interval", &self.auto_commit_interval)
+            .field("enable_auto_offset_store", &self.enable_auto_offset_store)
+            .field("auto_offset_reset", &self.auto_offset_reset)
+            .field("isolation_level", &self.isolation_level)
+            .field("max_poll_records", &self.max_poll_records)
+            .field("fetch_min_bytes", &self.fetch_min_bytes)
+            .field("fetch_max_wait", &self.fetch_max_wait)
+            .field("fetch_max_bytes", &self.fetch_max_bytes)
+            .field("max_partition_fetch_bytes", &self.max_partition_fetch_bytes)
+            .field("max_buffered_bytes", &self.max_buffered_bytes)
+            .field("client_rack", &self.client_rack)
+            .field("exclude_internal_topics", &self.exclude_internal_topics)
+            .field("max_lag", &self.max_lag)
+            .field("offset_store.is_kafka", &self.offset_store.is_kafka())
+            .finish()
+    }
+}
+
+impl Default for ConsumerConfig {
+    fn default() -> Self {
+        ConsumerConfig {
+            client: ClientConfig::default(),
+            group_id: None,
+            group_instance_id: None,
+            session_timeout: Duration::from_millis(45_000),
+            heartbeat_interval: Duration::from_millis(3_000),
+            max_poll_interval: Duration::from_millis(300_000),
+            partition_assignment_strategy: vec!["range".into(), "cooperative-sticky".into()],
+            enable_auto_commit: true,
+            auto_commit_interval: Duration::from_millis(5_000),
+            enable_auto_offset_store: true,
+            auto_offset_reset: AutoOffsetReset::Latest,
+            isolation_level: IsolationLevel::ReadUncommitted,
+            max_poll_records: 500,
+            fetch_min_bytes: 1,
+            fetch_max_wait: Duration::from_millis(500),
+            fetch_max_bytes: 50 * 1024 * 1024,
+            max_partition_fetch_bytes: 1024 * 1024,
+            max_buffered_bytes: 64 * 1024 * 1024,
+            client_rack: String::new(),
+            exclude_internal_topics: true,
+            max_lag: None,
+            offset_store: Arc::new(KafkaOffsetStore),
+        }
+    }
+}
+
+const KNOWN_ASSIGNORS: &[&str] = &["range", "roundrobin", "sticky", "cooperative-sticky"];
+
+/// Maps Java assignor class names and librdkafka names to rafka's short names.
+fn assignor_name(s: &str) -> Option<&'static str> {
+    let short = s.rsplit('.').next().unwrap_or(s);
+    match short.to_ascii_lowercase().as_str() {
+        "range" | "rangeassignor" => Some("range"),
+        "roundrobin" | "roundrobinassignor" => Some("roundrobin"),
+        "sticky" | "stickyassignor" => Some("sticky"),
+        "cooperative-sticky" | "cooperativestickyassignor" => Some("cooperative-sticky"),
+        _ => None,
+    }
+}
+
+fn parse_ms(key: &str, v: &str) -> Result<Duration, ConfigError> {
+    v.parse::<u64>()
+        .map(Duration::from_millis)
+        .map_err(|e| ConfigError::invalid(key, v, e.to_string()))
+}
+
+fn parse_num<T: std::str::FromStr>(key: &str, v: &str) -> Result<T, ConfigError>
+where
+    T::Err: fmt::Display,
+{
+    v.parse::<T>()
+        .map_err(|e| ConfigError::invalid(key, v, e.to_string()))
+}
+
+fn parse_bool(key: &str, v: &str) -> Result<bool, ConfigError> {
+    match v.to_ascii_lowercase().as_str() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(ConfigError::invalid(key, v, "expected true or false")),
+    }
+}
+
+impl ConsumerConfig {
+    /// A builder starting from the defaults, with `bootstrap.servers` set.
+    pub fn builder(bootstrap_servers: &str) -> ConsumerConfigBuilder {
+        let mut config = ConsumerConfig::default();
+        // A comma list is the only form `bootstrap.servers` takes, so this cannot fail.
+        let _ = config.client.apply("bootstrap.servers", bootstrap_servers);
+        ConsumerConfigBuilder { config }
+    }
+
+    /// Applies one Java-named setting: the client's keys first, then the consumer's.
+    /// Returns `Ok(false)` for a key neither knows.
+    ///
+    /// # Errors
+    /// [`ConfigError::InvalidValue`] naming the key when the value does not parse.
+    pub fn apply(&mut self, key: &str, value: &str) -> Result<bool, ConfigError> {
+        if self.client.apply(key, value)? {
+            return Ok(true);
+        }
+        let v = value.trim();
+        match key {
+            "group.id" => self.group_id = Some(v.to_string()).filter(|s| !s.is_empty()),
+            "group.instance.id" => {
+                self.group_instance_id = Some(v.to_string()).filter(|s| !s.is_empty())
+            }
+            "session.timeout.ms" => self.session_timeout = parse_ms(key, v)?,
+            "heartbeat.interval.ms" => self.heartbeat_interval = parse_ms(key, v)?,
+            "max.poll.interval.ms" => self.max_poll_interval = parse_ms(key, v)?,
+            "partition.assignment.strategy" => {
+                let mut names = Vec::new();
+                for item in v.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                    let name = assignor_name(item).ok_or_else(|| {
+                        ConfigError::invalid(
+                            key,
+                            value,
+                            format!("unknown assignor \"{item}\" (known: {KNOWN_ASSIGNORS:?})"),
+                        )
+                    })?;
+                    names.push(name.to_string());
+                }
+                self.partition_assignment_strategy = names;
+            }
+            "enable.auto.commit" => self.enable_auto_commit = parse_bool(key, v)?,
+            "auto.commit.interval.ms" => self.auto_commit_interval = parse_ms(key, v)?,
+            "enable.auto.offset.store" => self.enable_auto_offset_store = parse_bool(key, v)?,
+            "auto.offset.reset" => {
+                self.auto_offset_reset =
+                    v.parse().map_err(|e| ConfigError::invalid(key, value, e))?
+            }
+            "isolation.level" => {
+                self.isolation_level = v.parse().map_err(|e| ConfigError::invalid(key, value, e))?
+            }
+            "max.poll.records" => self.max_poll_records = parse_num(key, v)?,
+            "fetch.min.bytes" => self.fetch_min_bytes = parse_num(key, v)?,
+            "fetch.max.wait.ms" | "fetch.wait.max.ms" => self.fetch_max_wait = parse_ms(key, v)?,
+            "fetch.max.bytes" => self.fetch_max_bytes = parse_num(key, v)?,
+            "max.partition.fetch.bytes" => self.max_partition_fetch_bytes = parse_num(key, v)?,
+            "queued.max.messages.kbytes" => {
+                self.max_buffered_bytes = parse_num::<usize>(key, v)?.saturating_mul(1024)
+            }
+            "client.rack" => self.client_rack = v.to_string(),
+            "exclude.internal.topics" => self.exclude_internal_topics = parse_bool(key, v)?,
+            "rafka.consumer.max.lag" => self.max_lag = Some(parse_num(key, v)?),
+            // Java settings with no effect here: rafka returns bytes, and CRCs are always checked.
+            "key.deserializer" | "value.deserializer" | "check.crcs" => {}
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// Builds a validated config from Java-named settings.
+    ///
+    /// # Errors
+    /// [`ConfigError::UnknownKey`] for a key neither the client nor the consumer knows, the
+    /// first [`ConfigError::InvalidValue`], or what [`ConsumerConfig::validate`] finds.
+    pub fn from_properties(props: &Properties) -> Result<ConsumerConfig, ConfigError> {
+        let mut config = ConsumerConfig::default();
+        for (key, value) in props.iter() {
+            if !config.apply(key, value)? {
+                return Err(ConfigError::UnknownKey {
+                    key: key.to_string(),
+                });
+            }
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks the settings together.
+    ///
+    /// # Errors
+    /// What [`ClientConfig::validate`] finds; [`ConfigError::Incompatible`] when the heartbeat
+    /// interval is not below the session timeout, when a static member has no group, or when
+    /// no assignor is named; [`ConfigError::InvalidValue`] for a zero `max.poll.records`,
+    /// `fetch.max.bytes` or `max.partition.fetch.bytes`, a negative `fetch.min.bytes` or
+    /// `rafka.consumer.max.lag`, or an unknown assignor name.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.client.validate()?;
+        if self.heartbeat_interval >= self.session_timeout {
+            return Err(ConfigError::Incompatible {
+                reason: "heartbeat.interval.ms must be lower than session.timeout.ms".into(),
+            });
+        }
+        if self.group_instance_id.is_some() && self.group_id.is_none() {
+            return Err(ConfigError::Incompatible {
+                reason: "group.instance.id needs group.id".into(),
+            });
+        }
+        if self.partition_assignment_strategy.is_empty() {
+            return Err(ConfigError::Incompatible {
+                reason: "partition.assignment.strategy names no assignor".into(),
+            });
+        }
+        for name in &self.partition_assignment_strategy {
+            if !KNOWN_ASSIGNORS.contains(&name.as_str()) {
+                return Err(ConfigError::invalid(
+                    "partition.assignment.strategy",
+                    name,
+                    format!("known: {KNOWN_ASSIGNORS:?}"),
+                ));
+            }
+        }
+        if self.max_poll_records == 0 {
+            return Err(ConfigError::invalid(
+                "max.poll.records",
+                "0",
+                "must be at least 1",
+            ));
+        }
+        if self.fetch_max_bytes <= 0 {
+            return Err(ConfigError::invalid(
+                "fetch.max.bytes",
+                &self.fetch_max_bytes.to_string(),
+                "must be positive",
+            ));
+        }
+        if self.max_partition_fetch_bytes <= 0 {
+            return Err(ConfigError::invalid(
+                "max.partition.fetch.bytes",
+                &self.max_partition_fetch_bytes.to_string(),
+                "must be positive",
+            ));
+        }
+        if self.fetch_min_bytes < 0 {
+            return Err(ConfigError::invalid(
+                "fetch.min.bytes",
+                &self.fetch_min_bytes.to_string(),
+                "must not be negative",
+            ));
+        }
+        if let Some(lag) = self.max_lag {
+            if lag < 0 {
+                return Err(ConfigError::invalid(
+                    "rafka.consumer.max.lag",
+                    &lag.to_string(),
+                    "must not be negative",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// True when positions are committed to Kafka (the default store) rather than an
+    /// external [`OffsetStore`].
+    pub fn commits_to_kafka(&self) -> bool {
+        self.offset_store.is_kafka()
+    }
+}
+
+/// Builds a [`ConsumerConfig`]; every method is named after the field it sets.
+#[derive(Debug, Clone)]
+pub struct ConsumerConfigBuilder {
+    config: ConsumerConfig,
+}
+
+macro_rules! setters {
+    ($($(#[$doc:meta])* $name:ident: $ty:ty;)*) => {
+        $(
+            $(#[$doc])*
+            pub fn $name(mut self, value: $ty) -> Self {
+                self.config.$name = value;
+                self
+            }
+        )*
+    };
+}
+
+impl ConsumerConfigBuilder {
+    /// `group.id`.
+    pub fn group_id(mut self, group_id: impl Into<String>) -> Self {
+        self.config.group_id = Some(group_id.into());
+        self
+    }
+
+    /// `group.instance.id` (static membership, KIP-345).
+    pub fn group_instance_id(mut self, id: impl Into<String>) -> Self {
+        self.config.group_instance_id = Some(id.into());
+        self
+    }
+
+    /// `client.id`.
+    pub fn client_id(mut self, id: impl Into<String>) -> Self {
+        self.config.client.client_id = id.into();
+        self
+    }
+
+    /// Replaces the whole client (connection) config.
+    pub fn client(mut self, client: ClientConfig) -> Self {
+        self.config.client = client;
+        self
+    }
+
+    /// `partition.assignment.strategy`, short names in preference order.
+    pub fn partition_assignment_strategy<S: Into<String>>(
+        mut self,
+        names: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.config.partition_assignment_strategy = names.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// `rafka.consumer.max.lag`: catch-up policy (see [`ConsumerConfig::max_lag`]).
+    pub fn max_lag(mut self, records: i64) -> Self {
+        self.config.max_lag = Some(records);
+        self
+    }
+
+    /// The offset store (see [`ConsumerConfig::offset_store`]).
+    pub fn offset_store(mut self, store: Arc<dyn OffsetStore>) -> Self {
+        self.config.offset_store = store;
+        self
+    }
+
+    setters! {
+        /// `session.timeout.ms`.
+        session_timeout: Duration;
+        /// `heartbeat.interval.ms`.
+        heartbeat_interval: Duration;
+        /// `max.poll.interval.ms`.
+        max_poll_interval: Duration;
+        /// `enable.auto.commit`.
+        enable_auto_commit: bool;
+        /// `auto.commit.interval.ms`.
+        auto_commit_interval: Duration;
+        /// `enable.auto.offset.store`.
+        enable_auto_offset_store: bool;
+        /// `auto.offset.reset`.
+        auto_offset_reset: AutoOffsetReset;
+        /// `isolation.level`.
+        isolation_level: IsolationLevel;
+        /// `max.poll.records`.
+        max_poll_records: usize;
+        /// `fetch.min.bytes`.
+        fetch_min_bytes: i32;
+        /// `fetch.max.wait.ms`.
+        fetch_max_wait: Duration;
+        /// `fetch.max.bytes`.
+        fetch_max_bytes: i32;
+        /// `max.partition.fetch.bytes`.
+        max_partition_fetch_bytes: i32;
+        /// `queued.max.messages.kbytes`, here in bytes.
+        max_buffered_bytes: usize;
+        /// `client.rack`.
+        client_rack: String;
+        /// `exclude.internal.topics`.
+        exclude_internal_topics: bool;
+    }
+
+    /// Applies a Java-named setting (see [`ConsumerConfig::apply`]).
+    ///
+    /// # Errors
+    /// [`ConfigError::UnknownKey`] for a key nobody knows, else as `apply`.
+    pub fn set(mut self, key: &str, value: &str) -> Result<Self, ConfigError> {
+        if self.config.apply(key, value)? {
+            Ok(self)
+        } else {
+            Err(ConfigError::UnknownKey {
+                key: key.to_string(),
+            })
+        }
+    }
+
+    /// Validates and returns the config.
+    ///
+    /// # Errors
+    /// As [`ConsumerConfig::validate`].
+    pub fn build(self) -> Result<ConsumerConfig, ConfigError> {
+        self.config.validate()?;
+        Ok(self.config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn java_defaults() {
+        let c = ConsumerConfig::default();
+        assert_eq!(c.session_timeout, Duration::from_secs(45));
+        assert_eq!(c.heartbeat_interval, Duration::from_secs(3));
+        assert_eq!(c.max_poll_interval, Duration::from_secs(300));
+        assert_eq!(c.auto_commit_interval, Duration::from_secs(5));
+        assert_eq!(c.max_poll_records, 500);
+        assert_eq!(c.fetch_max_bytes, 52_428_800);
+        assert_eq!(c.max_partition_fetch_bytes, 1_048_576);
+        assert_eq!(c.fetch_max_wait, Duration::from_millis(500));
+        assert_eq!(
+            c.partition_assignment_strategy,
+            ["range", "cooperative-sticky"]
+        );
+        assert!(c.enable_auto_commit && c.commits_to_kafka());
+        assert_eq!(c.auto_offset_reset, AutoOffsetReset::Latest);
+    }
+
+    #[test]
+    fn loads_java_properties_and_rejects_unknown_keys() {
+        let props = Properties::parse(
+            "bootstrap.servers=127.0.0.1:9092\n\
+             group.id=g1\n\
+             auto.offset.reset=earliest\n\
+             isolation.level=read_committed\n\
+             enable.auto.commit=false\n\
+             max.poll.records=7\n\
+             partition.assignment.strategy=org.apache.kafka.clients.consumer.RoundRobinAssignor,range\n\
+             session.timeout.ms=6000\n",
+        )
+        .unwrap();
+        let c = ConsumerConfig::from_properties(&props).unwrap();
+        assert_eq!(c.group_id.as_deref(), Some("g1"));
+        assert_eq!(c.auto_offset_reset, AutoOffsetReset::Earliest);
+        assert_eq!(c.isolation_level, IsolationLevel::ReadCommitted);
+        assert!(!c.enable_auto_commit);
+        assert_eq!(c.max_poll_records, 7);
+        assert_eq!(c.partition_assignment_strategy, ["roundrobin", "range"]);
+        assert_eq!(c.session_timeout, Duration::from_secs(6));
+        assert_eq!(c.client.bootstrap_servers, ["127.0.0.1:9092"]);
+
+        let bad = Properties::parse("bootstrap.servers=a:1\nlinger.ms=5\n").unwrap();
+        assert!(matches!(
+            ConsumerConfig::from_properties(&bad),
+            Err(ConfigError::UnknownKey { key }) if key == "linger.ms"
+        ));
+    }
+
+    #[test]
+    fn validate_catches_incompatible_choices() {
+        let err = ConsumerConfig::builder("h:1")
+            .heartbeat_interval(Duration::from_secs(10))
+            .session_timeout(Duration::from_secs(6))
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, ConfigError::Incompatible { .. }));
+        let err = ConsumerConfig::builder("h:1")
+            .group_instance_id("i")
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, ConfigError::Incompatible { .. }));
+        let err = ConsumerConfig::builder("h:1")
+            .set("auto.offset.reset", "sideways")
+            .unwrap_err();
+        assert!(matches!(err, ConfigError::InvalidValue { .. }));
+        assert!(ConsumerConfig::builder("h:1")
+            .max_poll_records(0)
+            .build()
+            .is_err());
+    }
+}

@@ -1,0 +1,1165 @@
+//! [`Consumer`]: the application-facing API. It owns the positions (through [`Shared`]),
+//! runs rebalance hooks, initialises positions (committed offsets, offset store, ListOffsets),
+//! commits, and starts one fetch task per leader broker.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::Stream;
+use rafka_client::{Client, CoordinatorKind, Target};
+use rafka_wire::TopicPartition;
+use regex::Regex;
+use tokio::task::JoinHandle;
+
+use crate::commit::{
+    offset_commit_request, offset_fetch_request, read_offset_commit, read_offset_fetch,
+    CommitIdentity, OffsetToCommit,
+};
+use crate::config::ConsumerConfig;
+use crate::error::ConsumerError;
+use crate::fetcher::{FetchSettings, Fetcher};
+use crate::group_driver::{GroupDriver, GroupEvent};
+use crate::list_offsets::{list_offsets_request, read_list_offsets, ListedOffset};
+use crate::listener::{ConsumerContext, ConsumerRebalanceListener};
+use crate::record::ConsumerRecord;
+use crate::shared::Shared;
+use crate::store::OffsetStore;
+use crate::subscription::{ResetTarget, Subscription};
+
+/// What `subscribe` follows: a topic list or a regex over topic names.
+#[derive(Debug, Clone)]
+pub enum TopicSelector {
+    /// These topics.
+    Topics(Vec<String>),
+    /// Every topic whose whole name matches (re-checked at each metadata refresh).
+    Pattern(Regex),
+}
+
+impl From<Vec<String>> for TopicSelector {
+    fn from(v: Vec<String>) -> Self {
+        TopicSelector::Topics(v)
+    }
+}
+
+impl From<&[&str]> for TopicSelector {
+    fn from(v: &[&str]) -> Self {
+        TopicSelector::Topics(v.iter().map(|s| s.to_string()).collect())
+    }
+}
+
+impl<const N: usize> From<[&str; N]> for TopicSelector {
+    fn from(v: [&str; N]) -> Self {
+        TopicSelector::Topics(v.iter().map(|s| s.to_string()).collect())
+    }
+}
+
+impl From<&str> for TopicSelector {
+    fn from(v: &str) -> Self {
+        TopicSelector::Topics(vec![v.to_string()])
+    }
+}
+
+impl From<Regex> for TopicSelector {
+    fn from(r: Regex) -> Self {
+        TopicSelector::Pattern(r)
+    }
+}
+
+/// Callback of [`Consumer::commit_async`]; runs on a background task.
+pub type CommitCallback = Box<dyn FnOnce(Result<(), ConsumerError>) + Send + 'static>;
+
+/// A Kafka consumer.
+///
+/// Use it from one task: every method takes `&mut self`. Records are fetched ahead by
+/// background tasks (one per leader broker); group heartbeats run on a background task too,
+/// so processing between polls does not expel the member — up to `max.poll.interval.ms`.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), rafka_consumer::ConsumerError> {
+/// use std::time::Duration;
+/// use rafka_consumer::{Consumer, ConsumerConfig, NoopRebalanceListener};
+/// let config = ConsumerConfig::builder("localhost:9092").group_id("g").build()?;
+/// let mut consumer = Consumer::new(config)?;
+/// consumer.subscribe(["events"], NoopRebalanceListener)?;
+/// loop {
+///     for record in consumer.poll(Duration::from_secs(1)).await? {
+///         println!("{}-{}@{}", record.topic, record.partition, record.offset);
+///     }
+/// }
+/// # }
+/// ```
+pub struct Consumer {
+    config: Arc<ConsumerConfig>,
+    client: Client,
+    shared: Arc<Shared>,
+    fetch_tasks: HashMap<i32, JoinHandle<()>>,
+    listener: Option<Box<dyn ConsumerRebalanceListener>>,
+    group: Option<GroupDriver>,
+    /// Topics of a pattern subscription as last matched.
+    pattern_topics: BTreeSet<String>,
+    next_auto_commit: Instant,
+    next_metadata_refresh: Instant,
+    closed: bool,
+}
+
+impl std::fmt::Debug for Consumer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Consumer")
+            .field("group_id", &self.config.group_id)
+            .field("assignment", &self.assignment())
+            .field("closed", &self.closed)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Consumer {
+    /// Creates a consumer. No connection is made until the first `poll` (or other call that
+    /// needs the cluster).
+    ///
+    /// # Errors
+    /// [`ConsumerError::Config`] when the config is invalid; [`ConsumerError::Client`] when TLS
+    /// material cannot be loaded.
+    pub fn new(config: ConsumerConfig) -> Result<Consumer, ConsumerError> {
+        config.validate()?;
+        let client = Client::new(config.client.clone())?;
+        Ok(Consumer::with_client(config, client))
+    }
+
+    /// Creates a consumer on an existing client (sharing its connections and metadata).
+    /// The config is not validated again.
+    pub fn with_client(config: ConsumerConfig, client: Client) -> Consumer {
+        let fetcher = Fetcher::new(FetchSettings::from_config(&config));
+        let now = Instant::now();
+        Consumer {
+            next_auto_commit: now + config.auto_commit_interval,
+            config: Arc::new(config),
+            client,
+            shared: Arc::new(Shared::new(fetcher)),
+            fetch_tasks: HashMap::new(),
+            listener: None,
+            group: None,
+            pattern_topics: BTreeSet::new(),
+            next_metadata_refresh: now,
+            closed: false,
+        }
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &ConsumerConfig {
+        &self.config
+    }
+
+    /// The client underneath (for admin calls sharing the consumer's connections).
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// `group.id`, if set.
+    pub fn group_id(&self) -> Option<&str> {
+        self.config.group_id.as_deref()
+    }
+
+    /// The configured offset store.
+    pub fn offset_store(&self) -> Arc<dyn OffsetStore> {
+        self.config.offset_store.clone()
+    }
+
+    // ----- subscription -----
+
+    /// Joins the group and consumes the given topics (or every topic matching a regex), with
+    /// `listener` called on each rebalance (see [`crate::listener`] for the contract). The
+    /// group is joined by the next `poll`.
+    ///
+    /// # Errors
+    /// [`ConsumerError::NoGroupId`] without `group.id`; [`ConsumerError::SubscriptionConflict`]
+    /// after `assign`; [`ConsumerError::Closed`].
+    pub fn subscribe(
+        &mut self,
+        topics: impl Into<TopicSelector>,
+        listener: impl ConsumerRebalanceListener,
+    ) -> Result<(), ConsumerError> {
+        self.check_open()?;
+        if self.config.group_id.is_none() {
+            return Err(ConsumerError::NoGroupId {
+                operation: "subscribe",
+            });
+        }
+        let mut st = self.shared.lock();
+        if matches!(st.subs.subscription, Subscription::Manual) {
+            return Err(ConsumerError::SubscriptionConflict);
+        }
+        let selector = topics.into();
+        st.subs.subscription = match &selector {
+            TopicSelector::Topics(t) => Subscription::Topics(t.clone()),
+            TopicSelector::Pattern(r) => Subscription::Pattern(r.clone()),
+        };
+        drop(st);
+        self.listener = Some(Box::new(listener));
+        let topics = match selector {
+            TopicSelector::Topics(t) => t,
+            TopicSelector::Pattern(_) => Vec::new(), // filled in by the first metadata match
+        };
+        match &self.group {
+            Some(g) => g.set_topics(topics),
+            None => {
+                self.group = Some(GroupDriver::start(
+                    self.client.clone(),
+                    self.config.clone(),
+                    topics,
+                ))
+            }
+        }
+        Ok(())
+    }
+
+    /// Assigns partitions by hand: no group membership, no rebalance hooks (Java's `assign`).
+    /// Partitions kept from the previous assignment keep their positions. Commits to Kafka
+    /// still work when `group.id` is set (generation -1, as a "simple" consumer group).
+    ///
+    /// # Errors
+    /// [`ConsumerError::SubscriptionConflict`] after `subscribe`; [`ConsumerError::Closed`].
+    pub fn assign(&mut self, partitions: &[TopicPartition]) -> Result<(), ConsumerError> {
+        self.check_open()?;
+        let mut st = self.shared.lock();
+        if st.subs.subscription.is_group() {
+            return Err(ConsumerError::SubscriptionConflict);
+        }
+        st.subs.subscription = if partitions.is_empty() {
+            Subscription::None
+        } else {
+            Subscription::Manual
+        };
+        let (_, removed) = st.subs.assign(partitions.iter().cloned());
+        for tp in &removed {
+            st.fetcher.buffer.discard(tp);
+        }
+        drop(st);
+        self.shared.fetch_wanted.notify_waiters();
+        Ok(())
+    }
+
+    /// Leaves the group (after running the revoke hooks and committing as on close) or drops
+    /// a manual assignment.
+    ///
+    /// # Errors
+    /// As [`Consumer::close`]'s commit and hook steps.
+    pub async fn unsubscribe(&mut self) -> Result<(), ConsumerError> {
+        let result = self.revoke_all_for_shutdown().await;
+        if let Some(group) = self.group.take() {
+            group.leave().await;
+        }
+        let mut st = self.shared.lock();
+        st.subs.clear();
+        st.subs.subscription = Subscription::None;
+        st.fetcher.buffer.clear();
+        drop(st);
+        self.listener = None;
+        result
+    }
+
+    /// The partitions currently assigned.
+    pub fn assignment(&self) -> Vec<TopicPartition> {
+        self.shared.lock().subs.assignment()
+    }
+
+    /// The topics subscribed (the matched topics for a regex subscription).
+    pub fn subscription(&self) -> Vec<String> {
+        match &self.shared.lock().subs.subscription {
+            Subscription::Topics(t) => t.clone(),
+            Subscription::Pattern(_) => self.pattern_topics.iter().cloned().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    // ----- polling -----
+
+    /// Returns the records fetched since the last call, at most `max.poll.records`, waiting up
+    /// to `timeout` for some to arrive. Runs pending rebalance hooks and auto-commits first.
+    /// An empty vector means the timeout passed.
+    ///
+    /// # Errors
+    /// [`ConsumerError::MaxPollIntervalExceeded`] once after the member left the group for
+    /// polling too late (the next `poll` rejoins); [`ConsumerError::NoOffsetForPartition`] and
+    /// [`ConsumerError::OffsetOutOfRange`] under `auto.offset.reset=none` (until the
+    /// application seeks); [`ConsumerError::Listener`] when a hook failed;
+    /// [`ConsumerError::Broker`] / [`ConsumerError::CorruptRecords`] for fetch errors the
+    /// consumer does not retry; [`ConsumerError::Group`] when membership failed;
+    /// [`ConsumerError::Closed`].
+    pub async fn poll(&mut self, timeout: Duration) -> Result<Vec<ConsumerRecord>, ConsumerError> {
+        self.check_open()?;
+        let deadline = Instant::now() + timeout;
+        if let Some(g) = &self.group {
+            g.polled();
+        }
+        loop {
+            self.handle_group_events().await?;
+            self.maybe_auto_commit().await;
+            self.update_leaders().await;
+            self.init_positions().await?;
+
+            let shared = self.shared.clone();
+            let ready = shared.records_ready.notified();
+            tokio::pin!(ready);
+            ready.as_mut().enable();
+            {
+                let mut st = self.shared.lock();
+                if !st.fetcher.errors.is_empty() {
+                    return Err(st.fetcher.errors.remove(0));
+                }
+                let st = &mut *st;
+                let mut out = Vec::new();
+                st.fetcher.buffer.drain(
+                    &mut st.subs,
+                    self.config.max_poll_records,
+                    self.config.enable_auto_offset_store,
+                    &mut out,
+                );
+                if !out.is_empty() {
+                    self.shared.fetch_wanted.notify_waiters();
+                    return Ok(out);
+                }
+            }
+            self.shared.fetch_wanted.notify_waiters();
+            let now = Instant::now();
+            if now >= deadline {
+                return Ok(Vec::new());
+            }
+            let mut wake = deadline;
+            if self.config.enable_auto_commit {
+                wake = wake.min(self.next_auto_commit.max(now));
+            }
+            // Re-check positions and leaders now and then (resets, metadata, pattern match).
+            wake = wake.min(now + Duration::from_millis(250));
+            match &mut self.group {
+                Some(group) => {
+                    tokio::select! {
+                        _ = &mut ready => {}
+                        _ = tokio::time::sleep_until(wake.into()) => {}
+                        event = group.recv() => {
+                            if let Some(event) = event {
+                                self.handle_group_event(event).await?;
+                            }
+                        }
+                    }
+                }
+                None => {
+                    tokio::select! {
+                        _ = &mut ready => {}
+                        _ = tokio::time::sleep_until(wake.into()) => {}
+                    }
+                }
+            }
+        }
+    }
+
+    /// The records as a stream: each item is one record, fetched with `poll` as needed.
+    /// Errors are yielded once and the stream goes on.
+    pub fn stream(&mut self) -> impl Stream<Item = Result<ConsumerRecord, ConsumerError>> + '_ {
+        futures::stream::unfold(
+            (self, VecDeque::<ConsumerRecord>::new()),
+            |(consumer, mut pending)| async move {
+                loop {
+                    if let Some(record) = pending.pop_front() {
+                        return Some((Ok(record), (consumer, pending)));
+                    }
+                    if consumer.closed {
+                        return None;
+                    }
+                    match consumer.poll(Duration::from_secs(1)).await {
+                        Ok(records) => pending.extend(records),
+                        Err(ConsumerError::Closed) => return None,
+                        Err(e) => return Some((Err(e), (consumer, pending))),
+                    }
+                }
+            },
+        )
+    }
+
+    // ----- positions -----
+
+    /// Sets the next offset `poll` returns for a partition. Records already fetched for it
+    /// are discarded.
+    ///
+    /// # Errors
+    /// [`ConsumerError::NotAssigned`].
+    pub fn seek(&mut self, tp: &TopicPartition, offset: i64) -> Result<(), ConsumerError> {
+        let mut st = self.shared.lock();
+        if !st.subs.seek(tp, offset) {
+            return Err(ConsumerError::NotAssigned {
+                partition: tp.clone(),
+            });
+        }
+        st.fetcher.buffer.discard(tp);
+        drop(st);
+        self.shared.fetch_wanted.notify_waiters();
+        Ok(())
+    }
+
+    fn reset(
+        &mut self,
+        partitions: &[TopicPartition],
+        target: ResetTarget,
+    ) -> Result<(), ConsumerError> {
+        let mut st = self.shared.lock();
+        for tp in partitions {
+            if !st.subs.is_assigned(tp) {
+                return Err(ConsumerError::NotAssigned {
+                    partition: tp.clone(),
+                });
+            }
+        }
+        for tp in partitions {
+            st.subs.request_reset(tp, target);
+            st.fetcher.buffer.discard(tp);
+        }
+        Ok(())
+    }
+
+    /// Moves the partitions to their log start offset (evaluated lazily, at the next `poll`
+    /// or `position`).
+    ///
+    /// # Errors
+    /// [`ConsumerError::NotAssigned`].
+    pub fn seek_to_beginning(
+        &mut self,
+        partitions: &[TopicPartition],
+    ) -> Result<(), ConsumerError> {
+        self.reset(partitions, ResetTarget::Earliest)
+    }
+
+    /// Moves the partitions to their end (high watermark; last stable offset under
+    /// read_committed), evaluated lazily.
+    ///
+    /// # Errors
+    /// [`ConsumerError::NotAssigned`].
+    pub fn seek_to_end(&mut self, partitions: &[TopicPartition]) -> Result<(), ConsumerError> {
+        self.reset(partitions, ResetTarget::Latest)
+    }
+
+    /// Moves the partitions to the first record with a timestamp at or after `timestamp_ms`
+    /// (ListOffsets by timestamp, KIP-79), or to the end when there is none.
+    ///
+    /// # Errors
+    /// [`ConsumerError::NotAssigned`].
+    pub fn seek_to_timestamp(
+        &mut self,
+        partitions: &[TopicPartition],
+        timestamp_ms: i64,
+    ) -> Result<(), ConsumerError> {
+        self.reset(partitions, ResetTarget::Timestamp(timestamp_ms))
+    }
+
+    /// The next offset `poll` returns for a partition, looking it up (committed offset, store
+    /// or reset policy) when not known yet.
+    ///
+    /// # Errors
+    /// [`ConsumerError::NotAssigned`]; the lookup's errors;
+    /// [`ConsumerError::NoOffsetForPartition`] under `auto.offset.reset=none`.
+    pub async fn position(&mut self, tp: &TopicPartition) -> Result<i64, ConsumerError> {
+        for _ in 0..3 {
+            {
+                let st = self.shared.lock();
+                if !st.subs.is_assigned(tp) {
+                    return Err(ConsumerError::NotAssigned {
+                        partition: tp.clone(),
+                    });
+                }
+                if let Some(p) = st.subs.position(tp) {
+                    return Ok(p);
+                }
+            }
+            self.update_leaders().await;
+            self.init_positions().await?;
+        }
+        self.shared
+            .lock()
+            .subs
+            .position(tp)
+            .ok_or_else(|| ConsumerError::NoOffsetForPartition {
+                partitions: vec![tp.clone()],
+            })
+    }
+
+    /// Committed positions of these partitions (in Kafka, or in the external offset store);
+    /// partitions with nothing committed are absent.
+    ///
+    /// # Errors
+    /// [`ConsumerError::NoGroupId`] for Kafka commits without `group.id`; OffsetFetch or store
+    /// errors.
+    pub async fn committed(
+        &mut self,
+        partitions: &[TopicPartition],
+    ) -> Result<HashMap<TopicPartition, i64>, ConsumerError> {
+        self.load_committed(partitions, true).await
+    }
+
+    /// Stops fetching these partitions; `poll` returns none of their records until resumed.
+    ///
+    /// # Errors
+    /// [`ConsumerError::NotAssigned`].
+    pub fn pause(&mut self, partitions: &[TopicPartition]) -> Result<(), ConsumerError> {
+        self.set_paused(partitions, true)
+    }
+
+    /// Resumes fetching these partitions.
+    ///
+    /// # Errors
+    /// [`ConsumerError::NotAssigned`].
+    pub fn resume(&mut self, partitions: &[TopicPartition]) -> Result<(), ConsumerError> {
+        self.set_paused(partitions, false)
+    }
+
+    fn set_paused(
+        &mut self,
+        partitions: &[TopicPartition],
+        paused: bool,
+    ) -> Result<(), ConsumerError> {
+        let mut st = self.shared.lock();
+        for tp in partitions {
+            if !st.subs.is_assigned(tp) {
+                return Err(ConsumerError::NotAssigned {
+                    partition: tp.clone(),
+                });
+            }
+        }
+        for tp in partitions {
+            st.subs.set_paused(tp, paused);
+        }
+        drop(st);
+        self.shared.fetch_wanted.notify_waiters();
+        self.shared.records_ready.notify_one();
+        Ok(())
+    }
+
+    /// The paused partitions.
+    pub fn paused(&self) -> Vec<TopicPartition> {
+        self.shared.lock().subs.paused()
+    }
+
+    /// Records between the position and the high watermark of the last Fetch response;
+    /// `None` before the first response or without a position.
+    pub fn lag(&self, tp: &TopicPartition) -> Option<i64> {
+        self.shared.lock().subs.lag(tp)
+    }
+
+    /// Lag of every assigned partition that has one.
+    pub fn lags(&self) -> BTreeMap<TopicPartition, i64> {
+        let st = self.shared.lock();
+        st.subs
+            .assignment()
+            .into_iter()
+            .filter_map(|tp| st.subs.lag(&tp).map(|l| (tp, l)))
+            .collect()
+    }
+
+    /// High watermark from the last Fetch response for the partition.
+    pub fn high_watermark(&self, tp: &TopicPartition) -> Option<i64> {
+        self.shared
+            .lock()
+            .subs
+            .get(tp)
+            .and_then(|p| p.high_watermark)
+    }
+
+    // ----- commits -----
+
+    /// Stores `next_offset` (the next offset to consume, i.e. last processed + 1) for the next
+    /// commit — auto-commit, `commit_stored_sync`, revoke or close. sarama's `MarkOffset`,
+    /// librdkafka's `offsets_store`; use with `enable.auto.offset.store=false`.
+    ///
+    /// # Errors
+    /// [`ConsumerError::NotAssigned`].
+    pub fn mark_offset(
+        &mut self,
+        tp: &TopicPartition,
+        next_offset: i64,
+    ) -> Result<(), ConsumerError> {
+        let mut st = self.shared.lock();
+        match st.subs.get_mut(tp) {
+            Some(p) => {
+                p.stored_offset = Some(next_offset);
+                Ok(())
+            }
+            None => Err(ConsumerError::NotAssigned {
+                partition: tp.clone(),
+            }),
+        }
+    }
+
+    /// [`Consumer::mark_offset`] for a processed record (`record.offset + 1`).
+    ///
+    /// # Errors
+    /// [`ConsumerError::NotAssigned`].
+    pub fn mark_record(&mut self, record: &ConsumerRecord) -> Result<(), ConsumerError> {
+        self.mark_offset(&record.topic_partition(), record.next_offset())
+    }
+
+    /// Commits the position of every assigned partition (everything `poll` returned), and
+    /// waits for the answer. With an external offset store, saves to the store instead.
+    ///
+    /// # Errors
+    /// [`ConsumerError::CommitFailed`] when the group rebalanced (this member's generation is
+    /// stale); [`ConsumerError::NoGroupId`]; coordinator and store errors.
+    pub async fn commit_sync(&mut self) -> Result<(), ConsumerError> {
+        let offsets = self.shared.lock().subs.positions();
+        self.commit_offsets_sync(&offsets).await
+    }
+
+    /// Commits the offsets stored by `mark_offset` (or by `poll` under
+    /// `enable.auto.offset.store`) that are not committed yet.
+    ///
+    /// # Errors
+    /// As [`Consumer::commit_sync`].
+    pub async fn commit_stored_sync(&mut self) -> Result<(), ConsumerError> {
+        let offsets = self.shared.lock().subs.uncommitted_stored();
+        self.commit_offsets_sync(&offsets).await
+    }
+
+    /// Commits explicit offsets (each the next offset to consume).
+    ///
+    /// # Errors
+    /// As [`Consumer::commit_sync`].
+    pub async fn commit_offsets_sync(
+        &mut self,
+        offsets: &[(TopicPartition, i64)],
+    ) -> Result<(), ConsumerError> {
+        if offsets.is_empty() {
+            return Ok(());
+        }
+        let offsets = self.with_epochs(offsets);
+        let identity = self.identity();
+        commit(&self.client, &self.config, &identity, &offsets).await?;
+        let plain: Vec<(TopicPartition, i64)> =
+            offsets.iter().map(|o| (o.tp.clone(), o.offset)).collect();
+        self.shared.lock().subs.mark_committed(&plain);
+        Ok(())
+    }
+
+    /// Commits the position of every assigned partition without waiting; `callback` gets the
+    /// result on a background task. Later commits are not ordered after this one.
+    pub fn commit_async(
+        &mut self,
+        callback: impl FnOnce(Result<(), ConsumerError>) + Send + 'static,
+    ) {
+        let offsets = self.shared.lock().subs.positions();
+        let offsets = self.with_epochs(&offsets);
+        let identity = self.identity();
+        let client = self.client.clone();
+        let config = self.config.clone();
+        let shared = self.shared.clone();
+        tokio::spawn(async move {
+            let result = commit(&client, &config, &identity, &offsets).await;
+            if result.is_ok() {
+                let plain: Vec<(TopicPartition, i64)> =
+                    offsets.iter().map(|o| (o.tp.clone(), o.offset)).collect();
+                shared.lock().subs.mark_committed(&plain);
+            }
+            callback(result);
+        });
+    }
+
+    fn with_epochs(&self, offsets: &[(TopicPartition, i64)]) -> Vec<OffsetToCommit> {
+        let st = self.shared.lock();
+        offsets
+            .iter()
+            .map(|(tp, offset)| OffsetToCommit {
+                tp: tp.clone(),
+                offset: *offset,
+                leader_epoch: st.subs.get(tp).and_then(|p| p.leader_epoch).unwrap_or(-1),
+            })
+            .collect()
+    }
+
+    fn identity(&self) -> CommitIdentity {
+        match &self.group {
+            Some(g) => g.identity(),
+            None => CommitIdentity::standalone(),
+        }
+    }
+
+    async fn maybe_auto_commit(&mut self) {
+        if !self.config.enable_auto_commit || Instant::now() < self.next_auto_commit {
+            return;
+        }
+        self.next_auto_commit = Instant::now() + self.config.auto_commit_interval;
+        if let Err(e) = self.commit_stored_sync().await {
+            tracing::warn!(error = %e, "auto-commit failed");
+        }
+    }
+
+    // ----- close -----
+
+    /// Runs the revoke hooks, commits (under `enable.auto.commit`, or saves to the external
+    /// store), leaves the group (LeaveGroup, unless static membership) and stops the fetch
+    /// tasks. Further calls return [`ConsumerError::Closed`].
+    ///
+    /// # Errors
+    /// The first hook, commit or store error; the group is left and tasks stopped anyway.
+    pub async fn close(&mut self) -> Result<(), ConsumerError> {
+        if self.closed {
+            return Ok(());
+        }
+        let result = self.revoke_all_for_shutdown().await;
+        if let Some(group) = self.group.take() {
+            group.leave().await;
+        }
+        self.closed = true;
+        self.shared.lock().closed = true;
+        self.shared.fetch_wanted.notify_waiters();
+        for (_, task) in self.fetch_tasks.drain() {
+            task.abort();
+        }
+        result
+    }
+
+    /// Revoke hooks + final commit for every owned partition (close, unsubscribe).
+    async fn revoke_all_for_shutdown(&mut self) -> Result<(), ConsumerError> {
+        let owned = self.assignment();
+        let mut result = Ok(());
+        if self.group.is_some() && !owned.is_empty() {
+            result = self.run_hook(HookKind::Revoked, &owned).await;
+        }
+        let saved = self.commit_on_revoke(&owned).await;
+        result.and(saved)
+    }
+
+    /// Commit (Kafka, under auto-commit) or save (external store) what was consumed of these
+    /// partitions before they go.
+    async fn commit_on_revoke(
+        &mut self,
+        partitions: &[TopicPartition],
+    ) -> Result<(), ConsumerError> {
+        let offsets: Vec<(TopicPartition, i64)> = {
+            let st = self.shared.lock();
+            st.subs
+                .uncommitted_stored()
+                .into_iter()
+                .filter(|(tp, _)| partitions.contains(tp))
+                .collect()
+        };
+        if offsets.is_empty() {
+            return Ok(());
+        }
+        if self.config.offset_store.is_kafka() && !self.config.enable_auto_commit {
+            return Ok(());
+        }
+        if self.config.offset_store.is_kafka() && self.config.group_id.is_none() {
+            return Ok(());
+        }
+        self.commit_offsets_sync(&offsets).await
+    }
+
+    fn check_open(&self) -> Result<(), ConsumerError> {
+        if self.closed {
+            Err(ConsumerError::Closed)
+        } else {
+            Ok(())
+        }
+    }
+
+    // ----- rebalance -----
+
+    async fn handle_group_events(&mut self) -> Result<(), ConsumerError> {
+        loop {
+            let Some(group) = &mut self.group else {
+                return Ok(());
+            };
+            let Some(event) = group.try_recv() else {
+                return Ok(());
+            };
+            self.handle_group_event(event).await?;
+        }
+    }
+
+    async fn handle_group_event(&mut self, event: GroupEvent) -> Result<(), ConsumerError> {
+        match event {
+            GroupEvent::Revoke { partitions, done } => {
+                let hook = self.run_hook(HookKind::Revoked, &partitions).await;
+                let commit = self.commit_on_revoke(&partitions).await;
+                if let Err(e) = &commit {
+                    tracing::warn!(error = %e, "commit on revoke failed");
+                }
+                self.drop_partitions(&partitions);
+                let _ = done.send(());
+                hook
+            }
+            GroupEvent::Lost { partitions } => {
+                let hook = self.run_hook(HookKind::Lost, &partitions).await;
+                self.drop_partitions(&partitions);
+                hook
+            }
+            GroupEvent::Assigned { assignment, added } => {
+                {
+                    let mut st = self.shared.lock();
+                    let (_, removed) = st.subs.assign(assignment.iter().cloned());
+                    for tp in &removed {
+                        st.fetcher.buffer.discard(tp);
+                    }
+                }
+                tracing::info!(?added, "partitions assigned");
+                let hook = self.run_hook(HookKind::Assigned, &added).await;
+                self.shared.fetch_wanted.notify_waiters();
+                hook
+            }
+            GroupEvent::TopicsNeeded => {
+                self.match_pattern().await;
+                Ok(())
+            }
+            GroupEvent::PollIntervalExceeded => Err(ConsumerError::MaxPollIntervalExceeded {
+                max_poll_interval: self.config.max_poll_interval,
+            }),
+            GroupEvent::Fatal(e) => Err(e),
+        }
+    }
+
+    fn drop_partitions(&mut self, partitions: &[TopicPartition]) {
+        let mut st = self.shared.lock();
+        st.subs.remove(partitions);
+        for tp in partitions {
+            st.fetcher.buffer.discard(tp);
+            st.leaders.remove(tp);
+        }
+    }
+
+    async fn run_hook(
+        &mut self,
+        kind: HookKind,
+        partitions: &[TopicPartition],
+    ) -> Result<(), ConsumerError> {
+        let Some(mut listener) = self.listener.take() else {
+            return Ok(());
+        };
+        let result = {
+            let mut ctx = ConsumerContext { consumer: self };
+            match kind {
+                HookKind::Revoked => listener.on_partitions_revoked(&mut ctx, partitions).await,
+                HookKind::Assigned => listener.on_partitions_assigned(&mut ctx, partitions).await,
+                HookKind::Lost => listener.on_partitions_lost(&mut ctx, partitions).await,
+            }
+        };
+        self.listener = Some(listener);
+        result.map_err(ConsumerError::Listener)
+    }
+
+    /// For pattern subscriptions: matches the regex against every topic in the cluster and
+    /// hands the result to the group driver when it changed.
+    async fn match_pattern(&mut self) {
+        let pattern = match &self.shared.lock().subs.subscription {
+            Subscription::Pattern(r) => r.clone(),
+            _ => return,
+        };
+        let cluster = match self.client.refresh_all_topics().await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::debug!(error = %e, "metadata for pattern subscription failed");
+                return;
+            }
+        };
+        let matched: BTreeSet<String> = cluster
+            .topics
+            .values()
+            .filter(|t| !(self.config.exclude_internal_topics && t.is_internal))
+            .filter(|t| whole_match(&pattern, &t.name))
+            .map(|t| t.name.clone())
+            .collect();
+        if matched != self.pattern_topics || self.pattern_topics.is_empty() {
+            self.pattern_topics = matched.clone();
+            if let Some(g) = &self.group {
+                g.set_topics(matched.into_iter().collect());
+            }
+        }
+    }
+
+    // ----- positions and leaders -----
+
+    /// Looks up leaders of assigned partitions when some are unknown or a fetch reported a
+    /// leadership change, and starts fetch tasks for new leader brokers.
+    async fn update_leaders(&mut self) {
+        let (missing, refresh, topics) = {
+            let mut st = self.shared.lock();
+            let assigned = st.subs.assignment();
+            st.leaders.retain(|tp, _| assigned.contains(tp));
+            let missing = assigned.iter().any(|tp| !st.leaders.contains_key(tp));
+            let refresh = std::mem::take(&mut st.refresh_metadata);
+            let topics: BTreeSet<String> = assigned.into_iter().map(|tp| tp.topic).collect();
+            (missing, refresh, topics)
+        };
+        if !missing && !refresh {
+            return;
+        }
+        let now = Instant::now();
+        if now < self.next_metadata_refresh {
+            if refresh {
+                self.shared.lock().refresh_metadata = true;
+            }
+            return;
+        }
+        self.next_metadata_refresh = now + self.config.client.retry_backoff;
+        if refresh {
+            self.client.invalidate_metadata();
+        }
+        let names: Vec<&str> = topics.iter().map(String::as_str).collect();
+        let cluster = match self.client.metadata_for(&names).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::debug!(error = %e, "metadata refresh failed");
+                return;
+            }
+        };
+        let mut brokers = BTreeSet::new();
+        {
+            let mut st = self.shared.lock();
+            let st = &mut *st;
+            for tp in st.subs.assignment() {
+                match cluster.leader_for(&tp.topic, tp.partition) {
+                    Ok(leader) => {
+                        brokers.insert(leader);
+                        st.leaders.insert(tp, leader);
+                    }
+                    Err(_) => {
+                        st.leaders.remove(&tp);
+                    }
+                }
+            }
+        }
+        for broker in brokers {
+            let alive = self
+                .fetch_tasks
+                .get(&broker)
+                .is_some_and(|t| !t.is_finished());
+            if !alive {
+                let task = tokio::spawn(crate::fetch_task::run(
+                    broker,
+                    self.client.clone(),
+                    self.shared.clone(),
+                ));
+                self.fetch_tasks.insert(broker, task);
+            }
+        }
+        self.shared.fetch_wanted.notify_waiters();
+    }
+
+    /// Gives every partition without a position one: committed offset (Kafka or store),
+    /// else the reset policy through ListOffsets.
+    async fn init_positions(&mut self) -> Result<(), ConsumerError> {
+        let awaiting = self.shared.lock().subs.awaiting_committed();
+        if !awaiting.is_empty() {
+            let committed = self.load_committed(&awaiting, false).await?;
+            let mut st = self.shared.lock();
+            for tp in &awaiting {
+                st.subs.apply_committed(
+                    tp,
+                    committed.get(tp).copied(),
+                    self.config.auto_offset_reset,
+                );
+            }
+        }
+        let resets = self.shared.lock().subs.awaiting_reset();
+        if !resets.is_empty() {
+            self.reset_positions(resets).await?;
+        }
+        let st = self.shared.lock();
+        let without = st.subs.without_position();
+        if !without.is_empty() {
+            return Err(ConsumerError::NoOffsetForPartition {
+                partitions: without,
+            });
+        }
+        let out_of_range = st.subs.out_of_range();
+        if !out_of_range.is_empty() {
+            return Err(ConsumerError::OffsetOutOfRange {
+                offsets: out_of_range,
+            });
+        }
+        Ok(())
+    }
+
+    /// Committed positions from Kafka (OffsetFetch) or the external store. `explicit` is
+    /// true for the public `committed` call, which needs a group id for Kafka.
+    async fn load_committed(
+        &mut self,
+        partitions: &[TopicPartition],
+        explicit: bool,
+    ) -> Result<HashMap<TopicPartition, i64>, ConsumerError> {
+        let store = self.config.offset_store.clone();
+        let group = self.config.group_id.clone();
+        if !store.is_kafka() {
+            let loaded = store
+                .load(group.as_deref().unwrap_or(""), partitions)
+                .await?;
+            return Ok(loaded);
+        }
+        let Some(group) = group else {
+            if explicit {
+                return Err(ConsumerError::NoGroupId {
+                    operation: "committed",
+                });
+            }
+            return Ok(HashMap::new());
+        };
+        let client = self.client.clone();
+        let request_stable =
+            self.config.isolation_level == crate::config::IsolationLevel::ReadCommitted;
+        let result = client
+            .with_retries("OffsetFetch", || {
+                let client = client.clone();
+                let group = group.clone();
+                let req = offset_fetch_request(&group, partitions, request_stable);
+                async move {
+                    let resp = client
+                        .send(Target::GroupCoordinator(group.clone()), req)
+                        .await?;
+                    read_offset_fetch(&resp).map_err(|e| coordinator_error(&client, &group, e))
+                }
+            })
+            .await
+            .map_err(ConsumerError::Client)?;
+        Ok(result.into_iter().map(|(tp, c)| (tp, c.offset)).collect())
+    }
+
+    async fn reset_positions(
+        &mut self,
+        resets: Vec<(TopicPartition, ResetTarget)>,
+    ) -> Result<(), ConsumerError> {
+        // Group by leader: ListOffsets must go to each partition's leader.
+        let mut by_leader: BTreeMap<i32, Vec<(TopicPartition, ResetTarget)>> = BTreeMap::new();
+        {
+            let st = self.shared.lock();
+            for (tp, target) in resets {
+                if let Some(leader) = st.leaders.get(&tp) {
+                    by_leader.entry(*leader).or_default().push((tp, target));
+                }
+            }
+        }
+        for (leader, parts) in by_leader {
+            let asked: Vec<(TopicPartition, i64)> = parts
+                .iter()
+                .map(|(tp, t)| (tp.clone(), t.list_offsets_timestamp()))
+                .collect();
+            let req = list_offsets_request(&asked, self.config.isolation_level);
+            let resp = match self.client.send(Target::Broker(leader), req).await {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::debug!(leader, error = %e, "ListOffsets failed; retrying later");
+                    if e.invalidates_metadata() {
+                        self.shared.lock().refresh_metadata = true;
+                    }
+                    continue;
+                }
+            };
+            let listed = match read_list_offsets(&resp) {
+                Ok(l) => l,
+                Err(e) if e.is_retriable() => {
+                    tracing::debug!(leader, error = %e, "ListOffsets error; retrying later");
+                    self.shared.lock().refresh_metadata = true;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            let mut st = self.shared.lock();
+            for (tp, target) in &parts {
+                match listed.get(tp) {
+                    Some(ListedOffset::Offset(o)) => {
+                        tracing::debug!(partition = %tp, ?target, offset = o, "position reset");
+                        st.subs.apply_reset(tp, *target, *o);
+                        st.fetcher.buffer.discard(tp);
+                    }
+                    // No record at or after the timestamp: go to the end (Java's seek after
+                    // offsetsForTimes returning null is up to the caller; the end is what
+                    // librdkafka does).
+                    Some(ListedOffset::NotFound) => {
+                        st.subs.request_reset(tp, ResetTarget::Latest);
+                    }
+                    None => {}
+                }
+            }
+        }
+        self.shared.fetch_wanted.notify_waiters();
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum HookKind {
+    Revoked,
+    Assigned,
+    Lost,
+}
+
+fn whole_match(re: &Regex, s: &str) -> bool {
+    re.find(s)
+        .is_some_and(|m| m.start() == 0 && m.end() == s.len())
+}
+
+/// Converts a consumer-level coordinator error into a client error so `with_retries` retries
+/// retriable ones, invalidating the cached coordinator when it moved.
+fn coordinator_error(client: &Client, group: &str, e: ConsumerError) -> rafka_client::Error {
+    if let ConsumerError::Broker { api, error, .. } = &e {
+        if error.code == rafka_wire::error_code::ErrorCode::NOT_COORDINATOR
+            || error.code == rafka_wire::error_code::ErrorCode::COORDINATOR_NOT_AVAILABLE
+        {
+            client.invalidate_coordinator(CoordinatorKind::Group, group);
+        }
+        return rafka_client::Error::broker(error.code, error.message.clone(), api);
+    }
+    rafka_client::Error::broker(
+        rafka_wire::error_code::ErrorCode::UNKNOWN_SERVER_ERROR,
+        Some(e.to_string()),
+        "OffsetFetch",
+    )
+}
+
+/// Commits offsets to Kafka (retrying retriable coordinator errors until
+/// `default.api.timeout.ms`) or saves them to the external store.
+pub(crate) async fn commit(
+    client: &Client,
+    config: &ConsumerConfig,
+    identity: &CommitIdentity,
+    offsets: &[OffsetToCommit],
+) -> Result<(), ConsumerError> {
+    let group = config.group_id.clone();
+    if !config.offset_store.is_kafka() {
+        let plain: Vec<(TopicPartition, i64)> =
+            offsets.iter().map(|o| (o.tp.clone(), o.offset)).collect();
+        config
+            .offset_store
+            .save(group.as_deref().unwrap_or(""), &plain)
+            .await?;
+        return Ok(());
+    }
+    let Some(group) = group else {
+        return Err(ConsumerError::NoGroupId {
+            operation: "commit",
+        });
+    };
+    let deadline = Instant::now() + config.client.default_api_timeout;
+    let mut backoff = config.client.retry_backoff;
+    loop {
+        let req = offset_commit_request(&group, identity, offsets);
+        let result = match client
+            .send(Target::GroupCoordinator(group.clone()), req)
+            .await
+        {
+            Ok(resp) => read_offset_commit(&resp),
+            Err(e) => Err(ConsumerError::Client(e)),
+        };
+        match result {
+            Ok(()) => return Ok(()),
+            Err(e) if e.is_retriable() && Instant::now() + backoff < deadline => {
+                if let ConsumerError::Broker { error, .. } = &e {
+                    if error.code == rafka_wire::error_code::ErrorCode::NOT_COORDINATOR
+                        || error.code
+                            == rafka_wire::error_code::ErrorCode::COORDINATOR_NOT_AVAILABLE
+                    {
+                        client.invalidate_coordinator(CoordinatorKind::Group, &group);
+                    }
+                }
+                tracing::debug!(error = %e, "commit failed; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(config.client.retry_backoff_max);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! Turning one partition of a Fetch response into [`ConsumerRecord`]s. Sans-IO.
+//!
+//! Follows the Java consumer's `CompletedFetch`:
+//! - records before the fetch offset are skipped (a compressed batch is returned whole even
+//!   when the fetch offset points into its middle);
+//! - control batches (transaction markers, KIP-98) are never returned;
+//! - under `read_committed`, batches of transactions listed in the response's
+//!   `aborted_transactions` are dropped: an aborted producer id becomes "active" once the batch
+//!   offsets reach the transaction's first offset, and stops being so at its ABORT marker;
+//! - the next fetch offset is the end of the last complete batch, even when every record of
+//!   the response was filtered out, so the consumer always makes progress.
+
+use std::collections::{BTreeSet, HashSet, VecDeque};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use rafka_wire::records::{decode_batches, ControlRecord, RecordBatch, TimestampType};
+use rafka_wire::WireError;
+
+use crate::config::IsolationLevel;
+use crate::record::ConsumerRecord;
+
+/// One aborted transaction from a Fetch response: `producer_id` aborted a transaction whose
+/// first record is at `first_offset`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct AbortedTxn {
+    /// First offset of the aborted transaction in this partition.
+    pub first_offset: i64,
+    /// Producer id of the transaction.
+    pub producer_id: i64,
+}
+
+/// The records of one partition of one Fetch response.
+#[derive(Debug)]
+pub struct DecodedPartition {
+    /// Records to hand to the application, in offset order.
+    pub records: VecDeque<ConsumerRecord>,
+    /// Where the next fetch of this partition starts: the end of the last complete batch, or
+    /// the fetch offset when no complete batch came.
+    pub next_fetch_offset: i64,
+    /// A decoding error met after the returned records, if any. The next fetch starts at the
+    /// failing batch, so the error is met again unless the application seeks past it.
+    pub error: Option<WireError>,
+}
+
+/// Decodes the records blob of one partition.
+///
+/// `records` is the response's `records` field (zero-copy: keys and values of uncompressed
+/// batches are slices of it), `fetch_offset` the offset the request asked for.
+pub fn decode_partition(
+    topic: &Arc<str>,
+    partition: i32,
+    records: Bytes,
+    fetch_offset: i64,
+    isolation: IsolationLevel,
+    aborted: &[AbortedTxn],
+) -> DecodedPartition {
+    let mut out = DecodedPartition {
+        records: VecDeque::new(),
+        next_fetch_offset: fetch_offset,
+        error: None,
+    };
+    let mut pending_aborts: BTreeSet<AbortedTxn> = aborted.iter().copied().collect();
+    let mut aborted_producers: HashSet<i64> = HashSet::new();
+
+    for batch in decode_batches(records) {
+        let batch = match batch {
+            Ok(b) => b,
+            Err(e) => {
+                out.error = Some(e);
+                break;
+            }
+        };
+        let next = batch.next_offset();
+        if next <= fetch_offset {
+            // Wholly before the fetch offset: the broker returned an older batch.
+            continue;
+        }
+        if isolation == IsolationLevel::ReadCommitted && batch.producer_id >= 0 {
+            // Aborted transactions whose first offset is within reach of this batch begin
+            // to apply.
+            while let Some(first) = pending_aborts.first().copied() {
+                if first.first_offset > batch.last_offset() {
+                    break;
+                }
+                pending_aborts.pop_first();
+                aborted_producers.insert(first.producer_id);
+            }
+            if batch.is_control {
+                if is_abort_marker(&batch) {
+                    aborted_producers.remove(&batch.producer_id);
+                }
+            } else if batch.is_transactional && aborted_producers.contains(&batch.producer_id) {
+                out.next_fetch_offset = next;
+                continue;
+            }
+        }
+        if batch.is_control {
+            out.next_fetch_offset = next;
+            continue;
+        }
+        if let Err(e) = push_records(topic, partition, &batch, fetch_offset, &mut out.records) {
+            out.error = Some(e);
+            break;
+        }
+        out.next_fetch_offset = next;
+    }
+    out
+}
+
+fn push_records(
+    topic: &Arc<str>,
+    partition: i32,
+    batch: &RecordBatch,
+    fetch_offset: i64,
+    out: &mut VecDeque<ConsumerRecord>,
+) -> Result<(), WireError> {
+    let leader_epoch = (batch.partition_leader_epoch >= 0).then_some(batch.partition_leader_epoch);
+    let start = out.len();
+    for record in batch.records()? {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                // All or nothing per batch: the next fetch starts again at this batch.
+                out.truncate(start);
+                return Err(e);
+            }
+        };
+        if record.offset < fetch_offset {
+            continue;
+        }
+        let timestamp = match batch.timestamp_type {
+            // The broker stamps the batch, not each record (KIP-32).
+            TimestampType::LogAppendTime => batch.max_timestamp,
+            TimestampType::CreateTime => record.timestamp,
+        };
+        out.push_back(ConsumerRecord {
+            topic: topic.clone(),
+            partition,
+            offset: record.offset,
+            timestamp,
+            timestamp_type: batch.timestamp_type,
+            key: record.key,
+            value: record.value,
+            headers: record.headers,
+            leader_epoch,
+        });
+    }
+    Ok(())
+}
+
+/// True when a control batch holds an ABORT marker (Kafka `ControlRecordType.ABORT`).
+fn is_abort_marker(batch: &RecordBatch) -> bool {
+    let Ok(mut records) = batch.records() else {
+        return false;
+    };
+    matches!(
+        records.next().map(|r| r.and_then(|r| r.control())),
+        Some(Ok(ControlRecord::Abort { .. }))
+    )
+}

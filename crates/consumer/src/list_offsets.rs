@@ -1,0 +1,91 @@
+//! ListOffsets for position resets (Kafka protocol guide, "ListOffsets API"; KIP-79 for
+//! timestamps). Sans-IO.
+//!
+//! Kafka semantics are followed: timestamp -1 asks for the high watermark (read_uncommitted)
+//! or the last stable offset (read_committed), -2 for the log start offset, any other value
+//! for the first offset whose timestamp is at or after it (the high watermark when none is).
+//! Tansu answers -1 with the last batch's base offset + 1 instead of the high watermark
+//! (docs/tansu.md); the consumer does not work around that, tests do.
+
+use std::collections::{BTreeMap, HashMap};
+
+use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
+use kafka_protocol::messages::{BrokerId, ListOffsetsRequest, ListOffsetsResponse, TopicName};
+use kafka_protocol::protocol::StrBytes;
+use rafka_wire::error_code::{BrokerError, ErrorCode};
+use rafka_wire::TopicPartition;
+
+use crate::config::IsolationLevel;
+use crate::error::ConsumerError;
+
+/// Builds a ListOffsets request asking each partition for its `timestamp`.
+pub fn list_offsets_request(
+    partitions: &[(TopicPartition, i64)],
+    isolation: IsolationLevel,
+) -> ListOffsetsRequest {
+    let mut by_topic: BTreeMap<&str, Vec<ListOffsetsPartition>> = BTreeMap::new();
+    for (tp, ts) in partitions {
+        by_topic.entry(&tp.topic).or_default().push(
+            ListOffsetsPartition::default()
+                .with_partition_index(tp.partition)
+                .with_current_leader_epoch(-1)
+                .with_timestamp(*ts),
+        );
+    }
+    ListOffsetsRequest::default()
+        .with_replica_id(BrokerId(-1))
+        .with_isolation_level(isolation.as_i8())
+        .with_topics(
+            by_topic
+                .into_iter()
+                .map(|(t, parts)| {
+                    ListOffsetsTopic::default()
+                        .with_name(TopicName(StrBytes::from_string(t.to_string())))
+                        .with_partitions(parts)
+                })
+                .collect(),
+        )
+}
+
+/// One partition's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListedOffset {
+    /// The offset found.
+    Offset(i64),
+    /// A timestamp lookup found no record at or after the timestamp (offset -1).
+    NotFound,
+}
+
+/// Reads a ListOffsets response.
+///
+/// # Errors
+/// [`ConsumerError::Broker`] with the first partition error; leadership errors
+/// (NOT_LEADER_OR_FOLLOWER, ...) are retriable.
+pub fn read_list_offsets(
+    response: &ListOffsetsResponse,
+) -> Result<HashMap<TopicPartition, ListedOffset>, ConsumerError> {
+    let mut out = HashMap::new();
+    for topic in &response.topics {
+        for p in &topic.partitions {
+            let tp = TopicPartition::new(topic.name.0.to_string(), p.partition_index);
+            let code = ErrorCode(p.error_code);
+            if !code.is_ok() {
+                return Err(ConsumerError::Broker {
+                    api: "ListOffsets",
+                    partition: Some(tp),
+                    error: BrokerError {
+                        code,
+                        message: None,
+                    },
+                });
+            }
+            let listed = if p.offset >= 0 {
+                ListedOffset::Offset(p.offset)
+            } else {
+                ListedOffset::NotFound
+            };
+            out.insert(tp, listed);
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,61 @@
+//! State shared between the consumer's task and its per-broker fetch tasks.
+//!
+//! One `std::sync::Mutex` guards the positions and the fetch buffer; it is never held across
+//! an `.await`. Two [`Notify`]s carry wake-ups: fetch tasks wake `poll` when records arrive,
+//! `poll` wakes fetch tasks when positions change or the buffer drains.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+
+use rafka_wire::TopicPartition;
+use tokio::sync::Notify;
+
+use crate::fetcher::Fetcher;
+use crate::subscription::SubscriptionState;
+
+/// Everything behind the lock.
+#[derive(Debug)]
+pub(crate) struct State {
+    /// Positions and assignment.
+    pub subs: SubscriptionState,
+    /// Fetch sessions, in-flight bookkeeping and the record buffer.
+    pub fetcher: Fetcher,
+    /// Leader broker of each assigned partition, from the last metadata looked at.
+    pub leaders: HashMap<TopicPartition, i32>,
+    /// A fetch task saw a leadership error: `poll` refreshes metadata.
+    pub refresh_metadata: bool,
+    /// Set by `close`: fetch tasks exit.
+    pub closed: bool,
+}
+
+/// The shared part of a consumer.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    state: Mutex<State>,
+    /// Records or errors arrived (wakes `poll`).
+    pub records_ready: Notify,
+    /// Positions changed, the buffer drained or leaders moved (wakes fetch tasks).
+    pub fetch_wanted: Notify,
+}
+
+impl Shared {
+    pub fn new(fetcher: Fetcher) -> Self {
+        Shared {
+            state: Mutex::new(State {
+                subs: SubscriptionState::new(),
+                fetcher,
+                leaders: HashMap::new(),
+                refresh_metadata: false,
+                closed: false,
+            }),
+            records_ready: Notify::new(),
+            fetch_wanted: Notify::new(),
+        }
+    }
+
+    /// Locks the state. A panic while locked cannot leave positions half-written in a way
+    /// later code relies on, so a poisoned lock is used as is.
+    pub fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
