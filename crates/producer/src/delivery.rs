@@ -109,10 +109,6 @@ impl BatchCompletion {
         }
     }
 
-    pub fn is_complete(&self) -> bool {
-        self.result.get().is_some()
-    }
-
     fn register(&self, slot: &mut Option<usize>, waker: &Waker) -> bool {
         let mut w = self.waiters.lock().unwrap_or_else(|e| e.into_inner());
         // Checked under the lock: `complete` sets the result before taking it, so a result

@@ -14,10 +14,10 @@
 //! - [`idempotence`]: producer id, epoch and per-partition sequences (KIP-98, KIP-360).
 //! - [`delivery`]: one shared completion per batch, one [`DeliveryFuture`] per record.
 //! - [`interceptor`], [`metrics`]: hooks and counters.
+//! - `producer` / `sender` / `transaction` (private): the tokio layer — [`Producer`] appends
+//!   on the caller's task; one sender task drains per broker, one task per broker writes
+//!   requests in order on a pipelined connection; transactions per KIP-98.
 #![warn(missing_docs)]
-// The sender and Producer (the tokio layer) are the users of the crate-private batch API;
-// until they land, parts of it are only exercised by tests.
-#![allow(dead_code)]
 
 pub mod accumulator;
 pub mod config;
@@ -27,11 +27,16 @@ pub mod idempotence;
 pub mod interceptor;
 pub mod metrics;
 pub mod partitioner;
+mod producer;
 pub mod record;
+mod sender;
+mod transaction;
 
 pub use config::{Acks, CompressionType, ConfigError, PartitionerChoice, ProducerConfig};
 pub use delivery::{DeliveryCallback, DeliveryFuture};
 pub use error::ProduceError;
 pub use interceptor::ProducerInterceptor;
 pub use metrics::{MetricsSnapshot, ProducerMetrics};
+pub use producer::{Producer, ProducerBuilder};
 pub use record::{ProducerRecord, RecordMetadata};
+pub use transaction::ConsumerGroupMetadata;

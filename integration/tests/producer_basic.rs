@@ -1,0 +1,264 @@
+//! rafka-producer against a real Tansu: partitioning as Java, every codec, acks 0/1/all,
+//! oversized records, headers/tombstones/timestamps, close.
+
+mod producer_support;
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use rafka::producer::{
+    Acks, CompressionType, ProduceError, Producer, ProducerConfig, ProducerRecord,
+};
+use rafka::wire::records::Compression;
+use rafka_integration::TestBroker;
+
+use producer_support::{java_partition, read_partition};
+
+fn config(addr: &str) -> ProducerConfig {
+    ProducerConfig::new(addr)
+        .linger(Duration::from_millis(5))
+        .request_timeout(Duration::from_secs(10))
+        .delivery_timeout(Duration::from_secs(30))
+        .max_block(Duration::from_secs(15))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyed_records_land_on_javas_partition() {
+    let broker = TestBroker::start().unwrap();
+    broker.create_topic("keyed", 7).unwrap();
+    let producer = Producer::new(config(&broker.addr())).unwrap();
+    let mut futures = Vec::new();
+    for i in 0..60 {
+        let key = format!("key-{i}");
+        let f = producer
+            .send(
+                ProducerRecord::new("keyed")
+                    .key(key.clone())
+                    .value(format!("v{i}")),
+            )
+            .await
+            .unwrap();
+        futures.push((key, f));
+    }
+    let mut per_partition = std::collections::BTreeMap::<i32, Vec<(i64, String)>>::new();
+    for (key, f) in futures {
+        let md = f.await.unwrap();
+        assert_eq!(md.partition, java_partition(key.as_bytes(), 7), "key {key}");
+        per_partition
+            .entry(md.partition)
+            .or_default()
+            .push((md.offset, key));
+    }
+    assert!(
+        per_partition.len() > 3,
+        "60 keys spread over several partitions"
+    );
+    for (p, expected) in per_partition {
+        let got = read_partition(&broker.addr(), "keyed", p).await;
+        let got: Vec<(i64, String)> = got
+            .iter()
+            .map(|r| {
+                (
+                    r.offset,
+                    String::from_utf8(r.key.clone().unwrap().to_vec()).unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got, expected,
+            "partition {p}: offsets from the futures match the log"
+        );
+    }
+    // A known Java fact: "foobar" → murmur2 -790332482 → partition 2 of 4.
+    broker.create_topic("keyed4", 4).unwrap();
+    let md = producer
+        .send(ProducerRecord::new("keyed4").key("foobar").value("x"))
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    assert_eq!(md.partition, 2);
+    producer.close(Duration::from_secs(10)).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_codec_round_trips_headers_tombstones_and_timestamps() {
+    let broker = TestBroker::start().unwrap();
+    for (codec, wire, level) in [
+        (CompressionType::None, Compression::None, None),
+        (CompressionType::Gzip, Compression::Gzip, Some(6)),
+        (CompressionType::Snappy, Compression::Snappy, None),
+        (CompressionType::Lz4, Compression::Lz4, Some(9)),
+        (CompressionType::Zstd, Compression::Zstd, Some(3)),
+    ] {
+        let topic = format!("codec-{}", codec.name());
+        broker.create_topic(&topic, 1).unwrap();
+        let producer = Producer::new(config(&broker.addr()).compression(codec, level)).unwrap();
+        let mut last = None;
+        for i in 0..300i64 {
+            let mut r = ProducerRecord::new(topic.clone())
+                .timestamp(1_700_000_000_000 + i)
+                .header("i", i.to_string())
+                .null_header("nothing");
+            if i % 3 != 0 {
+                r = r.key(format!("k{i}"));
+            }
+            if i % 10 != 0 {
+                r = r.value(Bytes::from(format!("value-{i}-").repeat(8)));
+            }
+            last = Some(producer.send(r).await.unwrap());
+        }
+        producer.flush().await;
+        last.unwrap().await.unwrap();
+        let got = read_partition(&broker.addr(), &topic, 0).await;
+        assert_eq!(got.len(), 300, "{codec:?}");
+        for (i, r) in got.iter().enumerate() {
+            let i = i as i64;
+            assert_eq!(r.offset, i);
+            assert_eq!(r.compression, wire, "{codec:?}");
+            assert_eq!(r.timestamp, 1_700_000_000_000 + i);
+            assert_eq!(
+                r.key.as_deref(),
+                (i % 3 != 0)
+                    .then(|| format!("k{i}"))
+                    .as_deref()
+                    .map(str::as_bytes)
+            );
+            if i % 10 == 0 {
+                assert_eq!(r.value, None, "tombstone");
+            } else {
+                assert_eq!(
+                    r.value.as_deref(),
+                    Some(format!("value-{i}-").repeat(8).as_bytes())
+                );
+            }
+            assert_eq!(
+                r.headers,
+                vec![
+                    ("i".to_string(), Some(Bytes::from(i.to_string()))),
+                    ("nothing".to_string(), None)
+                ]
+            );
+        }
+        producer.close(Duration::from_secs(10)).await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acks_zero_one_and_all_deliver() {
+    let broker = TestBroker::start().unwrap();
+    for (acks, name) in [
+        (Acks::All, "all"),
+        (Acks::Leader, "one"),
+        (Acks::None, "zero"),
+    ] {
+        let topic = format!("acks-{name}");
+        broker.create_topic(&topic, 2).unwrap();
+        let producer = Producer::new(
+            config(&broker.addr())
+                .acks(acks)
+                .enable_idempotence(acks == Acks::All),
+        )
+        .unwrap();
+        let mut futures = Vec::new();
+        for i in 0..100 {
+            futures.push(
+                producer
+                    .send(
+                        ProducerRecord::new(topic.clone())
+                            .partition(i % 2)
+                            .value(format!("{i}")),
+                    )
+                    .await
+                    .unwrap(),
+            );
+        }
+        for f in futures {
+            let md = f.await.unwrap();
+            if acks == Acks::None {
+                assert_eq!(md.offset, -1, "acks=0 has no offsets");
+            } else {
+                assert!(md.offset >= 0);
+            }
+        }
+        producer.close(Duration::from_secs(10)).await.unwrap();
+        let mut values = Vec::new();
+        for p in 0..2 {
+            for r in read_partition(&broker.addr(), &topic, p).await {
+                values.push(String::from_utf8(r.value.unwrap().to_vec()).unwrap());
+            }
+        }
+        values.sort_by_key(|v| v.parse::<i32>().unwrap());
+        values.dedup();
+        assert_eq!(values.len(), 100, "acks={name}");
+        let m = producer.metrics();
+        assert_eq!(m.records_sent, 100);
+        assert_eq!(m.buffer_bytes_in_use, 0);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_records_refused_and_closed_producer_refuses() {
+    let broker = TestBroker::start().unwrap();
+    broker.create_topic("big", 1).unwrap();
+    let producer = Producer::new(config(&broker.addr()).max_request_size(1_000)).unwrap();
+    let err = producer
+        .send(ProducerRecord::new("big").value(vec![0u8; 2_000]))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ProduceError::RecordTooLarge {
+                max: 1_000,
+                setting: "max.request.size",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let small = producer
+        .send(ProducerRecord::new("big").value(vec![1u8; 500]))
+        .await
+        .unwrap();
+    producer.close(Duration::from_secs(10)).await.unwrap();
+    assert_eq!(small.await.unwrap().offset, 0);
+    assert!(matches!(
+        producer.send(ProducerRecord::new("big").value("x")).await,
+        Err(ProduceError::Closed)
+    ));
+    assert_eq!(read_partition(&broker.addr(), "big", 0).await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unkeyed_records_stick_then_spread_and_callbacks_run() {
+    let broker = TestBroker::start().unwrap();
+    broker.create_topic("sticky", 4).unwrap();
+    let producer = Producer::new(config(&broker.addr()).batch_size(1_000)).unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    for i in 0..400 {
+        let tx = tx.clone();
+        let _ = producer
+            .send_with_callback(
+                ProducerRecord::new("sticky").value(format!("{i:0>40}")),
+                move |r| {
+                    let _ = tx.send(r.map(|m| m.partition));
+                },
+            )
+            .await
+            .unwrap();
+    }
+    drop(tx);
+    producer.flush().await;
+    let mut counts = [0usize; 4];
+    let mut n = 0;
+    while let Some(r) = rx.recv().await {
+        counts[r.unwrap() as usize] += 1;
+        n += 1;
+    }
+    assert_eq!(n, 400, "every callback ran");
+    // 400 records of ~50 bytes with batch.size 1000: the sticky partition switches about
+    // every 20 records, so several partitions get records.
+    assert!(counts.iter().filter(|c| **c > 0).count() >= 2, "{counts:?}");
+    producer.close(Duration::from_secs(5)).await.unwrap();
+}

@@ -1,0 +1,130 @@
+//! Helpers shared by the producer integration tests: reading a partition back with a raw
+//! Fetch (v12, topic names) and rafka's own batch decoder.
+
+#![allow(dead_code)]
+
+use bytes::Bytes;
+use kafka_protocol::messages::{fetch_request, BrokerId, FetchRequest, TopicName};
+use kafka_protocol::protocol::StrBytes;
+use rafka::wire::records::{decode_batches, Compression};
+use rafka_integration::raw::RawConnection;
+
+/// One record read back, with its batch's facts.
+#[derive(Debug, Clone)]
+pub struct ReadRecord {
+    pub offset: i64,
+    pub timestamp: i64,
+    pub key: Option<Bytes>,
+    pub value: Option<Bytes>,
+    pub headers: Vec<(String, Option<Bytes>)>,
+    pub compression: Compression,
+    pub producer_id: i64,
+    pub base_sequence: i32,
+    pub is_transactional: bool,
+}
+
+/// Every record of `topic`/`partition` from offset 0 to the high watermark (control records
+/// skipped).
+pub async fn read_partition(addr: &str, topic: &str, partition: i32) -> Vec<ReadRecord> {
+    let mut conn = RawConnection::connect(addr).await.unwrap();
+    let mut out = Vec::new();
+    let mut offset = 0i64;
+    for _ in 0..1000 {
+        let req = FetchRequest::default()
+            .with_replica_id(BrokerId(-1))
+            .with_max_wait_ms(50)
+            .with_min_bytes(1)
+            .with_max_bytes(8 << 20)
+            .with_session_epoch(-1)
+            .with_topics(vec![fetch_request::FetchTopic::default()
+                .with_topic(TopicName(StrBytes::from_string(topic.to_string())))
+                .with_partitions(vec![fetch_request::FetchPartition::default()
+                    .with_partition(partition)
+                    .with_current_leader_epoch(-1)
+                    .with_fetch_offset(offset)
+                    .with_partition_max_bytes(8 << 20)])]);
+        let resp = conn.call(12, &req).await.unwrap();
+        let p = &resp.responses[0].partitions[0];
+        assert_eq!(p.error_code, 0, "fetch error");
+        let hw = p.high_watermark;
+        if offset >= hw {
+            break;
+        }
+        let before = offset;
+        if let Some(records) = p.records.clone() {
+            for batch in decode_batches(records) {
+                let batch = batch.unwrap();
+                let next = batch.next_offset();
+                if batch.is_control {
+                    offset = offset.max(next);
+                    continue;
+                }
+                for r in batch.records().unwrap() {
+                    let r = r.unwrap();
+                    if r.offset < offset {
+                        continue;
+                    }
+                    out.push(ReadRecord {
+                        offset: r.offset,
+                        timestamp: r.timestamp,
+                        key: r.key.clone(),
+                        value: r.value.clone(),
+                        headers: r
+                            .headers
+                            .iter()
+                            .map(|h| (String::from_utf8(h.key.to_vec()).unwrap(), h.value.clone()))
+                            .collect(),
+                        compression: batch.compression,
+                        producer_id: batch.producer_id,
+                        base_sequence: batch.base_sequence,
+                        is_transactional: batch.is_transactional,
+                    });
+                }
+                offset = offset.max(next);
+            }
+        }
+        if offset == before {
+            break;
+        }
+    }
+    out
+}
+
+/// Java's `toPositive(murmur2(key)) % n`, computed here independently of the producer crate
+/// (the test must not trust the code under test).
+pub fn java_partition(key: &[u8], n: i32) -> i32 {
+    let m: u32 = 0x5bd1_e995;
+    let mut h: u32 = 0x9747_b28c ^ key.len() as u32;
+    let mut i = 0;
+    while i + 4 <= key.len() {
+        let mut k = u32::from_le_bytes([key[i], key[i + 1], key[i + 2], key[i + 3]]);
+        k = k.wrapping_mul(m);
+        k ^= k >> 24;
+        k = k.wrapping_mul(m);
+        h = h.wrapping_mul(m) ^ k;
+        i += 4;
+    }
+    let rest = &key[i..];
+    match rest.len() {
+        3 => {
+            h ^= (rest[2] as u32) << 16;
+            h ^= (rest[1] as u32) << 8;
+            h ^= rest[0] as u32;
+            h = h.wrapping_mul(m);
+        }
+        2 => {
+            h ^= (rest[1] as u32) << 8;
+            h ^= rest[0] as u32;
+            h = h.wrapping_mul(m);
+        }
+        1 => {
+            h ^= rest[0] as u32;
+            h = h.wrapping_mul(m);
+        }
+        _ => {}
+    }
+    h ^= h >> 13;
+    h = h.wrapping_mul(m);
+    h ^= h >> 15;
+    ((h as i32) & 0x7fff_ffff) % n
+}
