@@ -37,4 +37,5 @@ pub use connection::throttle::ThrottleTime;
 pub use error::{Error, Result};
 pub use metadata::Cluster;
 pub use pool::Purpose;
+pub use rafka_wire;
 pub use rafka_wire::TopicPartition;

@@ -1,6 +1,23 @@
-//! Cluster administration on top of [`crate::Client`].
+//! Cluster administration on top of [`crate::Client`], as Java's `Admin` client.
+//!
+//! # Layout
+//! - [`topics`]: create, delete and list topics; describe the cluster and configs.
+//! - [`offsets`]: ListOffsets for many partitions at once, grouped by leader.
+//! - [`groups`]: list, describe and delete groups; read and alter their committed offsets.
+//!
+//! Every operation retries retriable errors (with metadata or coordinator refresh) until
+//! `default.api.timeout.ms`; per-topic, per-partition and per-group errors come back in the
+//! result map instead of failing the whole call.
+
+pub mod groups;
+pub mod offsets;
+pub mod topics;
 
 use crate::Client;
+
+pub use groups::{GroupDescription, GroupListing, MemberDescription, OffsetAndMetadata};
+pub use offsets::{IsolationLevel, ListedOffset, OffsetSpec};
+pub use topics::{ClusterDescription, ConfigEntry, ConfigResource, NewTopic};
 
 /// Administrative operations (topics, offsets, groups, configs).
 #[derive(Debug, Clone)]
@@ -18,4 +35,12 @@ impl Admin {
     pub fn client(&self) -> &Client {
         &self.client
     }
+}
+
+pub(crate) fn str_bytes(s: &str) -> kafka_protocol::protocol::StrBytes {
+    kafka_protocol::protocol::StrBytes::from_string(s.to_string())
+}
+
+pub(crate) fn topic_name(s: &str) -> kafka_protocol::messages::TopicName {
+    kafka_protocol::messages::TopicName(str_bytes(s))
 }
