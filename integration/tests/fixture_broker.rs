@@ -140,3 +140,71 @@ async fn tansu_answers_even_acks_zero_produce() {
         "Kafka would answer the ApiVersions first"
     );
 }
+
+/// docs/tansu.md, "Idempotent producers": Tansu hands every non-transactional InitProducerId
+/// the same producer id with the next epoch, so a second idempotent producer fences the first
+/// (PRODUCER_FENCED, 90). Kafka gives each its own id. Tests with several idempotent producers
+/// at once need a private broker each, or must expect this.
+#[tokio::test]
+async fn tansu_fences_the_older_of_two_idempotent_producers() {
+    use kafka_protocol::messages::{produce_request, InitProducerIdRequest, ProduceRequest};
+    use kafka_protocol::records::{
+        Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
+    };
+
+    fn produce(producer_id: i64, producer_epoch: i16) -> ProduceRequest {
+        let record = Record {
+            transactional: false,
+            control: false,
+            delete_horizon: false,
+            partition_leader_epoch: -1,
+            producer_id,
+            producer_epoch,
+            timestamp_type: TimestampType::Creation,
+            offset: 0,
+            sequence: 0,
+            timestamp: 1_700_000_000_000,
+            key: None,
+            value: Some(bytes::Bytes::from_static(b"x")),
+            headers: Default::default(),
+        };
+        let mut batch = bytes::BytesMut::new();
+        let options = RecordEncodeOptions {
+            version: 2,
+            compression: Compression::None,
+        };
+        RecordBatchEncoder::encode(&mut batch, &[record], &options).unwrap();
+        ProduceRequest::default()
+            .with_acks(-1)
+            .with_timeout_ms(1_000)
+            .with_topic_data(vec![produce_request::TopicProduceData::default()
+                .with_name(TopicName(StrBytes::from_static_str("idem")))
+                .with_partition_data(vec![
+                    produce_request::PartitionProduceData::default()
+                        .with_index(0)
+                        .with_records(Some(batch.freeze())),
+                ])])
+    }
+
+    let broker = TestBroker::start().unwrap();
+    broker.create_topic("idem", 1).unwrap();
+    let mut a = RawConnection::connect(&broker.addr()).await.unwrap();
+    let mut b = RawConnection::connect(&broker.addr()).await.unwrap();
+    let init = InitProducerIdRequest::default().with_transaction_timeout_ms(60_000);
+    let ia = a.call(4, &init).await.unwrap();
+    let ib = b.call(4, &init).await.unwrap();
+    assert_eq!((ia.error_code, ib.error_code), (0, 0));
+    assert_eq!(ia.producer_id, ib.producer_id, "same producer id for both");
+    assert_eq!(ib.producer_epoch, ia.producer_epoch + 1);
+
+    let ra = a
+        .call(9, &produce(ia.producer_id.0, ia.producer_epoch))
+        .await
+        .unwrap();
+    assert_eq!(ra.responses[0].partition_responses[0].error_code, 90);
+    let rb = b
+        .call(9, &produce(ib.producer_id.0, ib.producer_epoch))
+        .await
+        .unwrap();
+    assert_eq!(rb.responses[0].partition_responses[0].error_code, 0);
+}
