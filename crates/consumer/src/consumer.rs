@@ -165,6 +165,20 @@ impl Consumer {
         self.config.offset_store.clone()
     }
 
+    /// Partition indexes of a topic, from metadata (for `assign`).
+    ///
+    /// # Errors
+    /// [`ConsumerError::Client`] when metadata cannot be fetched; an unknown topic gives an
+    /// empty list.
+    pub async fn partitions_for(&self, topic: &str) -> Result<Vec<i32>, ConsumerError> {
+        let cluster = self.client.metadata_for(&[topic]).await?;
+        Ok(cluster
+            .topics
+            .get(topic)
+            .map(|t| t.partitions.keys().copied().collect())
+            .unwrap_or_default())
+    }
+
     // ----- subscription -----
 
     /// Joins the group and consumes the given topics (or every topic matching a regex), with
