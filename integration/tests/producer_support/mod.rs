@@ -21,11 +21,21 @@ pub struct ReadRecord {
     pub producer_id: i64,
     pub base_sequence: i32,
     pub is_transactional: bool,
+    /// For a control record: Some(true) = COMMIT marker, Some(false) = ABORT marker.
+    pub control: Option<bool>,
 }
 
-/// Every record of `topic`/`partition` from offset 0 to the high watermark (control records
-/// skipped).
+/// Every data record of `topic`/`partition` from offset 0 to the high watermark.
 pub async fn read_partition(addr: &str, topic: &str, partition: i32) -> Vec<ReadRecord> {
+    read_partition_all(addr, topic, partition)
+        .await
+        .into_iter()
+        .filter(|r| r.control.is_none())
+        .collect()
+}
+
+/// Every record, transaction markers included (`control` is set on those).
+pub async fn read_partition_all(addr: &str, topic: &str, partition: i32) -> Vec<ReadRecord> {
     let mut conn = RawConnection::connect(addr).await.unwrap();
     let mut out = Vec::new();
     let mut offset = 0i64;
@@ -56,6 +66,28 @@ pub async fn read_partition(addr: &str, topic: &str, partition: i32) -> Vec<Read
                 let batch = batch.unwrap();
                 let next = batch.next_offset();
                 if batch.is_control {
+                    for r in batch.records().unwrap() {
+                        let r = r.unwrap();
+                        if r.offset < offset {
+                            continue;
+                        }
+                        let commit = matches!(
+                            rafka::wire::records::decode_control(&r).unwrap(),
+                            rafka::wire::records::ControlRecord::Commit { .. }
+                        );
+                        out.push(ReadRecord {
+                            offset: r.offset,
+                            timestamp: r.timestamp,
+                            key: None,
+                            value: None,
+                            headers: Vec::new(),
+                            compression: batch.compression,
+                            producer_id: batch.producer_id,
+                            base_sequence: batch.base_sequence,
+                            is_transactional: batch.is_transactional,
+                            control: Some(commit),
+                        });
+                    }
                     offset = offset.max(next);
                     continue;
                 }
@@ -78,6 +110,7 @@ pub async fn read_partition(addr: &str, topic: &str, partition: i32) -> Vec<Read
                         producer_id: batch.producer_id,
                         base_sequence: batch.base_sequence,
                         is_transactional: batch.is_transactional,
+                        control: None,
                     });
                 }
                 offset = offset.max(next);
