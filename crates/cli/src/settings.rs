@@ -55,17 +55,20 @@ impl Settings {
         Ok(s)
     }
 
-    /// Appends every setting of a Java `.properties` file.
+    /// Appends every setting of a Java `.properties` file (parsed by rafka-client's
+    /// [`rafka_client::Properties`], the same loader the client configs use).
     ///
     /// # Errors
     /// When the file cannot be read or parsed.
     pub fn load_file(&mut self, path: &Path) -> anyhow::Result<()> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("cannot read properties file {}: {e}", path.display()))?;
-        for (k, v) in parse_properties(&text)
-            .map_err(|e| anyhow::anyhow!("bad properties file {}: {e}", path.display()))?
-        {
-            self.set(&k, &v, Origin::File(path.to_path_buf()));
+        let props = rafka_client::Properties::load(path).map_err(|e| match e {
+            rafka_client::ConfigError::Io { message, .. } => {
+                anyhow::anyhow!("cannot read properties file {}: {message}", path.display())
+            }
+            other => anyhow::anyhow!("bad properties file {}: {other}", path.display()),
+        })?;
+        for (k, v) in props.iter() {
+            self.set(k, v, Origin::File(path.to_path_buf()));
         }
         Ok(())
     }
@@ -119,110 +122,9 @@ impl Settings {
     }
 }
 
-/// Parses the subset of Java `.properties` syntax Kafka configs use: `k=v`, `k: v`, `k v`,
-/// `#`/`!` comments, `\` line continuations and `\t \n \r \\ \uXXXX` escapes.
-///
-/// # Errors
-/// A malformed `\u` escape, with its line number.
-pub fn parse_properties(text: &str) -> Result<Vec<(String, String)>, String> {
-    let mut out = Vec::new();
-    let mut lines = text.lines().enumerate();
-    while let Some((index, line)) = lines.next() {
-        let line = line.trim_start();
-        if line.is_empty() || line.starts_with('#') || line.starts_with('!') {
-            continue;
-        }
-        let mut logical = line.to_string();
-        while logical.chars().rev().take_while(|&c| c == '\\').count() % 2 == 1 {
-            logical.pop();
-            match lines.next() {
-                Some((_, next)) => logical.push_str(next.trim_start()),
-                None => break,
-            }
-        }
-        let (key, value) = split_key_value(&logical);
-        let key = unescape(key).map_err(|e| format!("line {}: {e}", index + 1))?;
-        let value = unescape(value).map_err(|e| format!("line {}: {e}", index + 1))?;
-        out.push((key, value));
-    }
-    Ok(out)
-}
-
-fn split_key_value(line: &str) -> (&str, &str) {
-    let bytes = line.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\\' => i += 2,
-            b'=' | b':' | b' ' | b'\t' | b'\x0c' => break,
-            _ => i += 1,
-        }
-    }
-    let i = i.min(bytes.len());
-    let key = &line[..i];
-    let mut rest = line[i..].trim_start_matches([' ', '\t', '\x0c']);
-    if let Some(r) = rest.strip_prefix(['=', ':']) {
-        rest = r.trim_start_matches([' ', '\t', '\x0c']);
-    }
-    (key, rest)
-}
-
-fn unescape(s: &str) -> Result<String, String> {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('t') => out.push('\t'),
-            Some('n') => out.push('\n'),
-            Some('r') => out.push('\r'),
-            Some('f') => out.push('\x0c'),
-            Some('u') => {
-                let hex: String = chars.by_ref().take(4).collect();
-                let code = u32::from_str_radix(&hex, 16)
-                    .ok()
-                    .filter(|_| hex.len() == 4)
-                    .and_then(char::from_u32)
-                    .ok_or_else(|| format!("bad \\u escape '\\u{hex}'"))?;
-                out.push(code);
-            }
-            Some(other) => out.push(other),
-            None => {}
-        }
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_java_properties_forms() {
-        let text = "# comment\n! also\nbootstrap.servers=h:1\nacks : all\nclient.id my-app\n\
-                    sasl.jaas.config=a \\\n    b\nkey\\=with\\:seps=v\\tx\nempty=\n";
-        let p = parse_properties(text).unwrap();
-        assert_eq!(
-            p,
-            vec![
-                ("bootstrap.servers".into(), "h:1".into()),
-                ("acks".into(), "all".into()),
-                ("client.id".into(), "my-app".into()),
-                ("sasl.jaas.config".into(), "a b".into()),
-                ("key=with:seps".into(), "v\tx".into()),
-                ("empty".into(), "".into()),
-            ]
-        );
-    }
-
-    #[test]
-    fn bad_unicode_escape_names_the_line() {
-        let err = parse_properties("a=1\nb=\\uZZZZ\n").unwrap_err();
-        assert!(err.contains("line 2"), "{err}");
-    }
 
     #[test]
     fn later_settings_win_and_unknown_keys_name_their_origin() {
@@ -250,6 +152,21 @@ mod tests {
         );
         assert_eq!(s.take("acks"), Some("all".into()));
         assert_eq!(s.get("acks"), None);
+    }
+
+    #[test]
+    fn properties_files_load_in_order_under_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.properties");
+        std::fs::write(&path, "# c\nacks=1\nclient.id : app\n").unwrap();
+        let s = Settings::from_cli(Some(&path), &[("acks".into(), "all".into())]).unwrap();
+        assert_eq!(s.get("acks"), Some("all"));
+        assert_eq!(s.get("client.id"), Some("app"));
+        let origins: Vec<String> = s.iter().map(|(k, _, o)| format!("{k}@{o}")).collect();
+        assert!(
+            origins.contains(&format!("client.id@{}", path.display())),
+            "{origins:?}"
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The kcat-like subcommands.
 
+pub mod connect;
 pub mod consume;
 pub mod group;
 pub mod metadata;
