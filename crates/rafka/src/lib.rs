@@ -1,2 +1,33 @@
-//! rafka rafka
+//! rafka: a pure-Rust Apache Kafka client — no librdkafka, no C client underneath.
+//!
+//! This facade re-exports the public API of the rafka crates so that applications depend on
+//! one crate:
+//!
+//! | module | crate | what it holds |
+//! | --- | --- | --- |
+//! | [`wire`] | `rafka-wire` | framing, headers, version negotiation, error codes, RecordBatch v2 codec |
+//! | [`client`] | `rafka-client` | connections, metadata, routing, retries, admin, TLS and SASL |
+//! | [`group`] | `rafka-group` | consumer-group membership and the Java-compatible assignors |
+//! | [`producer`] | `rafka-producer` | the producer: partitioners, batching, idempotence, transactions |
+//! | [`consumer`] | `rafka-consumer` | the consumer: fetching, rebalance hooks, commits, offset stores |
+//!
+//! The most used types are also at the crate root.
 #![warn(missing_docs)]
+
+pub use rafka_client as client;
+pub use rafka_consumer as consumer;
+pub use rafka_group as group;
+pub use rafka_producer as producer;
+pub use rafka_wire as wire;
+
+pub use rafka_client::{Admin, Client, ClientConfig, Properties};
+pub use rafka_consumer::{AutoOffsetReset, IsolationLevel};
+pub use rafka_consumer::{
+    Consumer, ConsumerConfig, ConsumerContext, ConsumerError, ConsumerRebalanceListener,
+    ConsumerRecord, KafkaOffsetStore, OffsetStore, StoreError,
+};
+pub use rafka_producer::{
+    Acks, CompressionType, DeliveryFuture, ProduceError, Producer, ProducerConfig, ProducerRecord,
+    RecordMetadata,
+};
+pub use rafka_wire::{BrokerError, ErrorCode, TopicPartition};
