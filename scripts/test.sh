@@ -51,12 +51,12 @@ fi
 
 if cargo nextest --version >/dev/null 2>&1; then
     log "cargo nextest run --all-targets $*"
-    cargo nextest run --all-targets --no-tests=warn --failure-output=immediate-final "$@"
+    cargo nextest run --all-targets --no-fail-fast --no-tests=warn --failure-output=immediate-final "$@"
 else
     log "cargo-nextest not found; cargo test --all-targets $*"
-    cargo test --all-targets "$@"
+    cargo test --all-targets --no-fail-fast "$@"
 fi
 # nextest does not run doctests, and `cargo test --all-targets` skips them too.
 log "cargo test --doc $*"
-cargo test --doc "$@"
+cargo test --doc --no-fail-fast "$@"
 log "all tests passed"
