@@ -96,8 +96,6 @@ pub struct Consumer {
     fetch_tasks: HashMap<i32, JoinHandle<()>>,
     listener: Option<Box<dyn ConsumerRebalanceListener>>,
     group: Option<GroupDriver>,
-    /// Topics of a pattern subscription as last matched.
-    pattern_topics: BTreeSet<String>,
     next_auto_commit: Instant,
     next_metadata_refresh: Instant,
     closed: bool,
@@ -139,7 +137,6 @@ impl Consumer {
             fetch_tasks: HashMap::new(),
             listener: None,
             group: None,
-            pattern_topics: BTreeSet::new(),
             next_metadata_refresh: now,
             closed: false,
         }
@@ -210,20 +207,16 @@ impl Consumer {
         };
         drop(st);
         self.listener = Some(Box::new(listener));
-        let topics = match selector {
-            TopicSelector::Topics(t) => t,
-            TopicSelector::Pattern(_) => Vec::new(), // filled in by the first metadata match
-        };
-        match &self.group {
-            Some(g) => g.set_topics(topics),
-            None => {
-                self.group = Some(GroupDriver::start(
-                    self.client.clone(),
-                    self.config.clone(),
-                    topics,
-                ))
-            }
+        if let Some(old) = self.group.take() {
+            // A new subscription: the old membership task leaves; hooks already ran for what
+            // it owned only if the application unsubscribed first (as Java requires).
+            tokio::spawn(old.leave());
         }
+        self.group = Some(GroupDriver::start(
+            self.client.clone(),
+            self.config.clone(),
+            selector,
+        ));
         Ok(())
     }
 
@@ -281,7 +274,11 @@ impl Consumer {
     pub fn subscription(&self) -> Vec<String> {
         match &self.shared.lock().subs.subscription {
             Subscription::Topics(t) => t.clone(),
-            Subscription::Pattern(_) => self.pattern_topics.iter().cloned().collect(),
+            Subscription::Pattern(_) => self
+                .group
+                .as_ref()
+                .map(GroupDriver::subscribed)
+                .unwrap_or_default(),
             _ => Vec::new(),
         }
     }
@@ -304,7 +301,11 @@ impl Consumer {
         self.check_open()?;
         let deadline = Instant::now() + timeout;
         if let Some(g) = &self.group {
-            g.polled();
+            if g.polled() {
+                return Err(ConsumerError::MaxPollIntervalExceeded {
+                    max_poll_interval: self.config.max_poll_interval,
+                });
+            }
         }
         loop {
             self.handle_group_events().await?;
@@ -798,9 +799,10 @@ impl Consumer {
                 let _ = done.send(());
                 hook
             }
-            GroupEvent::Lost { partitions } => {
+            GroupEvent::Lost { partitions, done } => {
                 let hook = self.run_hook(HookKind::Lost, &partitions).await;
                 self.drop_partitions(&partitions);
+                let _ = done.send(());
                 hook
             }
             GroupEvent::Assigned { assignment, added } => {
@@ -816,13 +818,7 @@ impl Consumer {
                 self.shared.fetch_wanted.notify_waiters();
                 hook
             }
-            GroupEvent::TopicsNeeded => {
-                self.match_pattern().await;
-                Ok(())
-            }
-            GroupEvent::PollIntervalExceeded => Err(ConsumerError::MaxPollIntervalExceeded {
-                max_poll_interval: self.config.max_poll_interval,
-            }),
+            GroupEvent::Error(e) => Err(e),
             GroupEvent::Fatal(e) => Err(e),
         }
     }
@@ -854,35 +850,6 @@ impl Consumer {
         };
         self.listener = Some(listener);
         result.map_err(ConsumerError::Listener)
-    }
-
-    /// For pattern subscriptions: matches the regex against every topic in the cluster and
-    /// hands the result to the group driver when it changed.
-    async fn match_pattern(&mut self) {
-        let pattern = match &self.shared.lock().subs.subscription {
-            Subscription::Pattern(r) => r.clone(),
-            _ => return,
-        };
-        let cluster = match self.client.refresh_all_topics().await {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::debug!(error = %e, "metadata for pattern subscription failed");
-                return;
-            }
-        };
-        let matched: BTreeSet<String> = cluster
-            .topics
-            .values()
-            .filter(|t| !(self.config.exclude_internal_topics && t.is_internal))
-            .filter(|t| whole_match(&pattern, &t.name))
-            .map(|t| t.name.clone())
-            .collect();
-        if matched != self.pattern_topics || self.pattern_topics.is_empty() {
-            self.pattern_topics = matched.clone();
-            if let Some(g) = &self.group {
-                g.set_topics(matched.into_iter().collect());
-            }
-        }
     }
 
     // ----- positions and leaders -----
@@ -1099,11 +1066,6 @@ enum HookKind {
     Revoked,
     Assigned,
     Lost,
-}
-
-fn whole_match(re: &Regex, s: &str) -> bool {
-    re.find(s)
-        .is_some_and(|m| m.start() == 0 && m.end() == s.len())
 }
 
 /// Converts a consumer-level coordinator error into a client error so `with_retries` retries

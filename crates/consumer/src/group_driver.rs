@@ -6,6 +6,7 @@
 //! inside `poll`: rebalance hooks must run there, and an eager rebalance must not rejoin before
 //! the revoke hook and the commit are done — the task waits for the `done` acknowledgement.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -16,11 +17,11 @@ use tokio::task::JoinHandle;
 
 use crate::commit::CommitIdentity;
 use crate::config::ConsumerConfig;
+use crate::consumer::TopicSelector;
 use crate::error::ConsumerError;
 
 /// What the membership task asks of the consumer's task.
 #[derive(Debug)]
-#[allow(dead_code)] // constructed by the membership task as it lands
 pub(crate) enum GroupEvent {
     /// Give up these partitions (eager: all owned, before rejoining; cooperative: those that
     /// move). Acknowledge on `done` once hooks ran and offsets are committed.
@@ -28,25 +29,26 @@ pub(crate) enum GroupEvent {
         partitions: Vec<TopicPartition>,
         done: oneshot::Sender<()>,
     },
-    /// The member was expelled; these partitions are gone already.
-    Lost { partitions: Vec<TopicPartition> },
+    /// The member was expelled; these partitions are gone already. Acknowledge on `done`
+    /// once the lost hook ran.
+    Lost {
+        partitions: Vec<TopicPartition>,
+        done: oneshot::Sender<()>,
+    },
     /// A new generation: `assignment` is everything owned now, `added` what is new.
     Assigned {
         assignment: Vec<TopicPartition>,
         added: Vec<TopicPartition>,
     },
-    /// A pattern subscription needs its topic list (re)computed from metadata.
-    TopicsNeeded,
-    /// `max.poll.interval.ms` passed without a poll: the member left the group.
-    PollIntervalExceeded,
+    /// A membership error Java would throw from `poll`; membership carries on.
+    Error(ConsumerError),
     /// Membership failed for good (e.g. fenced static member, invalid group id).
     Fatal(ConsumerError),
 }
 
 #[derive(Debug)]
-#[allow(dead_code)]
 pub(crate) enum Command {
-    SetTopics(Vec<String>),
+    Polled(Instant),
     Leave(oneshot::Sender<()>),
 }
 
@@ -54,7 +56,11 @@ pub(crate) enum Command {
 #[derive(Debug)]
 pub(crate) struct DriverShared {
     pub identity: Mutex<CommitIdentity>,
-    pub last_poll: Mutex<Instant>,
+    /// Set when the member left for exceeding `max.poll.interval.ms`; the next poll reports
+    /// it once.
+    pub poll_expired: AtomicBool,
+    /// Topics the member subscribes to (a pattern's matches).
+    pub subscribed: Mutex<Vec<String>>,
 }
 
 /// Handle to the membership task.
@@ -67,8 +73,8 @@ pub(crate) struct GroupDriver {
 }
 
 impl GroupDriver {
-    /// Starts the membership task for `topics`.
-    pub fn start(client: Client, config: Arc<ConsumerConfig>, topics: Vec<String>) -> Self {
+    /// Starts the membership task for `subscription`.
+    pub fn start(client: Client, config: Arc<ConsumerConfig>, subscription: TopicSelector) -> Self {
         let (event_tx, events) = mpsc::unbounded_channel();
         let (commands, command_rx) = mpsc::unbounded_channel();
         let shared = Arc::new(DriverShared {
@@ -77,12 +83,13 @@ impl GroupDriver {
                 member_id: String::new(),
                 group_instance_id: config.group_instance_id.clone(),
             }),
-            last_poll: Mutex::new(Instant::now()),
+            poll_expired: AtomicBool::new(false),
+            subscribed: Mutex::new(Vec::new()),
         });
         let task = tokio::spawn(crate::group_task::run(
             client,
             config,
-            topics,
+            subscription,
             shared.clone(),
             event_tx,
             command_rx,
@@ -104,18 +111,20 @@ impl GroupDriver {
             .clone()
     }
 
-    /// Records a `poll` call (for `max.poll.interval.ms`).
-    pub fn polled(&self) {
-        *self
-            .shared
-            .last_poll
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) = Instant::now();
+    /// Records a `poll` call (for `max.poll.interval.ms`). Returns true once after the member
+    /// left the group for polling too late.
+    pub fn polled(&self) -> bool {
+        let _ = self.commands.send(Command::Polled(Instant::now()));
+        self.shared.poll_expired.swap(false, Ordering::SeqCst)
     }
 
-    /// Changes the subscribed topics (pattern subscriptions); rejoins when they changed.
-    pub fn set_topics(&self, topics: Vec<String>) {
-        let _ = self.commands.send(Command::SetTopics(topics));
+    /// Topics the member subscribes to now (the matches of a pattern).
+    pub fn subscribed(&self) -> Vec<String> {
+        self.shared
+            .subscribed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// The next event, waiting for one.

@@ -37,6 +37,9 @@ mod shared;
 pub mod store;
 pub mod subscription;
 
+/// Re-exported so rebalance listeners and offset stores can be written without adding the
+/// `async-trait` crate.
+pub use async_trait::async_trait;
 pub use config::{AutoOffsetReset, ConsumerConfig, ConsumerConfigBuilder, IsolationLevel};
 pub use consumer::{CommitCallback, Consumer, TopicSelector};
 pub use error::{ConsumerError, ListenerError};

@@ -1,0 +1,230 @@
+//! Group consumption against a real broker (Tansu): subscribe, partition spread over
+//! members, a member leaving and the others taking over with nothing lost, rebalance hooks,
+//! commits carrying the generation.
+
+mod consumer_common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use consumer_common::*;
+use rafka::consumer::{
+    Consumer, ConsumerContext, ConsumerRebalanceListener, ListenerError, NoopRebalanceListener,
+};
+use rafka::wire::TopicPartition;
+use tokio::sync::{mpsc, watch};
+
+const WAIT: Duration = Duration::from_secs(40);
+
+/// Records what the hooks saw.
+#[derive(Clone, Default)]
+struct Tracker {
+    owned: Arc<Mutex<BTreeSet<TopicPartition>>>,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+#[rafka::consumer::async_trait]
+impl ConsumerRebalanceListener for Tracker {
+    async fn on_partitions_revoked(
+        &mut self,
+        consumer: &mut ConsumerContext<'_>,
+        partitions: &[TopicPartition],
+    ) -> Result<(), ListenerError> {
+        // Positions are still readable here: the partitions are still owned.
+        for tp in partitions {
+            consumer.position(tp).await?;
+        }
+        let mut owned = self.owned.lock().unwrap();
+        for tp in partitions {
+            owned.remove(tp);
+        }
+        self.log
+            .lock()
+            .unwrap()
+            .push(format!("revoked {}", partitions.len()));
+        Ok(())
+    }
+
+    async fn on_partitions_assigned(
+        &mut self,
+        _consumer: &mut ConsumerContext<'_>,
+        partitions: &[TopicPartition],
+    ) -> Result<(), ListenerError> {
+        self.owned
+            .lock()
+            .unwrap()
+            .extend(partitions.iter().cloned());
+        self.log
+            .lock()
+            .unwrap()
+            .push(format!("assigned {}", partitions.len()));
+        Ok(())
+    }
+}
+
+/// A consumer polling on its own task; records go to `records`.
+struct Member {
+    tracker: Tracker,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+fn spawn_member(
+    addr: &str,
+    group: &str,
+    topic: &str,
+    strategy: &str,
+    records: mpsc::UnboundedSender<(i32, i64, String)>,
+) -> Member {
+    let tracker = Tracker::default();
+    let (stop, mut stopped) = watch::channel(false);
+    let config = config(addr, Some(group))
+        .partition_assignment_strategy([strategy])
+        .auto_commit_interval(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let listener = tracker.clone();
+    let topic = topic.to_string();
+    let task = tokio::spawn(async move {
+        let mut consumer = Consumer::new(config).unwrap();
+        consumer.subscribe([topic.as_str()], listener).unwrap();
+        while !*stopped.borrow() {
+            tokio::select! {
+                polled = consumer.poll(Duration::from_millis(200)) => {
+                    for r in polled.expect("poll") {
+                        let v = String::from_utf8(r.value.unwrap().to_vec()).unwrap();
+                        let _ = records.send((r.partition, r.offset, v));
+                    }
+                }
+                _ = stopped.changed() => {}
+            }
+        }
+        consumer.close().await.expect("close");
+    });
+    Member {
+        tracker,
+        stop,
+        task,
+    }
+}
+
+async fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !f() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn drain(rx: &mut mpsc::UnboundedReceiver<(i32, i64, String)>, into: &mut Vec<(i32, i64, String)>) {
+    while let Ok(r) = rx.try_recv() {
+        into.push(r);
+    }
+}
+
+#[tokio::test]
+async fn subscribe_consumes_everything() {
+    let broker = broker();
+    let client = client(&broker.addr()).await;
+    create_topic(&client, "g1", 3).await;
+    for p in 0..3 {
+        produce_each(&client, "g1", p, &format!("p{p}"), 10).await;
+    }
+    let mut consumer =
+        Consumer::new(config(&broker.addr(), Some("g1-group")).build().unwrap()).unwrap();
+    consumer.subscribe(["g1"], NoopRebalanceListener).unwrap();
+    let records = poll_n(&mut consumer, 30, WAIT).await;
+    assert_eq!(records.len(), 30);
+    let per_partition: BTreeMap<i32, usize> = records.iter().fold(BTreeMap::new(), |mut m, r| {
+        *m.entry(r.partition).or_default() += 1;
+        m
+    });
+    assert_eq!(per_partition, BTreeMap::from([(0, 10), (1, 10), (2, 10)]));
+    assert_eq!(consumer.assignment().len(), 3);
+    assert_eq!(consumer.subscription(), ["g1"]);
+    consumer.commit_sync().await.unwrap();
+    let committed = consumer
+        .committed(&[TopicPartition::new("g1", 0), TopicPartition::new("g1", 2)])
+        .await
+        .unwrap();
+    assert_eq!(committed.values().copied().collect::<Vec<_>>(), [10, 10]);
+    consumer.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn three_members_share_six_partitions_and_survive_a_leave() {
+    let broker = broker();
+    let client = client(&broker.addr()).await;
+    create_topic(&client, "g2", 6).await;
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let members: Vec<Member> = (0..3)
+        .map(|_| spawn_member(&broker.addr(), "g2-group", "g2", "range", tx.clone()))
+        .collect();
+
+    // Each of the 3 members owns 2 of the 6 partitions, all distinct.
+    wait_until("2 partitions each", || {
+        members
+            .iter()
+            .all(|m| m.tracker.owned.lock().unwrap().len() == 2)
+    })
+    .await;
+    let all: BTreeSet<TopicPartition> = members
+        .iter()
+        .flat_map(|m| m.tracker.owned.lock().unwrap().clone())
+        .collect();
+    assert_eq!(all.len(), 6);
+
+    for p in 0..6 {
+        produce_each(&client, "g2", p, &format!("a{p}"), 5).await;
+    }
+    let mut got = Vec::new();
+    wait_until("first 30 records", || {
+        drain(&mut rx, &mut got);
+        got.len() >= 30
+    })
+    .await;
+
+    // One member leaves (close: revoke hook, commit, LeaveGroup); the other two take over.
+    let mut members = members;
+    let leaver = members.remove(0);
+    leaver.stop.send(true).unwrap();
+    leaver.task.await.unwrap();
+    wait_until("3 partitions each for the two left", || {
+        members
+            .iter()
+            .all(|m| m.tracker.owned.lock().unwrap().len() == 3)
+    })
+    .await;
+
+    for p in 0..6 {
+        produce_each(&client, "g2", p, &format!("b{p}"), 5).await;
+    }
+    wait_until("all 60 records", || {
+        drain(&mut rx, &mut got);
+        got.iter().filter(|r| r.2.starts_with('b')).count() >= 30
+    })
+    .await;
+    // Nothing lost: every produced value arrived (duplicates are allowed: at-least-once).
+    let values: BTreeSet<String> = got.iter().map(|r| r.2.clone()).collect();
+    for p in 0..6 {
+        for i in 0..5 {
+            assert!(values.contains(&format!("a{p}-{i}")), "missing a{p}-{i}");
+            assert!(values.contains(&format!("b{p}-{i}")), "missing b{p}-{i}");
+        }
+    }
+    assert!(leaver
+        .tracker
+        .log
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|l| l.starts_with("revoked")));
+    for m in members {
+        m.stop.send(true).unwrap();
+        m.task.await.unwrap();
+    }
+}
