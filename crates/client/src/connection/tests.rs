@@ -321,3 +321,218 @@ async fn api_versions_falls_back_to_the_brokers_highest() {
     let versions = handshake.await.unwrap().unwrap();
     assert_eq!(versions.choose::<MetadataRequest>().unwrap(), 9);
 }
+
+// ----- SASL over a fake broker -----
+
+use kafka_protocol::protocol::Decodable;
+
+impl FakeBroker {
+    /// The next request decoded as `R` (at the version the client chose).
+    async fn next_as<R: Decodable + HeaderVersion>(&mut self) -> (Req, R) {
+        loop {
+            if let Some(frame) = rafka_wire::frame::decode_frame(&mut self.buf, 1 << 20).unwrap() {
+                let version = i16::from_be_bytes([frame[2], frame[3]]);
+                let mut body = frame.clone();
+                let header = rafka_wire::header::decode_request_header(
+                    &mut body,
+                    R::header_version(version),
+                )
+                .unwrap();
+                let req = R::decode(&mut body, version).unwrap();
+                return (
+                    Req {
+                        key: header.api_key,
+                        version,
+                        cid: header.correlation_id,
+                    },
+                    req,
+                );
+            }
+            assert!(
+                self.io.read_buf(&mut self.buf).await.unwrap() > 0,
+                "client hung up"
+            );
+        }
+    }
+}
+
+fn sasl_pair() -> (Connection, FakeBroker) {
+    // SaslHandshake 0..=1, SaslAuthenticate 0..=2.
+    let (a, b) = tokio::io::duplex(1 << 16);
+    let conn = Connection::start(a, broker(), &settings());
+    conn.set_versions(BrokerVersions::from_ranges([(17, 0, 1), (36, 0, 2)]));
+    (
+        conn,
+        FakeBroker {
+            io: b,
+            buf: BytesMut::new(),
+        },
+    )
+}
+
+#[tokio::test]
+async fn sasl_plain_sends_handshake_then_credentials() {
+    let (conn, mut fake) = sasl_pair();
+    let auth = tokio::spawn(async move {
+        handshake::authenticate(&conn, crate::SaslMechanism::Plain, "alice", "pw").await
+    });
+    let (r, hs) = fake.next_as::<SaslHandshakeRequest>().await;
+    assert_eq!((r.key, r.version), (17, 1));
+    assert_eq!(hs.mechanism.as_str(), "PLAIN");
+    fake.respond(r.cid, 1, &SaslHandshakeResponse::default())
+        .await;
+    let (r, a) = fake.next_as::<SaslAuthenticateRequest>().await;
+    assert_eq!((r.key, r.version), (36, 2));
+    assert_eq!(&a.auth_bytes[..], b"\0alice\0pw");
+    fake.respond(r.cid, 2, &SaslAuthenticateResponse::default())
+        .await;
+    auth.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn sasl_refusals_are_typed() {
+    // Mechanism not enabled.
+    let (conn, mut fake) = sasl_pair();
+    let auth = tokio::spawn(async move {
+        handshake::authenticate(&conn, crate::SaslMechanism::ScramSha512, "u", "p").await
+    });
+    let (r, _) = fake.next_as::<SaslHandshakeRequest>().await;
+    let resp = SaslHandshakeResponse::default()
+        .with_error_code(33)
+        .with_mechanisms(vec![kafka_protocol::protocol::StrBytes::from_static_str(
+            "PLAIN",
+        )]);
+    fake.respond(r.cid, 1, &resp).await;
+    let err = auth.await.unwrap().unwrap_err();
+    assert!(
+        matches!(&err, Error::Sasl { source: crate::sasl::SaslError::MechanismNotEnabled { mechanism: "SCRAM-SHA-512", enabled }, .. } if enabled == &["PLAIN"]),
+        "{err:?}"
+    );
+
+    // Bad credentials: SASL_AUTHENTICATION_FAILED with the broker's message.
+    let (conn, mut fake) = sasl_pair();
+    let auth = tokio::spawn(async move {
+        handshake::authenticate(&conn, crate::SaslMechanism::Plain, "u", "wrong").await
+    });
+    let (r, _) = fake.next_as::<SaslHandshakeRequest>().await;
+    fake.respond(r.cid, 1, &SaslHandshakeResponse::default())
+        .await;
+    let (r, _) = fake.next_as::<SaslAuthenticateRequest>().await;
+    let resp = SaslAuthenticateResponse::default()
+        .with_error_code(58)
+        .with_error_message(Some(kafka_protocol::protocol::StrBytes::from_static_str(
+            "invalid credentials",
+        )));
+    fake.respond(r.cid, 2, &resp).await;
+    let err = auth.await.unwrap().unwrap_err();
+    assert!(
+        matches!(&err, Error::Sasl { source: crate::sasl::SaslError::AuthenticationFailed(m), .. } if m == "invalid credentials"),
+        "{err:?}"
+    );
+    assert!(!err.is_retriable());
+}
+
+/// The server side of SCRAM-SHA-256 (RFC 5802 section 3), written out independently of the
+/// client code: checks the client proof against the password and signs the exchange.
+struct ScramServer {
+    salt: Vec<u8>,
+    iterations: u32,
+    password: &'static str,
+}
+
+impl ScramServer {
+    fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
+        use hmac::Mac;
+        let mut m = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).unwrap();
+        m.update(data);
+        m.finalize().into_bytes().to_vec()
+    }
+
+    /// `Ok(server-final)` when the proof matches, `Err(())` otherwise.
+    fn verify(
+        &self,
+        client_first_bare: &str,
+        server_first: &str,
+        client_final: &str,
+    ) -> Result<String, ()> {
+        use base64::Engine;
+        use sha2::Digest;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let (without_proof, proof) = client_final.rsplit_once(",p=").unwrap();
+        let proof = b64.decode(proof).unwrap();
+        let mut salted = [0u8; 32];
+        pbkdf2::pbkdf2_hmac::<sha2::Sha256>(
+            self.password.as_bytes(),
+            &self.salt,
+            self.iterations,
+            &mut salted,
+        );
+        let stored_key = sha2::Sha256::digest(Self::hmac(&salted, b"Client Key"));
+        let auth_message = format!("{client_first_bare},{server_first},{without_proof}");
+        let signature = Self::hmac(&stored_key, auth_message.as_bytes());
+        let client_key: Vec<u8> = proof.iter().zip(&signature).map(|(a, b)| a ^ b).collect();
+        if sha2::Sha256::digest(&client_key)[..] != stored_key[..] {
+            return Err(());
+        }
+        let server_key = Self::hmac(&salted, b"Server Key");
+        Ok(format!(
+            "v={}",
+            b64.encode(Self::hmac(&server_key, auth_message.as_bytes()))
+        ))
+    }
+}
+
+async fn scram_exchange(password: &'static str) -> Result<(), Error> {
+    let (conn, mut fake) = sasl_pair();
+    let auth = tokio::spawn(async move {
+        handshake::authenticate(&conn, crate::SaslMechanism::ScramSha256, "user", password).await
+    });
+    let server = ScramServer {
+        salt: b"rafka-salt".to_vec(),
+        iterations: 4096,
+        password: "pencil",
+    };
+    let (r, hs) = fake.next_as::<SaslHandshakeRequest>().await;
+    assert_eq!(hs.mechanism.as_str(), "SCRAM-SHA-256");
+    fake.respond(r.cid, 1, &SaslHandshakeResponse::default())
+        .await;
+
+    let (r, first) = fake.next_as::<SaslAuthenticateRequest>().await;
+    let first = String::from_utf8(first.auth_bytes.to_vec()).unwrap();
+    let bare = first.strip_prefix("n,,").unwrap().to_string();
+    let client_nonce = bare.strip_prefix("n=user,r=").unwrap();
+    use base64::Engine;
+    let server_first = format!(
+        "r={client_nonce}srv-nonce,s={},i={}",
+        base64::engine::general_purpose::STANDARD.encode(&server.salt),
+        server.iterations
+    );
+    let resp =
+        SaslAuthenticateResponse::default().with_auth_bytes(Bytes::from(server_first.clone()));
+    fake.respond(r.cid, 2, &resp).await;
+
+    let (r, fin) = fake.next_as::<SaslAuthenticateRequest>().await;
+    let fin = String::from_utf8(fin.auth_bytes.to_vec()).unwrap();
+    let resp = match server.verify(&bare, &server_first, &fin) {
+        Ok(server_final) => {
+            SaslAuthenticateResponse::default().with_auth_bytes(Bytes::from(server_final))
+        }
+        Err(()) => SaslAuthenticateResponse::default()
+            .with_error_code(58)
+            .with_error_message(Some(kafka_protocol::protocol::StrBytes::from_static_str(
+                "bad proof",
+            ))),
+    };
+    fake.respond(r.cid, 2, &resp).await;
+    auth.await.unwrap()
+}
+
+#[tokio::test]
+async fn scram_sha256_full_exchange() {
+    scram_exchange("pencil").await.unwrap();
+    let err = scram_exchange("crayon").await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Sasl { source: crate::sasl::SaslError::AuthenticationFailed(m), .. } if m == "bad proof"),
+        "{err:?}"
+    );
+}
