@@ -106,8 +106,8 @@ impl RawConnection {
     }
 }
 
-/// An uncompressed v2 record batch holding one record per value (key-less), for Produce
-/// requests built by hand.
+/// One uncompressed v2 record batch (not idempotent, not transactional) holding one key-less
+/// record per value, for Produce requests built by hand.
 ///
 /// # Errors
 /// When `kafka-protocol`'s encoder fails.
@@ -124,7 +124,9 @@ pub fn record_batch(values: &[&[u8]]) -> anyhow::Result<Bytes> {
             producer_epoch: -1,
             timestamp_type: TimestampType::Creation,
             offset: i as i64,
-            sequence: -1,
+            // kafka-protocol starts a new batch unless offset - sequence stays constant; the
+            // batch's base sequence is the first record's, -1 as a non-idempotent batch needs.
+            sequence: i as i32 - 1,
             timestamp: 1_700_000_000_000,
             key: None,
             value: Some(Bytes::copy_from_slice(v)),

@@ -208,3 +208,67 @@ async fn tansu_fences_the_older_of_two_idempotent_producers() {
         .unwrap();
     assert_eq!(rb.responses[0].partition_responses[0].error_code, 0);
 }
+
+/// docs/tansu.md, "Offsets and fetching": ListOffsets(latest) answers the last batch's base
+/// offset + 1, not the log end offset; Fetch's high watermark is right.
+#[tokio::test]
+async fn tansu_list_offsets_latest_is_last_batch_base_plus_one() {
+    use kafka_protocol::messages::{
+        fetch_request, list_offsets_request, produce_request, BrokerId, FetchRequest,
+        ListOffsetsRequest, ProduceRequest,
+    };
+    use rafka_integration::raw::record_batch;
+
+    let broker = TestBroker::start().unwrap();
+    broker.create_topic("latest", 1).unwrap();
+    let topic = || TopicName(StrBytes::from_static_str("latest"));
+    let mut conn = RawConnection::connect(&broker.addr()).await.unwrap();
+    for _ in 0..2 {
+        let batch = record_batch(&[b"a", b"b", b"c"]).unwrap();
+        let req = ProduceRequest::default()
+            .with_acks(-1)
+            .with_timeout_ms(1_000)
+            .with_topic_data(vec![produce_request::TopicProduceData::default()
+                .with_name(topic())
+                .with_partition_data(vec![
+                    produce_request::PartitionProduceData::default()
+                        .with_index(0)
+                        .with_records(Some(batch)),
+                ])]);
+        let resp = conn.call(9, &req).await.unwrap();
+        assert_eq!(resp.responses[0].partition_responses[0].error_code, 0);
+    }
+    let list = ListOffsetsRequest::default()
+        .with_replica_id(BrokerId(-1))
+        .with_topics(vec![list_offsets_request::ListOffsetsTopic::default()
+            .with_name(topic())
+            .with_partitions(vec![
+                list_offsets_request::ListOffsetsPartition::default()
+                    .with_partition_index(0)
+                    .with_timestamp(-1),
+            ])]);
+    let resp = conn.call(7, &list).await.unwrap();
+    assert_eq!(resp.topics[0].partitions[0].offset, 4, "Kafka would say 6");
+
+    let fetch = FetchRequest::default()
+        .with_replica_id(BrokerId(-1))
+        .with_max_wait_ms(100)
+        .with_max_bytes(1 << 20)
+        .with_topics(vec![fetch_request::FetchTopic::default()
+            .with_topic(topic())
+            .with_partitions(vec![fetch_request::FetchPartition::default()
+                .with_partition(0)
+                .with_partition_max_bytes(1 << 20)])]);
+    let resp = conn.call(12, &fetch).await.unwrap();
+    let p = &resp.responses[0].partitions[0];
+    assert_eq!(p.high_watermark, 6);
+    let mut blob = p.records.clone().unwrap();
+    let mut records = 0;
+    while !blob.is_empty() {
+        records += kafka_protocol::records::RecordBatchDecoder::decode(&mut blob)
+            .unwrap()
+            .records
+            .len();
+    }
+    assert_eq!(records, 6);
+}
