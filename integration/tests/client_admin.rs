@@ -196,7 +196,7 @@ async fn group_offsets_describe_and_delete() {
     // Tansu does not keep commit metadata (Kafka would give back "m").
     assert_eq!(offsets[&p1].offset, 7);
     let only = admin
-        .list_group_offsets("adm-group", Some(&[p1.clone()]))
+        .list_group_offsets("adm-group", Some(std::slice::from_ref(&p1)))
         .await
         .unwrap();
     assert_eq!(only.keys().collect::<Vec<_>>(), vec![&p1]);
