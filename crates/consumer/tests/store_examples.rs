@@ -1,0 +1,282 @@
+//! Runs the offset-store examples against a private Tansu broker (rafka_integration's
+//! TestBroker): offsets_in_sql and exactly_once_sql with SQLite, redis_rebalance_listener with
+//! the Redis of RAFKA_TEST_REDIS_URL (skipped loudly without it, failed under CI /
+//! RAFKA_REQUIRE_SERVICES / RAFKA_TEST_STRICT).
+
+mod store_support;
+
+#[path = "../examples/exactly_once_sql.rs"]
+#[allow(dead_code)]
+mod exactly_once_sql;
+#[path = "../examples/offsets_in_sql.rs"]
+#[allow(dead_code)]
+mod offsets_in_sql;
+#[path = "../examples/redis_rebalance_listener.rs"]
+#[allow(dead_code)]
+mod redis_rebalance_listener;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::Duration;
+
+use rafka_consumer::store::redis::RedisOffsetStore;
+use rafka_consumer::store::sql::{sqlx, SqlOffsetStore, Sqlite};
+use rafka_consumer::{ConsumerRecord, OffsetStore};
+use rafka_integration::TestBroker;
+use rafka_producer::{Producer, ProducerConfig, ProducerRecord};
+use rafka_wire::TopicPartition;
+use store_support::{service_url, unique_name};
+
+/// Tansu holds a JoinGroup for about half the session timeout (docs/tansu.md).
+const SESSION_TIMEOUT: Duration = Duration::from_secs(6);
+const IDLE: Duration = Duration::from_secs(2);
+
+fn tp(topic: &str, partition: i32) -> TopicPartition {
+    TopicPartition::new(topic, partition)
+}
+
+/// A private broker with `topic` of `partitions` partitions.
+fn broker_with_topic(topic: &str, partitions: i32) -> TestBroker {
+    let broker = TestBroker::start().expect("start Tansu");
+    broker
+        .create_topic(topic, partitions)
+        .expect("create topic");
+    broker
+}
+
+/// Produces `per_partition` records `"{partition}:{i}"` to each partition with the rafka
+/// producer; returns the end offset of each partition.
+async fn fill(
+    brokers: &str,
+    topic: &str,
+    partitions: i32,
+    per_partition: usize,
+) -> HashMap<TopicPartition, i64> {
+    let producer = Producer::new(ProducerConfig::new(brokers)).expect("producer");
+    let mut deliveries = Vec::new();
+    for p in 0..partitions {
+        for i in 0..per_partition {
+            let record = ProducerRecord::new(topic)
+                .partition(p)
+                .value(format!("{p}:{i}"));
+            deliveries.push((p, i, producer.send(record).await.expect("send")));
+        }
+    }
+    producer.flush().await;
+    for (p, i, delivery) in deliveries {
+        let metadata = delivery.await.expect("delivered");
+        assert_eq!((metadata.partition, metadata.offset), (p, i as i64));
+    }
+    producer
+        .close(Duration::from_secs(10))
+        .await
+        .expect("close producer");
+    (0..partitions)
+        .map(|p| (tp(topic, p), per_partition as i64))
+        .collect()
+}
+
+/// (partition, offset) of each record; panics on a duplicate.
+fn coordinates(records: &[ConsumerRecord]) -> BTreeSet<(i32, i64)> {
+    let mut seen = BTreeSet::new();
+    for r in records {
+        assert!(
+            seen.insert((r.partition, r.offset)),
+            "record {}-{}@{} delivered twice",
+            r.topic,
+            r.partition,
+            r.offset
+        );
+        let expected = format!("{}:{}", r.partition, r.offset);
+        assert_eq!(r.value.as_deref(), Some(expected.as_bytes()));
+    }
+    seen
+}
+
+fn all_coordinates(ends: &HashMap<TopicPartition, i64>) -> BTreeSet<(i32, i64)> {
+    ends.iter()
+        .flat_map(|(tp, end)| (0..*end).map(move |o| (tp.partition, o)))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offsets_in_sql_resumes_where_the_table_says() {
+    let topic = unique_name("offsets-in-sql");
+    let broker = broker_with_topic(&topic, 2);
+    let ends = fill(&broker.addr(), &topic, 2, 6).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = offsets_in_sql::Options {
+        brokers: broker.addr(),
+        topic: topic.clone(),
+        group_id: "sql-group".into(),
+        db_path: dir.path().join("offsets.db"),
+        max_records: 5,
+        idle: IDLE,
+        session_timeout: SESSION_TIMEOUT,
+    };
+
+    // First run stops after 5 of the 12 records, mid-batch.
+    let first = offsets_in_sql::run(&opts).await.expect("first run");
+    assert_eq!(first.len(), 5);
+    let store = SqlOffsetStore::<Sqlite>::open_sqlite(&opts.db_path)
+        .await
+        .unwrap();
+    let partitions: Vec<_> = ends.keys().cloned().collect();
+    let saved = store.load("sql-group", &partitions).await.unwrap();
+    let mut expected_saved = HashMap::new();
+    for r in &first {
+        let next = expected_saved.entry(r.topic_partition()).or_insert(0);
+        *next = (*next).max(r.next_offset());
+    }
+    assert_eq!(saved, expected_saved, "the table holds what was processed");
+
+    // Second run seeks to the table: the rest, nothing twice.
+    opts.max_records = usize::MAX;
+    let second = offsets_in_sql::run(&opts).await.expect("second run");
+    let mut both = first.clone();
+    both.extend(second);
+    assert_eq!(coordinates(&both), all_coordinates(&ends));
+    assert_eq!(store.load("sql-group", &partitions).await.unwrap(), ends);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exactly_once_sql_rolls_back_a_crashed_batch_and_redoes_it_once() {
+    let topic = unique_name("exactly-once");
+    let broker = broker_with_topic(&topic, 2);
+    let ends = fill(&broker.addr(), &topic, 2, 8).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = exactly_once_sql::Options {
+        brokers: broker.addr(),
+        topic: topic.clone(),
+        group_id: "eos-group".into(),
+        db_path: dir.path().join("eos.db"),
+        idle: IDLE,
+        session_timeout: SESSION_TIMEOUT,
+        max_poll_records: 3,
+        crash_on_batch: Some(2),
+    };
+    let partitions: Vec<_> = ends.keys().cloned().collect();
+
+    // Batch 1 commits, batch 2 is written and then "crashes" before COMMIT.
+    let err = exactly_once_sql::run(&opts).await.unwrap_err();
+    let crashed = err
+        .downcast_ref::<exactly_once_sql::Crashed>()
+        .unwrap_or_else(|| panic!("expected the simulated crash, got {err}"));
+    assert_eq!(crashed.committed_batches, 1);
+    let store = exactly_once_sql::open_store(&opts.db_path).await.unwrap();
+    let rows = processed_rows(&store).await;
+    assert!(
+        !rows.is_empty() && rows.len() <= 3,
+        "one batch of at most 3: {rows:?}"
+    );
+    // The positions committed are exactly one past the rows committed, partition by partition.
+    assert_eq!(
+        store.load("eos-group", &partitions).await.unwrap(),
+        positions_after(&topic, &rows)
+    );
+
+    // The rerun redoes the rolled-back batch and the rest; each record's row exists once (the
+    // primary key would refuse a second one and fail the run).
+    opts.crash_on_batch = None;
+    exactly_once_sql::run(&opts).await.expect("rerun");
+    let rows = processed_rows(&store).await;
+    assert_eq!(
+        rows.keys().cloned().collect::<BTreeSet<_>>(),
+        all_coordinates(&ends)
+    );
+    for ((partition, offset), value) in &rows {
+        assert_eq!(value, &format!("{partition}:{offset}").into_bytes());
+    }
+    assert_eq!(store.load("eos-group", &partitions).await.unwrap(), ends);
+
+    // A third run finds nothing new to do.
+    assert_eq!(exactly_once_sql::run(&opts).await.expect("third run"), 0);
+    assert_eq!(processed_rows(&store).await.len(), 16);
+}
+
+async fn processed_rows(store: &SqlOffsetStore<Sqlite>) -> BTreeMap<(i32, i64), Vec<u8>> {
+    let rows: Vec<(i32, i64, Vec<u8>)> = sqlx::query_as(&format!(
+        "SELECT partition_id, record_offset, value FROM {}",
+        exactly_once_sql::PROCESSED_TABLE
+    ))
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    rows.into_iter().map(|(p, o, v)| ((p, o), v)).collect()
+}
+
+fn positions_after(
+    topic: &str,
+    rows: &BTreeMap<(i32, i64), Vec<u8>>,
+) -> HashMap<TopicPartition, i64> {
+    let mut positions = HashMap::new();
+    for (partition, offset) in rows.keys() {
+        let next = positions.entry(tp(topic, *partition)).or_insert(0);
+        *next = (*next).max(offset + 1);
+    }
+    positions
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_listener_saves_on_revoke_and_seeks_on_assign() {
+    let Some(redis_url) = service_url("RAFKA_TEST_REDIS_URL") else {
+        return;
+    };
+    let topic = unique_name("redis-listener");
+    let broker = broker_with_topic(&topic, 2);
+    let ends = fill(&broker.addr(), &topic, 2, 6).await;
+    let prefix = unique_name("rafka:test:listener");
+    let mut opts = redis_rebalance_listener::Options {
+        brokers: broker.addr(),
+        topic: topic.clone(),
+        group_id: "redis-group".into(),
+        redis_url: redis_url.clone(),
+        key_prefix: prefix.clone(),
+        min_records: 1,
+        idle: IDLE,
+        session_timeout: SESSION_TIMEOUT,
+        max_poll_records: 2,
+    };
+    let store = RedisOffsetStore::connect(&redis_url)
+        .await
+        .unwrap()
+        .with_prefix(&prefix);
+    let partitions: Vec<_> = ends.keys().cloned().collect();
+
+    // First member: one batch (at most 2 records), then close, whose revoke hook saves the
+    // positions of everything it owned.
+    let first = redis_rebalance_listener::run(&opts)
+        .await
+        .expect("first run");
+    assert!(!first.is_empty() && first.len() <= 2, "{}", first.len());
+    let saved = store.load("redis-group", &partitions).await.unwrap();
+    assert_eq!(
+        saved.len(),
+        2,
+        "both owned partitions saved on revoke: {saved:?}"
+    );
+    let consumed: i64 = saved.values().sum();
+    assert_eq!(consumed, first.len() as i64);
+
+    // Second member of the same group: seeks to the saved positions and reads the rest.
+    opts.min_records = usize::MAX;
+    let second = redis_rebalance_listener::run(&opts)
+        .await
+        .expect("second run");
+    let mut both = first.clone();
+    both.extend(second);
+    assert_eq!(coordinates(&both), all_coordinates(&ends));
+    assert_eq!(store.load("redis-group", &partitions).await.unwrap(), ends);
+
+    let mut conn = store.connection();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{prefix}:*"))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    redis::cmd("DEL")
+        .arg(&keys)
+        .query_async::<()>(&mut conn)
+        .await
+        .unwrap();
+}
