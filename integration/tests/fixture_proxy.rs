@@ -385,3 +385,72 @@ async fn acks_zero_gets_no_response_and_a_refusal_closes_the_connection() {
     node1.send(9, &produce_request(&[1], 0)).await.unwrap();
     assert!(node1.read_frame().await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn group_requests_to_a_non_coordinator_get_not_coordinator() {
+    use kafka_protocol::messages::{
+        offset_fetch_request, GroupId, HeartbeatRequest, JoinGroupRequest, OffsetFetchRequest,
+    };
+    use rafka_integration::proxy::NOT_COORDINATOR;
+
+    let (_broker, proxy) = cluster().await;
+    let group = || GroupId(StrBytes::from_static_str("proxy-group"));
+    let heartbeat = HeartbeatRequest::default()
+        .with_group_id(group())
+        .with_generation_id(1)
+        .with_member_id(StrBytes::from_static_str("m"));
+    let offset_fetch = |version: i16| {
+        let topics = Some(vec![
+            offset_fetch_request::OffsetFetchRequestTopic::default()
+                .with_name(topic_name(TOPIC))
+                .with_partition_indexes(vec![0, 1]),
+        ]);
+        if version >= 8 {
+            OffsetFetchRequest::default().with_groups(vec![
+                offset_fetch_request::OffsetFetchRequestGroup::default().with_group_id(group()),
+            ])
+        } else {
+            OffsetFetchRequest::default()
+                .with_group_id(group())
+                .with_topics(topics)
+        }
+    };
+
+    let mut node2 = RawConnection::connect(&proxy.addr(2)).await.unwrap();
+    let resp = node2.call(4, &heartbeat).await.unwrap();
+    assert_eq!(resp.error_code, NOT_COORDINATOR);
+    let join = JoinGroupRequest::default()
+        .with_group_id(group())
+        .with_session_timeout_ms(6_000)
+        .with_rebalance_timeout_ms(6_000)
+        .with_protocol_type(StrBytes::from_static_str("consumer"));
+    assert_eq!(
+        node2.call(9, &join).await.unwrap().error_code,
+        NOT_COORDINATOR
+    );
+    let resp = node2.call(1, &offset_fetch(1)).await.unwrap();
+    let errors: Vec<i16> = resp.topics[0]
+        .partitions
+        .iter()
+        .map(|p| p.error_code)
+        .collect();
+    assert_eq!(errors, vec![NOT_COORDINATOR, NOT_COORDINATOR]);
+    assert_eq!(
+        node2.call(7, &offset_fetch(7)).await.unwrap().error_code,
+        NOT_COORDINATOR
+    );
+    let resp = node2.call(8, &offset_fetch(8)).await.unwrap();
+    assert_eq!(resp.groups[0].error_code, NOT_COORDINATOR);
+    // None of them reached Tansu: the coordinator (node 1) answers for real.
+    let mut node1 = RawConnection::connect(&proxy.addr(1)).await.unwrap();
+    let resp = node1.call(7, &offset_fetch(7)).await.unwrap();
+    assert_eq!(resp.error_code, 0, "{resp:?}");
+
+    // Moving the coordinator flips who refuses.
+    proxy.set_coordinator(2);
+    assert_eq!(
+        node1.call(4, &heartbeat).await.unwrap().error_code,
+        NOT_COORDINATOR
+    );
+    assert_eq!(node2.call(7, &offset_fetch(7)).await.unwrap().error_code, 0);
+}

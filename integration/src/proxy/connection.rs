@@ -18,6 +18,7 @@ use super::codec::{
     decode_response, encode_response, parse_header, read_frame, reencode_request, write_frame,
     Header,
 };
+use super::coordinator;
 use super::leadership::LeaderRouted;
 use super::rewrite;
 use super::state::{LoggedRequest, Shared};
@@ -98,6 +99,12 @@ impl Conn {
         let (Some(key), Some(header_len)) = (h.known, h.len) else {
             return self.forward_raw(frame).await;
         };
+        if coordinator::is_group_request(key) && self.shared.lock().coordinator != self.node {
+            let body = frame.slice(header_len..);
+            if let Some(resp) = coordinator::refuse(key, h.version, h.correlation_id, body)? {
+                return Ok(Reply::Frame(resp));
+            }
+        }
         match key {
             ApiKey::Produce => {
                 self.leader_routed::<ProduceRequest>(h, header_len, frame)

@@ -14,6 +14,9 @@
 //! - **FindCoordinator** (v0–v6): the coordinator is node 1 unless changed with
 //!   [`MultiBrokerProxy::set_coordinator`]; COORDINATOR_NOT_AVAILABLE while it is killed.
 //! - **DescribeCluster**: brokers and controller as in Metadata.
+//! - **Group requests** (JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch,
+//!   DescribeGroups) sent to a node other than the coordinator get NOT_COORDINATOR (16) without
+//!   reaching Tansu; [`MultiBrokerProxy::set_coordinator`] thus moves every group at once.
 //! - **Produce, Fetch, ListOffsets**: partitions sent to a node that does not lead them get
 //!   NOT_LEADER_OR_FOLLOWER (6); Fetch/ListOffsets with a stale or future `current_leader_epoch`
 //!   get FENCED_LEADER_EPOCH (74) / UNKNOWN_LEADER_EPOCH (75) (KIP-320). The other partitions
@@ -25,13 +28,14 @@
 //! connecting is refused), [`MultiBrokerProxy::drop_next_response`] (the request reaches Tansu
 //! and takes effect, then the connection closes without a response: a lost ack).
 //!
-//! Not simulated: group-coordinator enforcement (group requests to any node reach the one
-//! Tansu coordinator), replication lag (all replicas are always in sync), per-broker storage
-//! (every node serves the same log), transaction-coordinator placement (FindCoordinator key
-//! type 1 answers like type 0).
+//! Not simulated: a coordinator per group (all groups share one), TxnOffsetCommit and
+//! transaction-coordinator enforcement (FindCoordinator key type 1 answers like type 0),
+//! replication (all replicas are always in sync and every node serves the same log), and
+//! automatic leader election (a test moves leaders off a killed node itself).
 
 mod codec;
 mod connection;
+mod coordinator;
 mod leadership;
 mod rewrite;
 mod state;
@@ -44,6 +48,7 @@ use tokio::net::{TcpListener, TcpSocket};
 use tokio::runtime::Handle;
 use tokio::task::JoinHandle;
 
+pub use coordinator::NOT_COORDINATOR;
 pub use leadership::{FENCED_LEADER_EPOCH, NOT_LEADER_OR_FOLLOWER, UNKNOWN_LEADER_EPOCH};
 pub use state::{Leadership, LoggedRequest};
 
@@ -147,7 +152,8 @@ impl MultiBrokerProxy {
         new
     }
 
-    /// Makes `node` the group (and transaction) coordinator that FindCoordinator names.
+    /// Makes `node` the coordinator of every group (and transaction) that FindCoordinator names;
+    /// group requests reaching another node get NOT_COORDINATOR from now on.
     ///
     /// # Panics
     /// When `node` is not in `1..=N`.
