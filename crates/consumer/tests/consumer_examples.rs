@@ -3,6 +3,9 @@
 
 mod consumer_support;
 
+#[path = "../examples/rebalance_listener.rs"]
+#[allow(dead_code)]
+mod rebalance_listener;
 #[path = "../examples/standalone_offset_manager.rs"]
 #[allow(dead_code)]
 mod standalone_offset_manager;
@@ -45,4 +48,55 @@ async fn standalone_offset_manager_resumes_after_the_last_marked_record() {
         ]
     );
     assert_eq!(third.committed, BTreeMap::from([(0, 6), (1, 7)]));
+}
+
+#[tokio::test]
+async fn rebalance_listener_saves_on_revoke_and_seeks_on_assign() {
+    let (broker, client) = broker_with_topic("rl", 2).await;
+    produce(&client, "rl", 0, &numbered("a", 5)).await;
+    produce(&client, "rl", 1, &numbered("b", 3)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let options = rebalance_listener::Options {
+        brokers: broker.addr(),
+        topic: "rl".into(),
+        group_id: "rl-group".into(),
+        positions_file: dir.path().join("positions.txt"),
+        idle: Duration::from_secs(2),
+        session_timeout: Duration::from_secs(6),
+    };
+
+    let first = rebalance_listener::run(&options).await.unwrap();
+    assert_eq!(first.len(), 8);
+    let saved = std::fs::read_to_string(&options.positions_file).unwrap();
+    assert_eq!(saved, "rl 0 5\nrl 1 3\n");
+
+    // Restart: the assign hook seeks to the saved positions, nothing is read again.
+    let second = rebalance_listener::run(&options).await.unwrap();
+    assert!(second.is_empty(), "{second:?}");
+
+    produce(&client, "rl", 0, &numbered("c", 2)).await;
+    let third = rebalance_listener::run(&options).await.unwrap();
+    assert_eq!(
+        third,
+        [(0, 5, "c-0".to_string()), (0, 6, "c-1".to_string())]
+    );
+    let saved = std::fs::read_to_string(&options.positions_file).unwrap();
+    assert_eq!(saved, "rl 0 7\nrl 1 3\n");
+
+    // Nothing was committed to Kafka.
+    let mut reader = rafka_consumer::Consumer::new(
+        rafka_consumer::ConsumerConfig::builder(&broker.addr())
+            .group_id("rl-group")
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    let committed = reader
+        .committed(&[
+            rafka_wire::TopicPartition::new("rl", 0),
+            rafka_wire::TopicPartition::new("rl", 1),
+        ])
+        .await
+        .unwrap();
+    assert!(committed.is_empty(), "{committed:?}");
 }
