@@ -69,8 +69,18 @@ ensure_just() {
     export PATH="$VENV_DIR/bin:$PATH"
 }
 
-# Puts `cargo` on PATH: the one there, ~/.cargo/bin, or a fresh rustup install (stable, minimal).
+# A short per-checkout directory outside the repo, for what must not live under it: Unix sockets
+# (paths are limited to ~107 bytes) and PostgreSQL's data when its user cannot reach the repo.
+short_state_dir() {
+    local hash
+    hash="$(printf '%s' "$REPO_ROOT" | cksum | cut -d' ' -f1)"
+    echo "/var/tmp/rafka-$hash"
+}
+
+# Puts `cargo` (and a C compiler for the -sys crates) on PATH: the one there, ~/.cargo/bin, or a
+# fresh rustup install (stable, minimal profile).
 ensure_cargo() {
+    command -v cc >/dev/null || apt_install build-essential pkg-config
     command -v cargo >/dev/null && return 0
     if [ -x "$HOME/.cargo/bin/cargo" ]; then
         export PATH="$HOME/.cargo/bin:$PATH"
@@ -79,6 +89,6 @@ ensure_cargo() {
     apt_install curl ca-certificates build-essential pkg-config
     log "installing Rust with rustup"
     curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs |
-        sh -s -- -y --profile minimal --component rustfmt,clippy >/dev/null
+        sh -s -- -y --profile minimal --component rustfmt --component clippy >/dev/null
     export PATH="$HOME/.cargo/bin:$PATH"
 }

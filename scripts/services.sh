@@ -23,6 +23,11 @@ PG_DIR="$SVC_DIR/postgres"
 MY_DIR="$SVC_DIR/mariadb"
 REDIS_DIR="$SVC_DIR/redis"
 MY_SOCK="$MY_DIR/mysqld.sock"
+# Unix socket paths must stay under ~107 bytes: a deep checkout puts them outside the repo.
+if [ "${#MY_SOCK}" -gt 100 ] || [ "$((${#PG_DIR} + 20))" -gt 100 ]; then
+    MY_SOCK="$(short_state_dir)/mysqld.sock"
+    PG_DIR="$(short_state_dir)/postgres"
+fi
 
 # ---------- PostgreSQL ----------
 
@@ -36,7 +41,7 @@ pg_bin() {
 # PostgreSQL refuses to run as root, so as root it runs as `postgres` in a directory it owns.
 as_pg() {
     if [ "$(id -u)" -eq 0 ]; then
-        runuser -u postgres -- "$@"
+        (cd / && runuser -u postgres -- "$@")
     else
         "$@"
     fi
@@ -46,9 +51,15 @@ pg_start() {
     mkdir -p "$PG_DIR"
     if [ "$(id -u)" -eq 0 ]; then
         chown postgres: "$PG_DIR"
-        # The postgres user must be able to reach its directory through the repo path.
-        runuser -u postgres -- test -w "$PG_DIR" ||
-            die "user postgres cannot write $PG_DIR (a parent directory is not world-searchable)"
+        # The postgres user must reach its directory through the repo path; a checkout under
+        # /root (mode 700) does not allow that, so the data goes outside the repo instead.
+        if ! as_pg test -w "$PG_DIR"; then
+            PG_DIR="$(short_state_dir)/postgres"
+            mkdir -p "$PG_DIR"
+            chmod 755 "$(short_state_dir)"
+            chown postgres: "$PG_DIR"
+            log "postgres cannot reach the repo; its data lives in $PG_DIR"
+        fi
     fi
     if [ ! -f "$PG_DIR/data/PG_VERSION" ]; then
         log "initdb $PG_DIR/data"
@@ -73,6 +84,9 @@ pg_start() {
 }
 
 pg_stop() {
+    if [ ! -f "$PG_DIR/data/PG_VERSION" ] && [ -f "$(short_state_dir)/postgres/data/PG_VERSION" ]; then
+        PG_DIR="$(short_state_dir)/postgres"
+    fi
     [ -f "$PG_DIR/data/PG_VERSION" ] || return 0
     if as_pg "$(pg_bin pg_ctl)" -D "$PG_DIR/data" status >/dev/null 2>&1; then
         as_pg "$(pg_bin pg_ctl)" -D "$PG_DIR/data" -m fast -w stop >/dev/null
@@ -90,7 +104,7 @@ my_start() {
     command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || die "MariaDB is not installed (run scripts/deps.sh)"
     local mariadbd
     mariadbd="$(command -v mariadbd || echo /usr/sbin/mariadbd)"
-    mkdir -p "$MY_DIR"
+    mkdir -p "$MY_DIR" "$(dirname "$MY_SOCK")"
     if [ ! -d "$MY_DIR/data/mysql" ]; then
         log "mariadb-install-db $MY_DIR/data"
         mariadb-install-db --no-defaults --datadir="$MY_DIR/data" --user="$(id -un)" \
