@@ -1,22 +1,200 @@
-//! `rafka consume`.
+//! `rafka consume`: standalone over chosen partitions (`-p`, `-o`) or as a group member (`-G`),
+//! printing each record with a kcat-style format.
+//!
+//! In group mode the CLI commits only what it printed: auto-commit is off and the positions of
+//! printed records are committed about once a second and on exit, so `-c 10` never commits an
+//! eleventh record it fetched but did not show.
 
+use std::collections::BTreeMap;
+use std::io::Write as _;
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
-use crate::args::ConsumeArgs;
-use crate::settings::Settings;
+use rafka_client::TopicPartition;
+use rafka_consumer::{Consumer, ConsumerRecord, NoopRebalanceListener};
+
+use crate::args::{ConsumeArgs, StartOffset};
+use crate::format::{Format, RecordView};
+use crate::progress::Progress;
+use crate::settings::{Origin, Settings};
 use crate::shutdown::Shutdown;
+
+/// How long one `poll` waits before the loop checks for the end of partitions.
+const POLL_TIMEOUT: Duration = Duration::from_millis(200);
+
+/// How often printed positions are committed in group mode.
+const COMMIT_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Runs `rafka consume`.
 ///
 /// # Errors
-/// Connection and broker errors.
+/// Connection and configuration errors, a missing topic or partition, consumer errors.
 pub async fn run(
     brokers: Option<String>,
-    settings: Settings,
+    mut settings: Settings,
     args: ConsumeArgs,
-    shutdown: Shutdown,
+    mut shutdown: Shutdown,
 ) -> anyhow::Result<ExitCode> {
-    let _bootstrap = super::bootstrap(brokers, &settings)?;
-    let _ = (args, shutdown);
-    anyhow::bail!("'consume' is not wired in yet")
+    let bootstrap = super::bootstrap(brokers, &settings)?;
+    let format = Format::parse(&args.format)?;
+    if let Some(level) = &args.isolation_level {
+        settings.set("isolation.level", level, Origin::Command);
+    }
+    if let Some(group) = &args.group {
+        settings.set("group.id", group, Origin::Command);
+        settings.set("enable.auto.commit", "false", Origin::Command);
+        let reset = match args.offset {
+            Some(StartOffset::End) => "latest",
+            _ => "earliest",
+        };
+        if settings.get("auto.offset.reset").is_none() {
+            settings.set("auto.offset.reset", reset, Origin::Command);
+        }
+    }
+    let config = super::connect::consumer_config(&bootstrap, &settings)?;
+    let client = super::connect::connect_with(config.client.clone()).await?;
+    super::connect::require_topics(&client, &args.topics).await?;
+    let mut consumer = Consumer::with_client(config, client.clone());
+
+    let mut from_end: BTreeMap<TopicPartition, i64> = BTreeMap::new();
+    if args.group.is_some() {
+        if !args.partitions.is_empty() {
+            anyhow::bail!("-p cannot be combined with -G (the group assigns partitions)");
+        }
+        consumer.subscribe(args.topics.clone(), NoopRebalanceListener)?;
+    } else {
+        let cluster = client.cached_metadata();
+        let mut assignment = Vec::new();
+        for topic in &args.topics {
+            let available: Vec<i32> = cluster
+                .topics
+                .get(topic)
+                .map(|t| t.partitions.keys().copied().collect())
+                .unwrap_or_default();
+            let chosen = if args.partitions.is_empty() {
+                available.clone()
+            } else {
+                args.partitions.clone()
+            };
+            for p in chosen {
+                if !available.contains(&p) {
+                    anyhow::bail!("topic {topic} has no partition {p}");
+                }
+                assignment.push(TopicPartition::new(topic.as_str(), p));
+            }
+        }
+        consumer.assign(&assignment)?;
+        match args.offset.unwrap_or(StartOffset::End) {
+            StartOffset::Beginning => consumer.seek_to_beginning(&assignment)?,
+            StartOffset::End => consumer.seek_to_end(&assignment)?,
+            StartOffset::Absolute(n) => {
+                for tp in &assignment {
+                    consumer.seek(tp, n)?;
+                }
+            }
+            StartOffset::FromEnd(n) => {
+                // The end is only known reliably from a fetch's high watermark (Tansu's
+                // ListOffsets(latest) is off), so read from the start and print the tail.
+                consumer.seek_to_beginning(&assignment)?;
+                for tp in &assignment {
+                    from_end.insert(tp.clone(), n);
+                }
+            }
+        }
+    }
+
+    let mut progress = Progress::terminal_only("consumed", args.count);
+    let mut printed: u64 = 0;
+    let mut to_commit: BTreeMap<TopicPartition, i64> = BTreeMap::new();
+    let mut last_commit = Instant::now();
+    let mut out = Vec::with_capacity(1 << 16);
+    let mut done = false;
+    while !done {
+        let records = tokio::select! {
+            r = consumer.poll(POLL_TIMEOUT) => r?,
+            _ = shutdown.wait() => break,
+        };
+        out.clear();
+        for record in &records {
+            if let Some(n) = from_end.get(&record.topic_partition()) {
+                let hw = consumer
+                    .high_watermark(&record.topic_partition())
+                    .unwrap_or(0);
+                if record.offset < hw - n {
+                    continue;
+                }
+            }
+            render(&format, record, &mut out);
+            to_commit.insert(record.topic_partition(), record.offset + 1);
+            printed += 1;
+            if args.count.is_some_and(|c| printed >= c) {
+                done = true;
+                break;
+            }
+        }
+        if !out.is_empty() {
+            let mut stdout = std::io::stdout().lock();
+            match stdout.write_all(&out).and_then(|()| stdout.flush()) {
+                Ok(()) => {}
+                // The reader went away (`| head`): stop quietly, as kcat does.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => break,
+                Err(e) => return Err(e.into()),
+            }
+            progress.set(printed);
+        }
+        if args.group.is_some() && !to_commit.is_empty() && last_commit.elapsed() >= COMMIT_INTERVAL
+        {
+            commit(&mut consumer, &mut to_commit).await?;
+            last_commit = Instant::now();
+        }
+        if args.exit_at_end && !done && records.is_empty() {
+            done = at_end(&consumer);
+        }
+    }
+    if args.group.is_some() && !to_commit.is_empty() {
+        commit(&mut consumer, &mut to_commit).await?;
+    }
+    progress.finish();
+    consumer.close().await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn render(format: &Format, record: &ConsumerRecord, out: &mut Vec<u8>) {
+    let headers: Vec<(&str, Option<&[u8]>)> = record
+        .headers
+        .iter()
+        .map(|h| {
+            (
+                std::str::from_utf8(&h.key).unwrap_or_default(),
+                h.value.as_deref(),
+            )
+        })
+        .collect();
+    format.render(
+        &RecordView {
+            topic: &record.topic,
+            partition: record.partition,
+            offset: record.offset,
+            timestamp: record.timestamp,
+            key: record.key.as_deref(),
+            value: record.value.as_deref(),
+            headers: &headers,
+        },
+        out,
+    );
+}
+
+async fn commit(
+    consumer: &mut Consumer,
+    offsets: &mut BTreeMap<TopicPartition, i64>,
+) -> anyhow::Result<()> {
+    let list: Vec<(TopicPartition, i64)> = std::mem::take(offsets).into_iter().collect();
+    consumer.commit_offsets_sync(&list).await?;
+    Ok(())
+}
+
+/// True when every assigned partition has been read up to its high watermark.
+fn at_end(consumer: &Consumer) -> bool {
+    let assignment = consumer.assignment();
+    !assignment.is_empty() && assignment.iter().all(|tp| consumer.lag(tp) == Some(0))
 }

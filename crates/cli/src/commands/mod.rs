@@ -4,6 +4,7 @@ pub mod connect;
 pub mod consume;
 pub mod group;
 pub mod metadata;
+pub mod offsets;
 pub mod produce;
 pub mod topic;
 

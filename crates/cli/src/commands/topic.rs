@@ -2,6 +2,9 @@
 
 use std::process::ExitCode;
 
+use rafka_client::admin::NewTopic;
+use rafka_client::Admin;
+
 use crate::args::TopicCommand;
 use crate::settings::Settings;
 
@@ -16,17 +19,35 @@ pub async fn run(
 ) -> anyhow::Result<ExitCode> {
     let bootstrap = super::bootstrap(brokers, &settings)?;
     let client = super::connect::connect(&bootstrap, &settings).await?;
+    let admin = Admin::new(client.clone());
     match args {
         TopicCommand::List => {
-            let cluster = client.refresh_all_topics().await?;
-            for t in cluster.topics.values() {
-                println!("{}\t{}", t.name, t.partitions.len());
+            for (name, info) in admin.list_topics(false).await? {
+                println!("{name}\t{}", info.partitions.len());
             }
         }
-        TopicCommand::Create { .. } | TopicCommand::Delete { .. } => {
-            anyhow::bail!(
-                "topic create/delete need rafka-client's Admin, which is not wired in yet"
-            )
+        TopicCommand::Create {
+            name,
+            partitions,
+            replication_factor,
+            configs,
+        } => {
+            let mut topic = NewTopic::new(name.as_str(), partitions, replication_factor);
+            for (k, v) in configs {
+                topic = topic.config(k, v);
+            }
+            let results = admin.create_topics(&[topic], false).await?;
+            if let Some(Err(e)) = results.get(&name) {
+                anyhow::bail!("cannot create topic {name}: {e}");
+            }
+            eprintln!("created topic {name} with {partitions} partitions");
+        }
+        TopicCommand::Delete { name } => {
+            let results = admin.delete_topics(&[name.as_str()]).await?;
+            if let Some(Err(e)) = results.get(&name) {
+                anyhow::bail!("cannot delete topic {name}: {e}");
+            }
+            eprintln!("deleted topic {name}");
         }
     }
     client.close();
