@@ -51,7 +51,8 @@ fi
 
 if cargo nextest --version >/dev/null 2>&1; then
     log "cargo nextest run --all-targets $*"
-    cargo nextest run --all-targets --no-fail-fast --no-tests=warn --failure-output=immediate-final "$@"
+    cargo nextest run --tool-config-file "rafka:$REPO_ROOT/scripts/nextest.toml" \
+        --all-targets --no-fail-fast --no-tests=warn --failure-output=immediate-final "$@"
 else
     log "cargo-nextest not found; cargo test --all-targets $*"
     cargo test --all-targets --no-fail-fast "$@"
