@@ -68,7 +68,7 @@ ensure_just() {
     fi
     # Also on the user's PATH, so `just test` works after the scripts ran once.
     if [ "$(id -u)" -eq 0 ] && [ -d /usr/local/bin ] && [ ! -e /usr/local/bin/just ]; then
-        ln -s "$VENV_DIR/bin/just" /usr/local/bin/just
+        ln -sf "$VENV_DIR/bin/just" /usr/local/bin/just
         log "linked /usr/local/bin/just -> $VENV_DIR/bin/just"
     fi
     export PATH="$VENV_DIR/bin:$PATH"
