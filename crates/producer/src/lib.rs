@@ -23,6 +23,7 @@ pub mod accumulator;
 pub mod config;
 pub mod delivery;
 pub mod error;
+mod fast_hash;
 pub mod idempotence;
 pub mod interceptor;
 pub mod metrics;

@@ -16,6 +16,7 @@ use crate::accumulator::{
 use crate::config::{ConfigError, PartitionerChoice, ProducerConfig};
 use crate::delivery::{BatchAck, BatchCompletion, DeliveryCallback, DeliveryFuture};
 use crate::error::ProduceError;
+use crate::fast_hash::FnvMap;
 use crate::interceptor::ProducerInterceptor;
 use crate::metrics::{MetricsSnapshot, ProducerMetrics};
 use crate::partitioner::{DefaultPartitioner, PartitionInfo, Partitioner, RoundRobinPartitioner};
@@ -41,7 +42,9 @@ pub(crate) struct Shared {
     shutdown: AtomicBool,
     closing_hard: AtomicBool,
     fatal: Mutex<Option<ProduceError>>,
-    topics: Mutex<HashMap<String, Arc<PartitionInfo>>>,
+    /// Set with `fatal`, read lock-free on the `send` path.
+    has_fatal: AtomicBool,
+    topics: Mutex<FnvMap<String, Arc<PartitionInfo>>>,
     /// Completions of batches handed to a broker, so a forced close can fail them.
     in_flight: Mutex<HashMap<u64, Arc<BatchCompletion>>>,
     pub txn: Option<TxnShared>,
@@ -58,12 +61,16 @@ impl Shared {
         self.closing_hard.load(Ordering::Acquire)
     }
     pub fn fatal_error(&self) -> Option<ProduceError> {
+        if !self.has_fatal.load(Ordering::Acquire) {
+            return None;
+        }
         self.fatal.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
     pub fn set_fatal(&self, e: ProduceError) {
         let mut f = self.fatal.lock().unwrap_or_else(|e| e.into_inner());
         if f.is_none() {
             *f = Some(e.clone());
+            self.has_fatal.store(true, Ordering::Release);
         }
         drop(f);
         self.fail_queued(e);
@@ -110,7 +117,12 @@ impl Shared {
         let count = b.records.len() as u64;
         match &result {
             Ok(_) => self.metrics.on_batch_acked(count),
-            Err(_) => self.metrics.on_errors(count),
+            Err(e) => {
+                self.metrics.on_errors(count);
+                if let Some(txn) = &self.txn {
+                    txn.on_record_failure(e);
+                }
+            }
         }
         if !self.interceptors.is_empty() {
             for (i, r) in b.records.iter().enumerate() {
@@ -134,6 +146,20 @@ impl Shared {
         }
         b.completion.complete(result);
         self.progress.notify_waiters();
+    }
+
+    /// The error for a batch that cannot be retried: a delivery timeout when
+    /// `delivery.timeout.ms` has passed (as Java reports it), else `err`.
+    pub fn final_error(&self, b: &ProducerBatch, now: Instant, err: ProduceError) -> ProduceError {
+        if now >= b.created + self.cfg.delivery_timeout {
+            ProduceError::DeliveryTimeout {
+                topic: b.topic.clone(),
+                partition: b.partition,
+                timeout_ms: self.cfg.delivery_timeout.as_millis() as u64,
+            }
+        } else {
+            err
+        }
     }
 
     /// Fails a sent batch whose fate at the broker is unknown or refused.
@@ -193,6 +219,20 @@ fn partition_info(t: &rafka_client::metadata::TopicInfo) -> PartitionInfo {
 #[derive(Clone)]
 pub struct Producer {
     pub(crate) shared: Arc<Shared>,
+    _last_handle: Arc<LastHandle>,
+}
+
+/// Dropped with the last [`Producer`] clone: lets the sender deliver what is buffered and
+/// exit, instead of running forever (Java leaks the I/O thread in that case).
+struct LastHandle(Arc<Shared>);
+
+impl Drop for LastHandle {
+    fn drop(&mut self) {
+        self.0.closed.store(true, Ordering::Release);
+        self.0.lock_acc().begin_close();
+        self.0.shutdown.store(true, Ordering::Release);
+        self.0.wake.notify_one();
+    }
 }
 
 impl std::fmt::Debug for Producer {
@@ -304,7 +344,8 @@ impl ProducerBuilder {
             shutdown: AtomicBool::new(false),
             closing_hard: AtomicBool::new(false),
             fatal: Mutex::new(None),
-            topics: Mutex::new(HashMap::new()),
+            has_fatal: AtomicBool::new(false),
+            topics: Mutex::new(FnvMap::default()),
             in_flight: Mutex::new(HashMap::new()),
             txn,
         });
@@ -314,7 +355,10 @@ impl ProducerBuilder {
             s.sender_exited.store(true, Ordering::Release);
             s.sender_done.notify_waiters();
         });
-        Ok(Producer { shared })
+        Ok(Producer {
+            _last_handle: Arc::new(LastHandle(shared.clone())),
+            shared,
+        })
     }
 }
 
@@ -546,7 +590,7 @@ impl Producer {
                     headers: record.headers,
                 },
                 size,
-                Instant::now(),
+                Instant::now,
             )
         };
         if chosen && (key_absent || shared.cfg.partitioner_ignore_keys) {

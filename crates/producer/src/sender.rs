@@ -325,7 +325,7 @@ fn handle_done(shared: &Shared, d: Done) {
             tracing::debug!(node = d.node, error = %e, "produce request failed");
             shared.client.invalidate_metadata();
             for b in d.batches {
-                let err = ProduceError::Client(e.clone());
+                let err = shared.final_error(&b, now, ProduceError::Client(e.clone()));
                 if retriable && shared.can_retry(&b, now) {
                     if let (Some(id), Some(seq)) =
                         (b.identity, shared.lock_acc().sequences.as_mut())
@@ -405,6 +405,11 @@ fn handle_done(shared: &Shared, d: Done) {
                     partition: b.partition,
                     code,
                     message: pr.error_message.as_ref().map(|m| m.to_string()),
+                };
+                let err = if code.is_retriable() {
+                    shared.final_error(&b, now, err)
+                } else {
+                    err
                 };
                 tracing::debug!(topic = %b.topic, partition = b.partition, %code, ?action, "produce error");
                 match action {

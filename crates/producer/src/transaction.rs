@@ -130,6 +130,20 @@ impl TxnShared {
         g.pending.insert(k)
     }
 
+    /// A record of the transaction failed: the transaction can only be aborted (Java's
+    /// abortable error). Aborts and closes are not failures of the transaction.
+    pub fn on_record_failure(&self, e: &ProduceError) {
+        let mut g = self.lock();
+        if g.state != TxnState::InTransaction {
+            return;
+        }
+        match e {
+            ProduceError::Aborted(_) | ProduceError::Closed => {}
+            ProduceError::Fenced(_) => g.state = TxnState::Fatal(e.to_string()),
+            _ => g.state = TxnState::Abortable(e.to_string()),
+        }
+    }
+
     fn set_state(&self, s: TxnState) {
         self.lock().state = s;
     }
@@ -596,6 +610,24 @@ impl Producer {
         self.shared
             .fail_queued(ProduceError::Aborted("transaction aborted".into()));
         self.flush().await;
+        // A failed batch left a sequence gap: a new epoch (KIP-360, InitProducerId with the
+        // current id and epoch) restarts sequences; the coordinator aborts the open
+        // transaction as part of the bump, so EndTxn is not needed then.
+        let bump = self
+            .shared
+            .lock_acc()
+            .sequences
+            .as_ref()
+            .is_some_and(|s| s.bump_needed());
+        if bump {
+            self.shared.init_txn_producer_id(true).await?;
+            let mut g = txn.lock();
+            g.state = TxnState::Ready;
+            g.added.clear();
+            g.pending.clear();
+            g.started = false;
+            return Ok(());
+        }
         let started = txn.lock().started;
         let r = if started {
             self.shared.end_txn(false).await

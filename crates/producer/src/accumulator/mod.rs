@@ -10,7 +10,7 @@
 
 mod batch;
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,6 +18,7 @@ pub use batch::{record_upper_bound, BatchIdentity, BATCH_HEADER_SIZE};
 pub(crate) use batch::{PendingRecord, ProducerBatch};
 
 use crate::delivery::BatchCompletion;
+use crate::fast_hash::FnvMap;
 use crate::idempotence::SequenceManager;
 
 /// The accumulator's share of the producer configuration.
@@ -84,7 +85,7 @@ struct PartitionQueue {
 /// Per-partition queues of batches.
 pub struct RecordAccumulator {
     cfg: AccumulatorConfig,
-    topics: HashMap<Arc<str>, Vec<PartitionQueue>>,
+    topics: FnvMap<Arc<str>, Vec<PartitionQueue>>,
     /// Sequence state when idempotent.
     pub(crate) sequences: Option<SequenceManager>,
     flushes: usize,
@@ -110,7 +111,7 @@ impl RecordAccumulator {
         let sequences = cfg.idempotent.then(SequenceManager::new);
         RecordAccumulator {
             cfg,
-            topics: HashMap::new(),
+            topics: FnvMap::default(),
             sequences,
             flushes: 0,
             closing: false,
@@ -152,7 +153,7 @@ impl RecordAccumulator {
         partition: i32,
         record: PendingRecord,
         reserved: usize,
-        now: Instant,
+        now: impl FnOnce() -> Instant,
     ) -> AppendResult {
         let batch_size = self.cfg.batch_size;
         let mut next_id = self.next_batch_id;
@@ -169,7 +170,11 @@ impl RecordAccumulator {
         let appended_bytes = match fits {
             Some(sz) => sz,
             None => {
-                let mut b = ProducerBatch::new(name, partition, record.timestamp, now);
+                let mut b = ProducerBatch::new(name, partition, record.timestamp, now());
+                // Size the record list for a full batch of records like this one, so the
+                // hot path does not reallocate while the batch fills.
+                let per = b.size_of(&record).max(1);
+                b.records.reserve((batch_size / per).clamp(1, 4096));
                 b.id = next_id;
                 next_id += 1;
                 new_batch = true;

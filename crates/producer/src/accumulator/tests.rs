@@ -47,7 +47,7 @@ fn record_size_matches_the_v2_format() {
 fn linger_then_ready_then_drain() {
     let t0 = Instant::now();
     let mut acc = RecordAccumulator::new(cfg(false));
-    let r = acc.append("t", 0, rec(10), 17, t0);
+    let r = acc.append("t", 0, rec(10), 17, || t0);
     assert!(r.new_batch && !r.batch_full);
     let ready = acc.ready(t0, leader0);
     assert!(ready.nodes.is_empty());
@@ -69,7 +69,7 @@ fn full_batch_is_ready_at_once_and_a_new_one_opens() {
     // 47-byte records: two fit in 200 bytes with the 61-byte header.
     let mut new_batches = 0;
     for _ in 0..4 {
-        let r = acc.append("t", 1, rec(40), 0, t0);
+        let r = acc.append("t", 1, rec(40), 0, || t0);
         new_batches += r.new_batch as usize;
     }
     assert_eq!(new_batches, 2);
@@ -84,10 +84,10 @@ fn full_batch_is_ready_at_once_and_a_new_one_opens() {
 fn oversized_record_gets_its_own_batch() {
     let t0 = Instant::now();
     let mut acc = RecordAccumulator::new(cfg(false));
-    acc.append("t", 0, rec(10), 0, t0);
-    let r = acc.append("t", 0, rec(500), 0, t0);
+    acc.append("t", 0, rec(10), 0, || t0);
+    let r = acc.append("t", 0, rec(500), 0, || t0);
     assert!(r.new_batch && r.batch_full);
-    let r = acc.append("t", 0, rec(10), 0, t0);
+    let r = acc.append("t", 0, rec(10), 0, || t0);
     assert!(r.new_batch);
 }
 
@@ -96,7 +96,7 @@ fn drain_respects_max_request_size_and_rotates() {
     let t0 = Instant::now();
     let mut acc = RecordAccumulator::new(cfg(false));
     for p in 0..4 {
-        acc.append("t", p, rec(100), 0, t0);
+        acc.append("t", p, rec(100), 0, || t0);
     }
     let t1 = t0 + Duration::from_millis(20);
     // Each batch is 61 + 103 = 164 bytes: two fit in 400.
@@ -108,7 +108,7 @@ fn drain_respects_max_request_size_and_rotates() {
     parts.sort();
     assert_eq!(parts, vec![0, 1, 2, 3]);
     // A node that leads nothing gets nothing; an unknown leader is reported.
-    acc.append("u", 0, rec(1), 0, t1);
+    acc.append("u", 0, rec(1), 0, || t1);
     let r = acc.ready(t1 + Duration::from_millis(20), |t, _| {
         if t == "u" {
             Route::Unknown
@@ -126,10 +126,10 @@ fn drain_respects_max_request_size_and_rotates() {
 fn retry_goes_to_front_after_backoff_and_expiry_fails_old_batches() {
     let t0 = Instant::now();
     let mut acc = RecordAccumulator::new(cfg(false));
-    acc.append("t", 0, rec(10), 0, t0);
+    acc.append("t", 0, rec(10), 0, || t0);
     let t1 = t0 + Duration::from_millis(10);
     let b = acc.drain(0, 1 << 20, t1, leader0).pop().unwrap();
-    acc.append("t", 0, rec(10), 0, t1);
+    acc.append("t", 0, rec(10), 0, || t1);
     acc.reenqueue(b, t1);
     // Backoff 100 ms: the new batch (linger 10 ms) is behind the retry and waits too.
     let r = acc.ready(t1 + Duration::from_millis(50), leader0);
@@ -151,7 +151,7 @@ fn backoff_doubles_up_to_the_max() {
     let mut c = cfg(false);
     c.delivery_timeout = Duration::from_secs(60);
     let mut acc = RecordAccumulator::new(c);
-    acc.append("t", 0, rec(1), 0, t0);
+    acc.append("t", 0, rec(1), 0, || t0);
     let mut now = t0 + Duration::from_millis(10);
     let mut waits = Vec::new();
     for _ in 0..6 {
@@ -168,13 +168,13 @@ fn backoff_doubles_up_to_the_max() {
 fn flush_makes_lingering_batches_ready_and_tracks_completion() {
     let t0 = Instant::now();
     let mut acc = RecordAccumulator::new(cfg(false));
-    acc.append("t", 0, rec(1), 0, t0);
+    acc.append("t", 0, rec(1), 0, || t0);
     let mark = acc.begin_flush();
     assert!(!acc.flushed(mark));
     assert_eq!(acc.ready(t0, leader0).nodes, vec![0]);
     let d = acc.drain(0, 1 << 20, t0, leader0);
     // A batch created after the flush began does not hold the flush.
-    acc.append("t", 1, rec(1), 0, t0);
+    acc.append("t", 1, rec(1), 0, || t0);
     acc.complete(&d[0]);
     assert!(acc.flushed(mark));
     acc.end_flush();
@@ -186,7 +186,7 @@ fn idempotent_sequences_are_assigned_at_drain_and_kept_on_retry() {
     let t0 = Instant::now();
     let mut acc = RecordAccumulator::new(cfg(true));
     for _ in 0..3 {
-        acc.append("t", 0, rec(1), 0, t0);
+        acc.append("t", 0, rec(1), 0, || t0);
     }
     let t1 = t0 + Duration::from_millis(10);
     assert!(
@@ -205,7 +205,7 @@ fn idempotent_sequences_are_assigned_at_drain_and_kept_on_retry() {
     assert_eq!((id1.producer_id, id1.base_sequence), (9, 0));
     // Next batch takes sequence 3, both in flight.
     for _ in 0..2 {
-        acc.append("t", 0, rec(1), 0, t1);
+        acc.append("t", 0, rec(1), 0, || t1);
     }
     let t2 = t1 + Duration::from_millis(10);
     let b2 = acc.drain(0, 1 << 20, t2, leader0).pop().unwrap();
@@ -229,7 +229,7 @@ fn idempotent_sequences_are_assigned_at_drain_and_kept_on_retry() {
     // Re-enqueued out of order: the accumulator restores sequence order.
     acc.reenqueue(b2, t2);
     acc.reenqueue(b1, t2);
-    acc.append("t", 0, rec(1), 0, t2);
+    acc.append("t", 0, rec(1), 0, || t2);
     let t3 = t2 + Duration::from_millis(200);
     let r1 = acc.drain(0, 1 << 20, t3, leader0).pop().unwrap();
     assert_eq!(r1.identity.unwrap().base_sequence, 0);
@@ -254,8 +254,8 @@ fn epoch_bump_resequences_queued_batches_from_zero() {
         producer_id: 1,
         epoch: 0,
     });
-    acc.append("t", 0, rec(1), 0, t0);
-    acc.append("t", 0, rec(1), 0, t0);
+    acc.append("t", 0, rec(1), 0, || t0);
+    acc.append("t", 0, rec(1), 0, || t0);
     let t1 = t0 + Duration::from_millis(10);
     let b = acc.drain(0, 1 << 20, t1, leader0).pop().unwrap();
     assert_eq!(b.identity.unwrap().base_sequence, 0);
@@ -307,7 +307,7 @@ fn encoded_batch_decodes_to_the_same_records_and_size_estimate_is_exact() {
         },
     ];
     for r in records.iter().cloned() {
-        acc.append("t", 0, r, 0, t0);
+        acc.append("t", 0, r, 0, || t0);
     }
     let mut b = acc
         .drain(0, 1 << 20, t0 + Duration::from_secs(1), leader0)

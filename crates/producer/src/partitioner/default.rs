@@ -1,11 +1,12 @@
 //! Java's default partitioning: murmur2 for keys, the uniform sticky partitioner (KIP-794)
 //! for null keys.
 
-use std::collections::HashMap;
 use std::sync::Mutex;
 
 use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
+
+use crate::fast_hash::FnvMap;
 
 use super::{partition_for_key, to_positive, PartitionInfo, Partitioner};
 
@@ -24,7 +25,7 @@ pub struct DefaultPartitioner {
 
 struct StickyState {
     rng: StdRng,
-    topics: HashMap<String, Sticky>,
+    topics: FnvMap<String, Sticky>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -50,7 +51,7 @@ impl DefaultPartitioner {
             ignore_keys,
             state: Mutex::new(StickyState {
                 rng,
-                topics: HashMap::new(),
+                topics: FnvMap::default(),
             }),
         }
     }
