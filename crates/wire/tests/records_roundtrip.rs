@@ -137,6 +137,23 @@ fn check_batch(
     let max_ts = records.iter().map(|r| r.timestamp).max().unwrap();
     assert_eq!(batch.max_timestamp, max_ts);
     let decoded = batch.to_records().unwrap();
+    // the borrowed views agree with the owned records
+    let section = batch.section().unwrap();
+    let views: Vec<_> = section.views().collect::<Result<_, _>>().unwrap();
+    assert_eq!(views.len(), decoded.len());
+    for (v, d) in views.iter().zip(&decoded) {
+        assert_eq!(
+            (v.offset, v.timestamp, v.key, v.value),
+            (d.offset, d.timestamp, d.key.as_deref(), d.value.as_deref())
+        );
+        let vh: Vec<_> = v.headers().collect();
+        let dh: Vec<_> = d
+            .headers
+            .iter()
+            .map(|h| (h.key_str(), h.value.as_deref()))
+            .collect();
+        assert_eq!(vh, dh);
+    }
     assert_eq!(decoded.len(), records.len());
     for (i, (d, r)) in decoded.iter().zip(records).enumerate() {
         assert_eq!(d.offset, meta.base_offset.wrapping_add(i as i64));

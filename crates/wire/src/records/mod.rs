@@ -5,7 +5,8 @@
 //! - [`varint`]: zigzag varints and the bounds-checked [`varint::Reader`].
 //! - [`encode`]: [`BatchBuilder`] (the producer accumulator's incremental writer) and
 //!   [`encode_batch`].
-//! - [`batch`]: [`RecordBatch`] and its lazy [`RecordIter`].
+//! - [`batch`]: [`RecordBatch`], one decoded batch header with its records section.
+//! - [`iter`]: reading records, borrowed ([`RecordView`]) or owned ([`RecordIter`]).
 //! - [`decode`]: [`decode_batches`], walking a fetched records blob batch by batch.
 //! - [`compression`]: gzip, snappy (xerial framing), lz4 frame and zstd.
 //! - [`control`]: transaction markers ([`ControlRecord`]).
@@ -39,14 +40,16 @@ pub mod compression;
 pub mod control;
 pub mod decode;
 pub mod encode;
+pub mod iter;
 pub mod legacy;
 pub mod varint;
 
-pub use batch::{RecordBatch, RecordIter};
+pub use batch::RecordBatch;
 pub use compression::DEFAULT_MAX_DECOMPRESSED_SIZE;
 pub use control::{decode_control, ControlRecord};
 pub use decode::{decode_batches, BatchIter};
 pub use encode::{encode_batch, BatchBuilder};
+pub use iter::{HeaderViews, RecordIter, RecordSection, RecordView, RecordViews};
 
 /// Size of the v2 batch header in bytes, up to and including `recordCount`.
 pub const BATCH_HEADER_LEN: usize = 61;
