@@ -14,6 +14,7 @@
 #![warn(missing_docs)]
 
 pub mod assignor;
+pub mod membership;
 pub mod protocol;
 
 pub use protocol::{Assignment, ProtocolError, Subscription, PROTOCOL_TYPE};
