@@ -51,6 +51,16 @@ pub struct RedisPositions {
     group_id: String,
 }
 
+impl RedisPositions {
+    /// A listener keeping `group_id`'s positions in `store`.
+    pub fn new(store: RedisOffsetStore, group_id: impl Into<String>) -> Self {
+        RedisPositions {
+            store,
+            group_id: group_id.into(),
+        }
+    }
+}
+
 #[async_trait::async_trait]
 impl ConsumerRebalanceListener for RedisPositions {
     async fn on_partitions_revoked(
@@ -105,11 +115,10 @@ pub async fn run(opts: &Options) -> Result<Vec<ConsumerRecord>, Box<dyn Error + 
         .max_poll_records(opts.max_poll_records)
         .build()?;
     let mut consumer = Consumer::new(config)?;
-    let listener = RedisPositions {
-        store,
-        group_id: opts.group_id.clone(),
-    };
-    consumer.subscribe(opts.topic.as_str(), listener)?;
+    consumer.subscribe(
+        opts.topic.as_str(),
+        RedisPositions::new(store, &opts.group_id),
+    )?;
 
     let mut processed = Vec::new();
     let started = Instant::now();

@@ -16,11 +16,11 @@ mod offsets_in_sql;
 mod redis_rebalance_listener;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rafka_consumer::store::redis::RedisOffsetStore;
 use rafka_consumer::store::sql::{sqlx, SqlOffsetStore, Sqlite};
-use rafka_consumer::{ConsumerRecord, OffsetStore};
+use rafka_consumer::{AutoOffsetReset, Consumer, ConsumerConfig, ConsumerRecord, OffsetStore};
 use rafka_integration::TestBroker;
 use rafka_producer::{Producer, ProducerConfig, ProducerRecord};
 use rafka_wire::TopicPartition;
@@ -274,6 +274,143 @@ async fn redis_listener_saves_on_revoke_and_seeks_on_assign() {
         .await
         .unwrap();
     assert_eq!(keys.len(), 2, "{keys:?}");
+    redis::cmd("DEL")
+        .arg(&keys)
+        .query_async::<()>(&mut conn)
+        .await
+        .unwrap();
+}
+
+/// A config for the live-rebalance members: eager `range` so a join revokes everything.
+fn live_config(brokers: &str, group_id: &str, client_id: &str) -> ConsumerConfig {
+    ConsumerConfig::builder(brokers)
+        .group_id(group_id)
+        .client_id(client_id)
+        .enable_auto_commit(false)
+        .auto_offset_reset(AutoOffsetReset::Earliest)
+        .session_timeout(SESSION_TIMEOUT)
+        .max_poll_records(2)
+        .partition_assignment_strategy(["range"])
+        .build()
+        .expect("config")
+}
+
+/// Polls until assigned and then idle for [`IDLE`], collecting records; panics after 90 s.
+async fn consume_until_idle(consumer: &mut Consumer, records: &mut Vec<ConsumerRecord>) {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let mut last_record = Instant::now();
+    loop {
+        assert!(Instant::now() < deadline, "no idle point within 90 s");
+        let batch = consumer
+            .poll(Duration::from_millis(100))
+            .await
+            .expect("poll");
+        if !batch.is_empty() || consumer.assignment().is_empty() {
+            last_record = Instant::now();
+        } else if last_record.elapsed() >= IDLE {
+            return;
+        }
+        records.extend(batch);
+    }
+}
+
+/// The seed's scenario with two live members: A consumes part of the topic, B joins, the
+/// rebalance runs A's revoke hook (saving its positions to Redis) and then both assign hooks
+/// (seeking to them); between them every record is consumed exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_listener_hands_positions_over_in_a_live_rebalance() {
+    let Some(redis_url) = service_url("RAFKA_TEST_REDIS_URL") else {
+        return;
+    };
+    let topic = unique_name("redis-live");
+    let broker = broker_with_topic(&topic, 2);
+    let ends = fill(&broker.addr(), &topic, 2, 10).await;
+    let prefix = unique_name("rafka:test:live");
+    let store = RedisOffsetStore::connect(&redis_url)
+        .await
+        .unwrap()
+        .with_prefix(&prefix);
+    let group = "live-group";
+
+    // A alone owns both partitions; it takes a few records, then pauses so that the rest is
+    // left for after the rebalance.
+    let mut a = Consumer::new(live_config(&broker.addr(), group, "member-a")).unwrap();
+    let listener = redis_rebalance_listener::RedisPositions::new(store.clone(), group);
+    a.subscribe(topic.as_str(), listener).unwrap();
+    let mut a_records = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    // Records of both partitions, so whichever one B takes over, A had consumed from it.
+    let seen = |records: &[ConsumerRecord]| {
+        records
+            .iter()
+            .map(|r| r.partition)
+            .collect::<BTreeSet<_>>()
+            .len()
+    };
+    while a_records.len() < 3 || seen(&a_records) < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "A got too few records within 60 s"
+        );
+        a_records.extend(a.poll(Duration::from_millis(100)).await.expect("A poll"));
+    }
+    let before_rebalance = a_records.len();
+    let owned = a.assignment();
+    assert_eq!(owned.len(), 2);
+    a.pause(&owned).unwrap();
+
+    let a_task = tokio::spawn(async move {
+        // Keep polling (the revoke hook runs inside poll) until the rebalance splits the topic.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while a.assignment().len() != 1 {
+            assert!(Instant::now() < deadline, "no rebalance within 60 s");
+            a_records.extend(a.poll(Duration::from_millis(100)).await.expect("A poll"));
+        }
+        let now_owned = a.assignment();
+        a.resume(&now_owned).unwrap();
+        consume_until_idle(&mut a, &mut a_records).await;
+        a.close().await.expect("A close");
+        a_records
+    });
+    let mut b = Consumer::new(live_config(&broker.addr(), group, "member-b")).unwrap();
+    let listener = redis_rebalance_listener::RedisPositions::new(store.clone(), group);
+    b.subscribe(topic.as_str(), listener).unwrap();
+    let mut b_records = Vec::new();
+    consume_until_idle(&mut b, &mut b_records).await;
+    b.close().await.expect("B close");
+    let a_records = a_task.await.expect("A task");
+
+    assert!(a_records.len() >= before_rebalance);
+    let mut all = a_records.clone();
+    all.extend(b_records.iter().cloned());
+    assert_eq!(coordinates(&all), all_coordinates(&ends));
+    // B took over one partition, which A had consumed from: B began it exactly one past A's
+    // last record, the position A's revoke hook saved.
+    assert!(!b_records.is_empty(), "B got a partition with records left");
+    assert_eq!(seen(&b_records), 1);
+    for partition in 0..2 {
+        let a_max = a_records[..before_rebalance]
+            .iter()
+            .filter(|r| r.partition == partition)
+            .map(|r| r.offset)
+            .max();
+        let b_min = b_records
+            .iter()
+            .filter(|r| r.partition == partition)
+            .map(|r| r.offset)
+            .min();
+        if let Some(b_min) = b_min {
+            assert_eq!(Some(b_min - 1), a_max, "partition {partition}");
+        }
+    }
+    let partitions: Vec<_> = ends.keys().cloned().collect();
+    assert_eq!(store.load(group, &partitions).await.unwrap(), ends);
+    let mut conn = store.connection();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{prefix}:*"))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
     redis::cmd("DEL")
         .arg(&keys)
         .query_async::<()>(&mut conn)
