@@ -454,3 +454,82 @@ async fn group_requests_to_a_non_coordinator_get_not_coordinator() {
     );
     assert_eq!(node2.call(7, &offset_fetch(7)).await.unwrap().error_code, 0);
 }
+
+/// A real client (librdkafka 2.16) through the proxy: it must find the leaders from Metadata,
+/// produce and fetch on all three nodes, and follow leaders moved while it produces.
+#[tokio::test]
+async fn librdkafka_follows_moved_leaders_through_the_proxy() {
+    use rafka_integration::python::{require_python, run_python_async, spawn_python};
+    if require_python().is_none() {
+        return;
+    }
+    let (_broker, proxy) = cluster().await;
+    let producer = r#"
+import sys, time
+from confluent_kafka import Producer
+p = Producer({"bootstrap.servers": sys.argv[1], "linger.ms": 5, "retries": 100,
+              "retry.backoff.ms": 50, "message.timeout.ms": 30000})
+done = {"ok": 0, "err": []}
+def report(err, msg):
+    if err is None:
+        done["ok"] += 1
+    else:
+        done["err"].append(str(err))
+for i in range(300):
+    p.produce(sys.argv[2], key=b"k%d" % i, value=b"v%d" % i, partition=i % 6, on_delivery=report)
+    p.poll(0)
+    time.sleep(0.01)
+p.flush(30)
+print(done["ok"], len(done["err"]), done["err"][:3])
+"#;
+    let child = spawn_python(producer, &[&proxy.bootstrap_servers(), TOPIC]).unwrap();
+    // Let it produce to the first leaders, then move every partition to the next node.
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    for p in 0..PARTITIONS {
+        let l = proxy.leader(TOPIC, p);
+        proxy.move_leader(TOPIC, p, l.leader % 3 + 1);
+    }
+    let out = child.wait_with_output().await.unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.starts_with("300 0 "), "delivered, failed: {stdout}");
+
+    let consumer = r#"
+import sys
+from confluent_kafka import Consumer, TopicPartition, OFFSET_BEGINNING
+c = Consumer({"bootstrap.servers": sys.argv[1], "group.id": "unused", "enable.auto.commit": False})
+c.assign([TopicPartition(sys.argv[2], p, OFFSET_BEGINNING) for p in range(6)])
+seen = set()
+for _ in range(200):
+    for m in c.consume(100, 0.2):
+        if m.error() is None:
+            seen.add(m.value())
+    if len(seen) == 300:
+        break
+print(len(seen))
+"#;
+    let out = run_python_async(consumer, &[&proxy.bootstrap_servers(), TOPIC])
+        .await
+        .unwrap();
+    assert_eq!(out.trim(), "300");
+
+    let log = proxy.request_log();
+    for key in [ApiKey::Produce, ApiKey::Fetch] {
+        let nodes: std::collections::BTreeSet<i32> = log
+            .iter()
+            .filter(|r| r.api_key == key as i16)
+            .map(|r| r.node)
+            .collect();
+        assert_eq!(nodes.len(), 3, "{key:?} reached nodes {nodes:?}");
+    }
+    // The refusals after the move made it look the leaders up again.
+    let metadata = log
+        .iter()
+        .filter(|r| r.api_key == ApiKey::Metadata as i16)
+        .count();
+    assert!(metadata >= 2, "{metadata} Metadata requests");
+}

@@ -161,7 +161,16 @@ impl Conn {
         let expects_response = req.expects_response();
         let errors = req.split(&self.shared, self.node, h.version);
         if errors.is_empty() {
-            return self.forward_raw(frame).await;
+            if !R::CARRIES_EPOCHS {
+                // Nothing to change: Produce records go through untouched, byte for byte.
+                return self.forward_raw(frame).await;
+            }
+            // Only the cleared epochs differ; Tansu's answer goes back untouched.
+            let out = reencode_request(&frame, header_len, h.version, &req)?;
+            return Ok(match self.exchange(out).await? {
+                Some(resp) => Reply::Frame(resp),
+                None => Reply::Close,
+            });
         }
         let mut body = R::Response::default();
         let mut header = ResponseHeader::default().with_correlation_id(h.correlation_id);

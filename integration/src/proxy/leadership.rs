@@ -32,6 +32,9 @@ pub(crate) trait LeaderRouted: Decodable + Encodable + Sized {
     /// A response topic holding only error partitions.
     type ErrorTopic;
     const KEY: ApiKey;
+    /// True when the request carries leader epochs, which must not reach Tansu: such requests
+    /// are always re-encoded, even when every partition is accepted.
+    const CARRIES_EPOCHS: bool;
 
     /// False for Produce with acks=0, which gets no response.
     fn expects_response(&self) -> bool {
@@ -82,6 +85,7 @@ impl LeaderRouted for ProduceRequest {
     type Response = ProduceResponse;
     type ErrorTopic = produce_response::TopicProduceResponse;
     const KEY: ApiKey = ApiKey::Produce;
+    const CARRIES_EPOCHS: bool = false;
 
     fn expects_response(&self) -> bool {
         self.acks != 0
@@ -169,6 +173,7 @@ impl LeaderRouted for FetchRequest {
     type Response = FetchResponse;
     type ErrorTopic = fetch_response::FetchableTopicResponse;
     const KEY: ApiKey = ApiKey::Fetch;
+    const CARRIES_EPOCHS: bool = true;
 
     fn split(&mut self, shared: &Shared, node: i32, version: i16) -> Vec<Self::ErrorTopic> {
         let inner = shared.lock();
@@ -261,6 +266,7 @@ impl LeaderRouted for ListOffsetsRequest {
     type Response = ListOffsetsResponse;
     type ErrorTopic = kafka_protocol::messages::list_offsets_response::ListOffsetsTopicResponse;
     const KEY: ApiKey = ApiKey::ListOffsets;
+    const CARRIES_EPOCHS: bool = true;
 
     fn split(&mut self, shared: &Shared, node: i32, version: i16) -> Vec<Self::ErrorTopic> {
         use kafka_protocol::messages::list_offsets_response::{

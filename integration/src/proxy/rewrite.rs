@@ -45,7 +45,7 @@ pub(crate) fn metadata(shared: &Shared, resp: &mut MetadataResponse, version: i1
         let Some(name) = topic.name.as_ref().map(|n| n.0.to_string()) else {
             continue;
         };
-        if version >= 10 {
+        if version >= 10 && !topic.topic_id.is_nil() {
             inner
                 .topic_names
                 .insert(*topic.topic_id.as_bytes(), name.clone());
