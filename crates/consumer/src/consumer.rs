@@ -644,6 +644,7 @@ impl Consumer {
         }
         let offsets = self.with_epochs(offsets);
         let identity = self.identity();
+        self.check_generation(&identity)?;
         commit(&self.client, &self.config, &identity, &offsets).await?;
         let plain: Vec<(TopicPartition, i64)> =
             offsets.iter().map(|o| (o.tp.clone(), o.offset)).collect();
@@ -660,6 +661,10 @@ impl Consumer {
         let offsets = self.shared.lock().subs.positions();
         let offsets = self.with_epochs(&offsets);
         let identity = self.identity();
+        if let Err(e) = self.check_generation(&identity) {
+            callback(Err(e));
+            return;
+        }
         let client = self.client.clone();
         let config = self.config.clone();
         let shared = self.shared.clone();
@@ -684,6 +689,18 @@ impl Consumer {
                 leader_epoch: st.subs.get(tp).and_then(|p| p.leader_epoch).unwrap_or(-1),
             })
             .collect()
+    }
+
+    /// A group member outside a generation (not joined yet, or expelled) must not commit to
+    /// Kafka: its partitions may belong to another member. Java fails such a commit
+    /// client-side with CommitFailedException; so does rafka.
+    fn check_generation(&self, identity: &CommitIdentity) -> Result<(), ConsumerError> {
+        if self.group.is_some() && self.config.offset_store.is_kafka() && identity.generation < 0 {
+            return Err(ConsumerError::CommitFailed {
+                code: rafka_wire::error_code::ErrorCode::UNKNOWN_MEMBER_ID,
+            });
+        }
+        Ok(())
     }
 
     fn identity(&self) -> CommitIdentity {
@@ -760,6 +777,10 @@ impl Consumer {
             return Ok(());
         }
         if self.config.offset_store.is_kafka() && self.config.group_id.is_none() {
+            return Ok(());
+        }
+        if self.check_generation(&self.identity()).is_err() {
+            // Not in a generation (expelled): the partitions are someone else's already.
             return Ok(());
         }
         self.commit_offsets_sync(&offsets).await

@@ -35,6 +35,18 @@ enum Answer {
     LeaveGroup(LeaveGroupResponse),
 }
 
+impl Answer {
+    fn error_code(&self) -> i16 {
+        match self {
+            Answer::FindCoordinator(r) => r.error_code,
+            Answer::JoinGroup(r) => r.error_code,
+            Answer::SyncGroup(r) => r.error_code,
+            Answer::Heartbeat(r) => r.error_code,
+            Answer::LeaveGroup(r) => r.error_code,
+        }
+    }
+}
+
 /// Builds the machine's config from the consumer's.
 pub(crate) fn group_config(config: &ConsumerConfig) -> Result<GroupConfig, ConsumerError> {
     let group_id = config.group_id.clone().ok_or(ConsumerError::NoGroupId {
@@ -201,7 +213,16 @@ pub(crate) async fn run(
                 let now = Instant::now();
                 match answer {
                     Some(Answer::FindCoordinator(r)) => machine.handle_find_coordinator_response(id, &r, now),
-                    Some(Answer::JoinGroup(r)) => machine.handle_join_response(id, &r, now),
+                    Some(Answer::JoinGroup(r)) => {
+                        tracing::debug!(
+                            generation = r.generation_id,
+                            leader = %r.leader.as_str(),
+                            member_id = %r.member_id.as_str(),
+                            members = r.members.len(),
+                            "JoinGroup answered"
+                        );
+                        machine.handle_join_response(id, &r, now)
+                    }
                     Some(Answer::SyncGroup(r)) => machine.handle_sync_response(id, &r, now),
                     Some(Answer::Heartbeat(r)) => machine.handle_heartbeat_response(id, &r, now),
                     Some(Answer::LeaveGroup(r)) => machine.handle_leave_response(id, &r, now),
@@ -305,6 +326,8 @@ fn spawn_request(
             ..SendOptions::default()
         };
         let id = request.id;
+        let api = request.request.api_key();
+        tracing::debug!(?api, id = id.0, ?target, "group request");
         let answer = match request.request {
             GroupRequest::FindCoordinator(p) => client
                 .send_with(target, options, |v| p.to_request(v))
@@ -328,7 +351,10 @@ fn spawn_request(
                 .map(Answer::LeaveGroup),
         };
         let answer = match answer {
-            Ok(a) => Some(a),
+            Ok(a) => {
+                tracing::debug!(?api, id = id.0, error_code = a.error_code(), "group answer");
+                Some(a)
+            }
             Err(e) => {
                 tracing::debug!(error = %e, "group request failed");
                 None
