@@ -262,3 +262,68 @@ async fn unkeyed_records_stick_then_spread_and_callbacks_run() {
     assert!(counts.iter().filter(|c| **c > 0).count() >= 2, "{counts:?}");
     producer.close(Duration::from_secs(5)).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interceptors_and_custom_partitioner_are_used() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    use rafka::producer::partitioner::{PartitionInfo, Partitioner};
+    use rafka::producer::{ProducerInterceptor, RecordMetadata};
+
+    struct Upper(AtomicUsize);
+    impl ProducerInterceptor for Upper {
+        fn on_send(&self, mut r: ProducerRecord) -> ProducerRecord {
+            r.value = r.value.map(|v| Bytes::from(v.to_ascii_uppercase()));
+            r
+        }
+        fn on_acknowledgement(&self, result: &Result<RecordMetadata, ProduceError>) {
+            if result.is_ok() {
+                self.0.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    }
+    /// Everything to the last partition.
+    struct Last;
+    impl Partitioner for Last {
+        fn partition(
+            &self,
+            _topic: &str,
+            _key: Option<&[u8]>,
+            _value: Option<&[u8]>,
+            info: &PartitionInfo,
+        ) -> i32 {
+            info.num_partitions - 1
+        }
+    }
+
+    let broker = TestBroker::start().unwrap();
+    broker.create_topic("hooks", 3).unwrap();
+    let interceptor = Arc::new(Upper(AtomicUsize::new(0)));
+    let producer = Producer::builder(config(&broker.addr()))
+        .interceptor(interceptor.clone())
+        .partitioner(Arc::new(Last))
+        .build()
+        .unwrap();
+    let mut futures = Vec::new();
+    for i in 0..10 {
+        futures.push(
+            producer
+                .send(
+                    ProducerRecord::new("hooks")
+                        .key(format!("k{i}"))
+                        .value("abc"),
+                )
+                .await
+                .unwrap(),
+        );
+    }
+    for f in futures {
+        assert_eq!(f.await.unwrap().partition, 2);
+    }
+    assert_eq!(interceptor.0.load(Ordering::SeqCst), 10);
+    let got = read_partition(&broker.addr(), "hooks", 2).await;
+    assert_eq!(got.len(), 10);
+    assert!(got.iter().all(|r| r.value.as_deref() == Some(&b"ABC"[..])));
+    producer.close(Duration::from_secs(5)).await.unwrap();
+}

@@ -107,3 +107,64 @@ async fn without_idempotence_lost_responses_duplicate_records() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leader_moves_are_followed_without_loss_or_duplicates() {
+    let broker = TestBroker::start().unwrap();
+    broker.create_topic("moving", 2).unwrap();
+    let proxy = MultiBrokerProxy::start(broker.addr(), 3).await.unwrap();
+    let producer = Producer::new(
+        ProducerConfig::new(&proxy.bootstrap_servers())
+            .linger(Duration::from_millis(2))
+            .batch_size(300)
+            .request_timeout(Duration::from_secs(5))
+            .retry_backoff(Duration::from_millis(20), Duration::from_millis(100)),
+    )
+    .unwrap();
+    let mut futures = Vec::new();
+    for i in 0..150u32 {
+        if i == 50 {
+            proxy.move_leader("moving", 0, 3);
+        }
+        if i == 100 {
+            proxy.move_leader("moving", 1, 1);
+            proxy.move_leader("moving", 0, 2);
+        }
+        for p in 0..2 {
+            futures.push(
+                producer
+                    .send(
+                        ProducerRecord::new("moving")
+                            .partition(p)
+                            .value(i.to_string()),
+                    )
+                    .await
+                    .unwrap(),
+            );
+        }
+        if i % 10 == 0 {
+            tokio::time::sleep(Duration::from_millis(3)).await;
+        }
+    }
+    for f in futures {
+        f.await.unwrap();
+    }
+    assert!(
+        producer.metrics().retries > 0,
+        "NOT_LEADER_OR_FOLLOWER was retried"
+    );
+    producer.close(Duration::from_secs(10)).await.unwrap();
+    for p in 0..2 {
+        let values: Vec<u32> = read_partition(&broker.addr(), "moving", p)
+            .await
+            .into_iter()
+            .map(|r| {
+                String::from_utf8(r.value.unwrap().to_vec())
+                    .unwrap()
+                    .parse()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(values, (0..150).collect::<Vec<u32>>(), "partition {p}");
+    }
+}
