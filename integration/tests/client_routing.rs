@@ -186,3 +186,35 @@ async fn unknown_node_is_a_typed_error() {
         "{err:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn background_refresh_follows_a_moved_leader() {
+    let broker = TestBroker::start().expect("start tansu");
+    broker
+        .create_topic(TOPIC, PARTITIONS)
+        .expect("create topic");
+    let proxy = MultiBrokerProxy::start(broker.addr(), 3)
+        .await
+        .expect("start proxy");
+    let config = ClientConfig::builder()
+        .bootstrap_servers(&proxy.addr(1))
+        .metadata_max_age(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let client = Client::connect(config).await.unwrap();
+    client.metadata_for(&[TOPIC]).await.unwrap();
+    let old = client.cached_metadata().leader_for(TOPIC, 2).unwrap();
+    let new = if old == 1 { 2 } else { 1 };
+    proxy.move_leader(TOPIC, 2, new);
+    // Nobody asks the client anything: the refresher alone picks the move up within
+    // metadata.max.age.ms (bounded wait, not a timing assertion).
+    let mut seen = old;
+    for _ in 0..100 {
+        seen = client.cached_metadata().leader_for(TOPIC, 2).unwrap();
+        if seen == new {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(seen, new);
+}

@@ -88,8 +88,14 @@ struct Inner {
     connector: Connector,
     bootstrap: Vec<BrokerRef>,
     slots: Mutex<HashMap<(i32, Purpose), Arc<Slot>>>,
-    metadata: MetadataState,
+    metadata: Arc<MetadataState>,
     coordinators: Mutex<HashMap<(CoordinatorKind, String), BrokerRef>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.metadata.shutdown.cancel();
+    }
 }
 
 /// A connection to a Kafka cluster: pipelined connections per broker and purpose, cluster
@@ -131,9 +137,28 @@ impl Client {
 
     /// Like [`Client::connect`] without contacting any broker yet.
     ///
+    /// Inside a tokio runtime this also starts the background metadata refresher: once
+    /// metadata has been fetched, it refreshes it every `metadata.max.age.ms` and soon after
+    /// an error marks it stale (at most once per `retry.backoff.ms`, backing off to
+    /// `retry.backoff.max.ms` while refreshes fail), so that readers of
+    /// [`Client::cached_metadata`] see leader changes without asking. It stops when the last
+    /// clone of the client is dropped.
+    ///
     /// # Errors
     /// [`Error::Config`] and [`Error::Tls`].
     pub fn new(config: ClientConfig) -> Result<Client, Error> {
+        let client = Client::without_refresher(config)?;
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(metadata_refresher(
+                Arc::downgrade(&client.inner),
+                client.inner.metadata.clone(),
+                client.inner.config.clone(),
+            ));
+        }
+        Ok(client)
+    }
+
+    fn without_refresher(config: ClientConfig) -> Result<Client, Error> {
         config.validate()?;
         let config = Arc::new(config);
         let connector = Connector::new(config.clone())?;
@@ -146,16 +171,17 @@ impl Client {
                 addr: addr.clone(),
             })
             .collect();
-        Ok(Client {
+        let client = Client {
             inner: Arc::new(Inner {
                 config,
                 connector,
                 bootstrap,
                 slots: Mutex::new(HashMap::new()),
-                metadata: MetadataState::default(),
+                metadata: Arc::new(MetadataState::default()),
                 coordinators: Mutex::new(HashMap::new()),
             }),
-        })
+        };
+        Ok(client)
     }
 
     /// The configuration in use.
@@ -451,7 +477,7 @@ impl Client {
     pub async fn metadata(&self) -> Result<Arc<Cluster>, Error> {
         let cluster = self.inner.metadata.snapshot();
         if self.inner.metadata.is_stale()
-            || cluster.is_older_than(self.inner.config.metadata_max_age, Instant::now())
+            || cluster.is_older_than(self.inner.config.metadata_max_age, crate::now())
         {
             match self.refresh_metadata().await {
                 Ok(c) => return Ok(c),
@@ -531,9 +557,7 @@ impl Client {
             TopicSelection::Topics(state.tracked())
         };
         let response = self.metadata_request(&selection).await?;
-        let merged = state
-            .snapshot()
-            .merge(&response, &selection, Instant::now());
+        let merged = state.snapshot().merge(&response, &selection, crate::now());
         tracing::debug!(
             brokers = merged.brokers.len(),
             topics = merged.topics.len(),
@@ -753,7 +777,7 @@ impl Client {
     {
         self.with_retries_until(
             operation,
-            Instant::now() + self.inner.config.default_api_timeout,
+            crate::now() + self.inner.config.default_api_timeout,
             attempt,
         )
         .await
@@ -773,45 +797,50 @@ impl Client {
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, Error>>,
     {
-        let started = Instant::now();
+        let started = crate::now();
         let backoff = Backoff::new(
             self.inner.config.retry_backoff,
             self.inner.config.retry_backoff_max,
         );
         let mut policy = RetryPolicy::new(backoff, deadline);
+        let mut last: Option<Error> = None;
         loop {
             let error = match tokio::time::timeout_at(deadline.into(), attempt()).await {
                 Ok(Ok(v)) => return Ok(v),
                 Ok(Err(e)) => e,
                 Err(_) => {
+                    // The attempt in progress was cut off: report the failure before it, or
+                    // that the attempt itself ran out of time.
+                    let last = last.unwrap_or_else(|| Error::Timeout {
+                        broker: BrokerRef {
+                            node_id: -1,
+                            addr: "(no response)".to_string(),
+                        },
+                        what: operation.to_string(),
+                        after: crate::now().saturating_duration_since(started),
+                    });
                     return Err(Error::DeadlineExceeded {
                         operation: operation.to_string(),
-                        after: started.elapsed(),
-                        last: Box::new(Error::Timeout {
-                            broker: BrokerRef {
-                                node_id: -1,
-                                addr: String::new(),
-                            },
-                            what: operation.to_string(),
-                            after: started.elapsed(),
-                        }),
-                    })
+                        after: crate::now().saturating_duration_since(started),
+                        last: Box::new(last),
+                    });
                 }
             };
             if error.invalidates_metadata() {
                 self.inner.metadata.mark_stale();
             }
             let retriable = error.is_retriable();
-            let decision = policy.on_failure(retriable, Instant::now(), &mut rand::thread_rng());
+            let decision = policy.on_failure(retriable, crate::now(), &mut rand::thread_rng());
             match decision {
                 RetryDecision::RetryAfter(delay) => {
                     tracing::debug!(operation, error = %error, ?delay, attempt = policy.attempts(), "retrying");
+                    last = Some(error);
                     tokio::time::sleep(delay).await;
                 }
                 RetryDecision::GiveUp if retriable => {
                     return Err(Error::DeadlineExceeded {
                         operation: operation.to_string(),
-                        after: started.elapsed(),
+                        after: crate::now().saturating_duration_since(started),
                         last: Box::new(error),
                     })
                 }
@@ -834,5 +863,160 @@ impl Client {
         for s in slots {
             s.close();
         }
+    }
+}
+
+/// The background metadata refresher (see [`Client::new`]). Holds only a weak reference so the
+/// client can be dropped; ends on `shutdown`.
+async fn metadata_refresher(
+    client: std::sync::Weak<Inner>,
+    state: Arc<MetadataState>,
+    config: Arc<ClientConfig>,
+) {
+    let mut failures = Backoff::new(config.retry_backoff, config.retry_backoff_max);
+    let mut earliest = crate::now();
+    loop {
+        let now = crate::now();
+        let snapshot = state.snapshot();
+        let due = match snapshot.updated_at {
+            // Nothing fetched yet: the first fetch is the caller's; wait for a stale mark.
+            None if !state.is_stale() => None,
+            _ if state.is_stale() => Some(now),
+            None => Some(now),
+            Some(at) => Some(at + config.metadata_max_age),
+        };
+        let wake = due.map(|d| d.max(earliest));
+        tokio::select! {
+            _ = state.shutdown.cancelled() => return,
+            _ = state.notify.notified() => continue,
+            _ = async {
+                match wake {
+                    Some(w) => tokio::time::sleep_until(w.into()).await,
+                    None => std::future::pending().await,
+                }
+            } => {}
+        }
+        let Some(inner) = client.upgrade() else {
+            return;
+        };
+        let client_now = Client { inner };
+        let snapshot = state.snapshot();
+        if state.is_stale() || snapshot.is_older_than(config.metadata_max_age, crate::now()) {
+            let result = client_now.refresh_metadata().await;
+            let gap = match result {
+                Ok(_) => {
+                    failures.reset();
+                    config.retry_backoff
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, "background metadata refresh failed");
+                    let mut rng = rand::thread_rng();
+                    failures.next_delay(&mut rng)
+                }
+            };
+            earliest = crate::now() + gap;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    fn client() -> Client {
+        let config = ClientConfig::builder()
+            .bootstrap_servers("127.0.0.1:1")
+            .retry_backoff(Duration::from_millis(100))
+            .retry_backoff_max(Duration::from_millis(1000))
+            .default_api_timeout(Duration::from_secs(10))
+            .build()
+            .unwrap();
+        // No background refresher: these tests must not touch sockets.
+        Client::without_refresher(config).unwrap()
+    }
+
+    fn not_leader() -> Error {
+        Error::broker(ErrorCode::NOT_LEADER_OR_FOLLOWER, None, "Produce")
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retries_retriable_errors_until_success_and_marks_metadata_stale() {
+        let client = client();
+        let attempts = AtomicU32::new(0);
+        let value = client
+            .with_retries("op", || async {
+                if attempts.fetch_add(1, Ordering::SeqCst) < 2 {
+                    Err(not_leader())
+                } else {
+                    Ok(7)
+                }
+            })
+            .await
+            .unwrap();
+        assert_eq!(value, 7);
+        assert_eq!(attempts.load(Ordering::SeqCst), 3);
+        assert!(client.inner.metadata.is_stale());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn fatal_errors_are_not_retried() {
+        let client = client();
+        let attempts = AtomicU32::new(0);
+        let err = client
+            .with_retries("op", || async {
+                attempts.fetch_add(1, Ordering::SeqCst);
+                Err::<(), _>(Error::broker(
+                    ErrorCode::TOPIC_AUTHORIZATION_FAILED,
+                    None,
+                    "Produce",
+                ))
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(attempts.load(Ordering::SeqCst), 1);
+        assert_eq!(err.code(), Some(ErrorCode::TOPIC_AUTHORIZATION_FAILED));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn deadline_ends_retries_with_the_last_error() {
+        let client = client();
+        let attempts = AtomicU32::new(0);
+        let err = client
+            .with_retries("op", || async {
+                attempts.fetch_add(1, Ordering::SeqCst);
+                Err::<(), _>(not_leader())
+            })
+            .await
+            .unwrap_err();
+        // 100+200+400+800+1000*n ms of backoff (±20 %) fit in 10 s: between 9 and 16 attempts.
+        let n = attempts.load(Ordering::SeqCst);
+        assert!((9..=16).contains(&n), "{n} attempts");
+        assert!(
+            matches!(&err, Error::DeadlineExceeded { last, .. } if last.code() == Some(ErrorCode::NOT_LEADER_OR_FOLLOWER)),
+            "{err:?}"
+        );
+        assert_eq!(err.code(), Some(ErrorCode::NOT_LEADER_OR_FOLLOWER));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn hanging_attempt_is_cut_at_the_deadline() {
+        let client = client();
+        let err = client
+            .with_retries("op", std::future::pending::<Result<(), Error>>)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::DeadlineExceeded { last, .. } if matches!(**last, Error::Timeout { .. })),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn purposes_by_api() {
+        assert_eq!(Purpose::for_api(ApiKey::Produce), Purpose::Produce);
+        assert_eq!(Purpose::for_api(ApiKey::Fetch), Purpose::Fetch);
+        assert_eq!(Purpose::for_api(ApiKey::Heartbeat), Purpose::Group);
+        assert_eq!(Purpose::for_api(ApiKey::Metadata), Purpose::General);
     }
 }

@@ -28,6 +28,13 @@ mod pool;
 pub mod sasl;
 pub mod tls;
 
+/// The current time on tokio's clock, as a std `Instant`: under `tokio::time::pause` (tests
+/// with simulated time) it moves with the paused clock, so deadlines and backoff computed from
+/// it agree with `tokio::time::sleep`.
+pub(crate) fn now() -> std::time::Instant {
+    tokio::time::Instant::now().into_std()
+}
+
 pub use admin::Admin;
 pub use client::{Client, CoordinatorKind, SendOptions, Target};
 pub use config::{

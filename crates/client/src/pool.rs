@@ -3,7 +3,6 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
 use crate::backoff::Backoff;
 use crate::connection::handshake::Connector;
@@ -79,7 +78,7 @@ impl Slot {
             return Err(e);
         }
         if let Some(at) = state.reconnect.next_attempt() {
-            if at > Instant::now() {
+            if at > crate::now() {
                 tokio::time::sleep_until(at.into()).await;
             }
         }
@@ -96,7 +95,7 @@ impl Slot {
                 let mut rng = rand::thread_rng();
                 state
                     .reconnect
-                    .on_failure(e.clone(), Instant::now(), &mut rng);
+                    .on_failure(e.clone(), crate::now(), &mut rng);
                 Err(e)
             }
         };
@@ -108,7 +107,12 @@ impl Slot {
     fn live_not_idle(&self, max_idle: std::time::Duration) -> Option<Arc<Connection>> {
         let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
         match current.as_ref() {
-            Some(c) if c.is_alive() && c.last_used().elapsed() < max_idle => Some(c.clone()),
+            Some(c)
+                if c.is_alive()
+                    && crate::now().saturating_duration_since(c.last_used()) < max_idle =>
+            {
+                Some(c.clone())
+            }
             Some(_) => {
                 // Dead or idle past connections.max.idle.ms: drop it so it closes.
                 *current = None;

@@ -6,7 +6,6 @@
 //! with the largest timestamp (KIP-734, ListOffsets v7+).
 
 use std::collections::BTreeMap;
-use std::time::Instant;
 
 use futures::future::join_all;
 use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
@@ -81,7 +80,7 @@ impl Admin {
         isolation: IsolationLevel,
     ) -> Result<BTreeMap<TopicPartition, Result<ListedOffset, Error>>, Error> {
         let client = self.client();
-        let deadline = Instant::now() + client.config().default_api_timeout;
+        let deadline = crate::now() + client.config().default_api_timeout;
         let backoff = Backoff::new(
             client.config().retry_backoff,
             client.config().retry_backoff_max,
@@ -147,7 +146,7 @@ impl Admin {
                 return Ok(out);
             }
             client.invalidate_metadata();
-            let decision = policy.on_failure(true, Instant::now(), &mut rand::thread_rng());
+            let decision = policy.on_failure(true, crate::now(), &mut rand::thread_rng());
             match decision {
                 RetryDecision::RetryAfter(delay) => tokio::time::sleep(delay).await,
                 RetryDecision::GiveUp => return Ok(out),

@@ -173,7 +173,7 @@ impl Connection {
             inflight: Mutex::new(InFlight::new()),
             versions: OnceLock::new(),
             request_timeout: settings.request_timeout,
-            last_used: Mutex::new(Instant::now()),
+            last_used: Mutex::new(crate::now()),
             throttled_until: Mutex::new(None),
             shutdown: tokio_util::sync::CancellationToken::new(),
         });
@@ -295,7 +295,7 @@ impl Connection {
             latency_us = tracing::field::Empty,
         );
         async move {
-            let started = Instant::now();
+            let started = std::time::Instant::now();
             let frame = self
                 .round_trip(api, timeout, |cid, out| {
                     tracing::Span::current().record("correlation_id", cid);
@@ -320,7 +320,7 @@ impl Connection {
                     .throttled_until
                     .lock()
                     .unwrap_or_else(|e| e.into_inner()) =
-                    Some(Instant::now() + Duration::from_millis(throttle as u64));
+                    Some(crate::now() + Duration::from_millis(throttle as u64));
             }
             tracing::trace!(latency_us = latency.as_micros() as u64, "response");
             Ok(response)
@@ -371,7 +371,7 @@ impl Connection {
             .shared
             .last_used
             .lock()
-            .unwrap_or_else(|e| e.into_inner()) = Instant::now();
+            .unwrap_or_else(|e| e.into_inner()) = crate::now();
     }
 
     async fn wait_throttle(&self) {
@@ -381,7 +381,7 @@ impl Connection {
             .lock()
             .unwrap_or_else(|e| e.into_inner());
         if let Some(until) = until {
-            if until > Instant::now() {
+            if until > crate::now() {
                 tokio::time::sleep_until(until.into()).await;
             }
         }

@@ -21,6 +21,10 @@ pub(crate) struct MetadataState {
     stale: AtomicBool,
     generation: AtomicU64,
     pub(crate) refresh_lock: tokio::sync::Mutex<()>,
+    /// Wakes the background refresher when metadata is marked stale.
+    pub(crate) notify: tokio::sync::Notify,
+    /// Stops the background refresher when the last client clone is dropped.
+    pub(crate) shutdown: tokio_util::sync::CancellationToken,
 }
 
 impl MetadataState {
@@ -36,6 +40,8 @@ impl MetadataState {
         *self.snapshot.write().unwrap_or_else(|e| e.into_inner()) = cluster.clone();
         self.stale.store(false, Ordering::Release);
         self.generation.fetch_add(1, Ordering::AcqRel);
+        // The refresher re-plans its next refresh from the new snapshot's age.
+        self.notify.notify_one();
         cluster
     }
 
@@ -45,6 +51,7 @@ impl MetadataState {
 
     pub fn mark_stale(&self) {
         self.stale.store(true, Ordering::Release);
+        self.notify.notify_one();
     }
 
     pub fn is_stale(&self) -> bool {
