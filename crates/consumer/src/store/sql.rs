@@ -244,14 +244,14 @@ struct Statements {
 }
 
 impl Statements {
-    fn new<DB: SqlBackend>(table: &str) -> Result<Self, StoreError> {
-        check_table_name(table)?;
-        Ok(Statements {
+    /// `table` must have passed [`check_table_name`] (or be [`DEFAULT_TABLE`]).
+    fn new<DB: SqlBackend>(table: &str) -> Self {
+        Statements {
             table: table.to_owned(),
             create: DB::create_table_sql(table),
             upsert: DB::upsert_sql(table),
             select: DB::select_sql(table),
-        })
+        }
     }
 }
 
@@ -354,11 +354,9 @@ impl<DB: SqlBackend> SqlOffsetStore<DB> {
     /// A store over `pool` using the table [`DEFAULT_TABLE`]. Does not touch the database; call
     /// [`SqlOffsetStore::create_table_if_missing`] if the table may not exist.
     pub fn new(pool: Pool<DB>) -> Self {
-        let statements = Statements::new::<DB>(DEFAULT_TABLE)
-            .unwrap_or_else(|_| unreachable!("DEFAULT_TABLE is a valid name"));
         SqlOffsetStore {
             pool,
-            statements: Arc::new(statements),
+            statements: Arc::new(Statements::new::<DB>(DEFAULT_TABLE)),
         }
     }
 
@@ -381,9 +379,10 @@ impl<DB: SqlBackend> SqlOffsetStore<DB> {
     /// 63 characters, optionally `schema.table`); names are spliced into SQL, so nothing else is
     /// accepted.
     pub fn with_table(self, table: &str) -> Result<Self, StoreError> {
+        check_table_name(table)?;
         Ok(SqlOffsetStore {
             pool: self.pool,
-            statements: Arc::new(Statements::new::<DB>(table)?),
+            statements: Arc::new(Statements::new::<DB>(table)),
         })
     }
 
@@ -639,6 +638,7 @@ mod tests {
 
     #[test]
     fn table_names_are_plain_identifiers() {
+        assert!(check_table_name(DEFAULT_TABLE).is_ok());
         for ok in ["rafka_offsets", "_t", "app.offsets_2", "T9"] {
             assert!(check_table_name(ok).is_ok(), "{ok}");
         }
