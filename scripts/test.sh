@@ -49,15 +49,21 @@ if [ "$#" -eq 0 ]; then
     set -- --workspace
 fi
 
+# Doctests run even when other tests failed, so one run reports every failure.
+status=0
 if cargo nextest --version >/dev/null 2>&1; then
     log "cargo nextest run --all-targets $*"
     cargo nextest run --tool-config-file "rafka:$REPO_ROOT/scripts/nextest.toml" \
-        --all-targets --no-fail-fast --no-tests=warn --failure-output=immediate-final "$@"
+        --all-targets --no-fail-fast --no-tests=warn --failure-output=immediate-final "$@" || status=$?
 else
     log "cargo-nextest not found; cargo test --all-targets $*"
-    cargo test --all-targets --no-fail-fast "$@"
+    cargo test --all-targets --no-fail-fast "$@" || status=$?
 fi
 # nextest does not run doctests, and `cargo test --all-targets` skips them too.
 log "cargo test --doc $*"
-cargo test --doc --no-fail-fast "$@"
+cargo test --doc --no-fail-fast "$@" || status=$?
+if [ "$status" -ne 0 ]; then
+    log "FAILED (exit $status)"
+    exit "$status"
+fi
 log "all tests passed"
