@@ -51,17 +51,19 @@ fi
 
 # Doctests run even when other tests failed, so one run reports every failure.
 status=0
+# Remembers the first failing step's exit status.
+fail() { [ "$status" -ne 0 ] || status=$1; }
 if cargo nextest --version >/dev/null 2>&1; then
     log "cargo nextest run --all-targets $*"
     cargo nextest run --tool-config-file "rafka:$REPO_ROOT/scripts/nextest.toml" \
-        --all-targets --no-fail-fast --no-tests=warn --failure-output=immediate-final "$@" || status=$?
+        --all-targets --no-fail-fast --no-tests=warn --failure-output=immediate-final "$@" || fail $?
 else
     log "cargo-nextest not found; cargo test --all-targets $*"
-    cargo test --all-targets --no-fail-fast "$@" || status=$?
+    cargo test --all-targets --no-fail-fast "$@" || fail $?
 fi
 # nextest does not run doctests, and `cargo test --all-targets` skips them too.
 log "cargo test --doc $*"
-cargo test --doc --no-fail-fast "$@" || status=$?
+cargo test --doc --no-fail-fast "$@" || fail $?
 if [ "$status" -ne 0 ]; then
     log "FAILED (exit $status)"
     exit "$status"
