@@ -10,13 +10,15 @@
 //! | `topic`        | `TEXT`    | `TEXT`        | `VARCHAR(249)` binary collation |
 //! | `partition_id` | `INTEGER` | `INTEGER`     | `INT`                           |
 //! | `next_offset`  | `INTEGER` | `BIGINT`      | `BIGINT`                        |
-//! | `updated_at`   | `TEXT`    | `TIMESTAMPTZ` | `TIMESTAMP(3)`                  |
+//! | `updated_at`   | `TEXT`    | `TIMESTAMPTZ` | `DATETIME(3)`                   |
 //!
 //! The primary key is `(group_id, topic, partition_id)`. `next_offset` is the position: the
 //! offset of the next record to consume (what Kafka's OffsetCommit stores), not the last one
-//! processed. MySQL columns use a binary collation because Kafka group ids and topics are
-//! case-sensitive. Column names avoid `partition` and `offset`, which are reserved words in
-//! MySQL and PostgreSQL. [`SqlOffsetStore::create_table_if_missing`] creates the table.
+//! processed. `updated_at` is the time of the last save in UTC (SQLite's `CURRENT_TIMESTAMP`
+//! text, PostgreSQL's `now()`, MySQL's `UTC_TIMESTAMP(3)`). MySQL columns use a binary
+//! collation because Kafka group ids and topics are case-sensitive. Column names avoid
+//! `partition` and `offset`, which are reserved words in MySQL and PostgreSQL.
+//! [`SqlOffsetStore::create_table_if_missing`] creates the table.
 //!
 //! # Exactly-once processing
 //! The pattern from the Kafka consumer docs ("storing offsets outside Kafka"): write the results
@@ -206,14 +208,14 @@ impl SqlBackend for Postgres {
 impl SqlBackend for MySql {
     fn create_table_sql(table: &str) -> String {
         // 249 is Kafka's topic length limit; (255 + 249) utf8mb4 characters fit InnoDB's
-        // 3072-byte key limit.
+        // 3072-byte key limit. DATETIME, not TIMESTAMP, which ends in 2038.
         format!(
             "CREATE TABLE IF NOT EXISTS {table} (\
              group_id VARCHAR(255) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL, \
              topic VARCHAR(249) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin NOT NULL, \
              partition_id INT NOT NULL, \
              next_offset BIGINT NOT NULL, \
-             updated_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3), \
+             updated_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3), \
              PRIMARY KEY (group_id, topic, partition_id)) ENGINE=InnoDB"
         )
     }
@@ -222,7 +224,7 @@ impl SqlBackend for MySql {
         // VALUES() rather than the `AS new` row alias: MariaDB has no row alias.
         format!(
             "INSERT INTO {table} (group_id, topic, partition_id, next_offset, updated_at) \
-             VALUES (?, ?, ?, ?, CURRENT_TIMESTAMP(3)) \
+             VALUES (?, ?, ?, ?, UTC_TIMESTAMP(3)) \
              ON DUPLICATE KEY UPDATE \
              next_offset = VALUES(next_offset), updated_at = VALUES(updated_at)"
         )
