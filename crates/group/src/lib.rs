@@ -17,4 +17,12 @@ pub mod assignor;
 pub mod membership;
 pub mod protocol;
 
+pub use assignor::{
+    AssignError, Assignor, ClusterMetadata, CooperativeStickyAssignor, RangeAssignor,
+    RebalanceProtocol, RoundRobinAssignor, StickyAssignor,
+};
+pub use membership::{
+    Action, Coordinator, Destination, Event, Generation, GroupConfig, GroupError, GroupMetadata,
+    GroupRequest, Membership, OutgoingRequest, RequestId,
+};
 pub use protocol::{Assignment, ProtocolError, Subscription, PROTOCOL_TYPE};

@@ -302,13 +302,12 @@ impl State<'_> {
             if *count == potential.len() {
                 continue;
             }
-            let mine = &self.current[member];
             for tp in potential {
-                if mine.contains(tp) {
-                    continue;
-                }
                 if let Some(other) = self.owner.get(tp) {
-                    if self.current.contains_key(other) && *count < self.size(other) {
+                    if other != member
+                        && self.current.contains_key(other)
+                        && *count < self.size(other)
+                    {
                         return false;
                     }
                 }
