@@ -20,6 +20,10 @@ async fn main() {
         .batch_size(batch)
         .max_request_size(8 << 20)
         .buffer_memory(256 << 20);
+    if let Ok(a) = std::env::var("ACKS") {
+        cfg.apply("acks", &a).unwrap();
+        cfg.enable_idempotence = a == "all" || a == "-1";
+    }
     if let Some(c) = args.get(5) {
         cfg.apply("compression.type", c).unwrap();
     } else {

@@ -1,11 +1,11 @@
 //! The record accumulator, sans-IO: records wait here in per-partition batches until a batch
 //! is full (`batch.size`), old enough (`linger.ms`), flushed, or retried after backoff.
 //!
-//! The tokio layer calls [`RecordAccumulator::append`] from `send`,
+//! The tokio layer calls `RecordAccumulator::append` from `send`,
 //! [`RecordAccumulator::ready`] to learn which brokers have sendable batches and when to look
-//! again, [`RecordAccumulator::drain`] to take one ProduceRequest's worth of batches for one
+//! again, `RecordAccumulator::drain` to take one ProduceRequest's worth of batches for one
 //! broker (at most one batch per partition, as produce v3+ requires), and then reports each
-//! batch's fate with [`RecordAccumulator::complete`] or [`RecordAccumulator::reenqueue`].
+//! batch's fate with `RecordAccumulator::complete` or `RecordAccumulator::reenqueue`.
 //! Time is always passed in, so tests run on simulated time.
 
 mod batch;

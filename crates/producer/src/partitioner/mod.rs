@@ -1,6 +1,6 @@
 //! Choosing a record's partition.
 //!
-//! - [`murmur2`]: Java's hash, so keyed records land where a Java producer puts them.
+//! - [`murmur2()`]: Java's hash, so keyed records land where a Java producer puts them.
 //! - [`DefaultPartitioner`]: keyed → `toPositive(murmur2(key)) % n`; unkeyed → the uniform
 //!   sticky partitioner of KIP-794 (Java's `BuiltInPartitioner`).
 //! - [`RoundRobinPartitioner`]: Java's `RoundRobinPartitioner`.
