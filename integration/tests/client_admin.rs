@@ -73,6 +73,12 @@ async fn create_list_describe_delete_topics() {
         Some(3)
     );
 
+    let checked = admin
+        .create_topics(&[NewTopic::new("adm-validate", 2, 1)], true)
+        .await
+        .unwrap();
+    assert!(checked["adm-validate"].is_ok(), "{checked:?}");
+
     let again = admin
         .create_topics(&[NewTopic::new("adm-a", 3, 1)], false)
         .await
@@ -98,6 +104,7 @@ async fn create_list_describe_delete_topics() {
     );
     let topics = admin.list_topics(false).await.unwrap();
     assert!(!topics.contains_key("adm-b"));
+    // Kafka would not have created adm-validate; Tansu ignores validate_only and does.
 
     let cluster = admin.describe_cluster().await.unwrap();
     assert_eq!(cluster.brokers.len(), 1);

@@ -130,3 +130,61 @@ async fn connection_refused_is_io_error() {
     );
     assert!(err.is_retriable());
 }
+
+/// A Fetch held by the broker (empty partition, long max wait) is in flight when the broker
+/// restarts: the waiter gets a transport error, and the client reconnects for the next one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broker_restart_mid_request() {
+    use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
+    use kafka_protocol::messages::{BrokerId, FetchRequest, TopicName};
+    use kafka_protocol::protocol::StrBytes;
+
+    let mut broker = TestBroker::start().unwrap();
+    broker.create_topic("held", 1).unwrap();
+    let client = Client::connect(config(&broker.addr())).await.unwrap();
+    let node = client.leader_for("held", 0).await.unwrap();
+    let conn = client
+        .connection(node, rafka_client::Purpose::Fetch)
+        .await
+        .unwrap();
+    let fetch = FetchRequest::default()
+        .with_replica_id(BrokerId(-1))
+        .with_max_wait_ms(4_000)
+        .with_min_bytes(1)
+        .with_max_bytes(1 << 20)
+        .with_topics(vec![FetchTopic::default()
+            .with_topic(TopicName(StrBytes::from_static_str("held")))
+            .with_partitions(vec![FetchPartition::default()
+                .with_partition(0)
+                .with_fetch_offset(0)
+                .with_partition_max_bytes(1 << 20)])]);
+    let c = conn.clone();
+    let held = tokio::spawn(async move { c.send(&fetch).await });
+    // Wait (bounded) until the request is on the wire and waiting for its answer.
+    for _ in 0..100 {
+        if conn.in_flight() == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(conn.in_flight(), 1, "fetch not in flight");
+    broker.restart().unwrap();
+    let err = held.await.unwrap().unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::Io { .. } | Error::ConnectionClosed { api: Some(_), .. }
+        ),
+        "{err:?}"
+    );
+    assert!(err.is_retriable() && err.invalidates_metadata());
+    assert!(!conn.is_alive());
+    let fresh = client
+        .with_retries("reconnect", || {
+            client.connection(node, rafka_client::Purpose::Fetch)
+        })
+        .await
+        .unwrap();
+    assert!(fresh.is_alive());
+    assert_eq!(fresh.in_flight(), 0);
+}

@@ -218,3 +218,35 @@ async fn background_refresh_follows_a_moved_leader() {
     }
     assert_eq!(seen, new);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lost_response_is_a_typed_error_and_admin_retries() {
+    let (_broker, proxy, client) = cluster().await;
+    let admin = Admin::new(client.clone());
+    let leader = client.leader_for(TOPIC, 0).await.unwrap();
+    // One attempt without retries: the connection closes before the answer.
+    proxy.drop_next_response(leader, ApiKey::Produce as i16);
+    let err = client
+        .send_to_leader(TOPIC, 0, produce_request(0))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::ConnectionClosed { broker, api: Some(api) } if broker.node_id == leader && api.name == "Produce"),
+        "{err:?}"
+    );
+    // Admin calls retry through it.
+    proxy.drop_next_response(leader, ApiKey::ListOffsets as i16);
+    let tp = TopicPartition::new(TOPIC, 0);
+    let result = admin
+        .list_offsets(
+            &[(tp.clone(), OffsetSpec::Latest)],
+            IsolationLevel::ReadUncommitted,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        result[&tp].as_ref().unwrap().offset,
+        1,
+        "the lost produce did land"
+    );
+}

@@ -18,6 +18,9 @@ use crate::backoff::{Backoff, RetryDecision, RetryPolicy};
 use crate::client::{SendOptions, Target};
 use crate::error::Error;
 
+/// Metadata refreshes a partition missing from metadata gets before it is reported unknown.
+const MISSING_ROUNDS: u32 = 3;
+
 /// Which offset to look up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OffsetSpec {
@@ -89,6 +92,7 @@ impl Admin {
         let mut pending: BTreeMap<TopicPartition, OffsetSpec> =
             partitions.iter().cloned().collect();
         let mut out = BTreeMap::new();
+        let mut rounds = 0;
         loop {
             let topics: Vec<&str> = {
                 let mut t: Vec<&str> = pending.keys().map(|tp| tp.topic.as_str()).collect();
@@ -133,11 +137,19 @@ impl Admin {
                     }
                 }
             }
-            // Keep only the partitions worth another round.
+            // Keep only the partitions worth another round. A partition missing from metadata
+            // gets only a few refreshed looks: it most likely does not exist, and waiting the
+            // whole default.api.timeout.ms for it would only delay the answer.
+            rounds += 1;
             let retry: Vec<TopicPartition> = out
                 .iter()
                 .filter(|(tp, r)| {
-                    pending.contains_key(tp) && matches!(r, Err(e) if e.is_retriable())
+                    pending.contains_key(tp)
+                        && match r {
+                            Err(Error::UnknownTopicOrPartition { .. }) => rounds < MISSING_ROUNDS,
+                            Err(e) => e.is_retriable(),
+                            Ok(_) => false,
+                        }
                 })
                 .map(|(tp, _)| tp.clone())
                 .collect();
