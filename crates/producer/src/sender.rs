@@ -85,6 +85,7 @@ pub(crate) async fn run(shared: Arc<Shared>) {
     let mut refreshing = false;
     let (refresh_tx, mut refresh_rx) = mpsc::unbounded_channel::<()>();
     let max_in_flight = shared.cfg.max_in_flight;
+    let mut seen_cluster: Option<Arc<rafka_client::Cluster>> = None;
 
     loop {
         let now = Instant::now();
@@ -114,6 +115,15 @@ pub(crate) async fn run(shared: Arc<Shared>) {
             }
         }
         let cluster = shared.client.cached_metadata();
+        // New metadata (from anyone's refresh) may change partition counts and leaders.
+        if !seen_cluster
+            .as_ref()
+            .is_some_and(|c| Arc::ptr_eq(c, &cluster))
+        {
+            shared.update_topic_cache(&cluster);
+            seen_cluster = Some(cluster.clone());
+        }
+        let stale = cluster.is_older_than(shared.cfg.metadata_max_age, now);
         let (expired, ready) = {
             let mut acc = shared.lock_acc();
             let expired = acc.expire(now);
@@ -128,7 +138,7 @@ pub(crate) async fn run(shared: Arc<Shared>) {
             };
             shared.finish_batch(b, Err(err), false);
         }
-        if !ready.unknown_leader_topics.is_empty() && !refreshing {
+        if (stale || !ready.unknown_leader_topics.is_empty()) && !refreshing {
             refreshing = true;
             let s = shared.clone();
             let tx = refresh_tx.clone();
@@ -138,9 +148,15 @@ pub(crate) async fn run(shared: Arc<Shared>) {
                 .map(|t| t.to_string())
                 .collect();
             tokio::spawn(async move {
-                s.client.invalidate_metadata();
+                // metadata.max.age.ms passed or a leader is unknown: refresh.
                 let refs: Vec<&str> = topics.iter().map(String::as_str).collect();
-                if let Ok(c) = s.client.metadata_for(&refs).await {
+                let refreshed = if refs.is_empty() {
+                    s.client.refresh_metadata().await
+                } else {
+                    s.client.invalidate_metadata();
+                    s.client.metadata_for(&refs).await
+                };
+                if let Ok(c) = refreshed {
                     s.update_topic_cache(&c);
                 }
                 // Do not spin on a topic whose leader stays unknown.
