@@ -100,6 +100,7 @@ pub enum Action {
 
 /// Rebalance events, in the order the consumer must act on them.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Event {
     /// Run `onPartitionsRevoked` (commit offsets, release resources) for `partitions`, then
     /// call `ack_revoked`. Eager: everything, before every JoinGroup. Cooperative: only the

@@ -18,6 +18,7 @@ fn s(v: &str) -> StrBytes {
 
 /// One request to the group coordinator (or, for FindCoordinator, to any broker).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum GroupRequest {
     /// Find the group's coordinator.
     FindCoordinator(FindCoordinatorParams),
