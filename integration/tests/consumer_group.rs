@@ -228,3 +228,33 @@ async fn three_members_share_six_partitions_and_survive_a_leave() {
         m.task.await.unwrap();
     }
 }
+
+#[tokio::test]
+async fn pattern_subscription_matches_whole_topic_names() {
+    let broker = broker();
+    let client = client(&broker.addr()).await;
+    for t in ["metrics-a", "metrics-b", "other", "xmetrics-c"] {
+        create_topic(&client, t, 1).await;
+        produce_each(&client, t, 0, t, 2).await;
+    }
+    let mut consumer = Consumer::new(
+        config(&broker.addr(), Some("pattern-group"))
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    consumer
+        .subscribe(
+            rafka::consumer::Regex::new("metrics-.*").unwrap(),
+            NoopRebalanceListener,
+        )
+        .unwrap();
+    let records = poll_n(&mut consumer, 4, WAIT).await;
+    let topics: BTreeSet<String> = records.iter().map(|r| r.topic.to_string()).collect();
+    assert_eq!(
+        topics,
+        BTreeSet::from(["metrics-a".to_string(), "metrics-b".to_string()])
+    );
+    assert_eq!(consumer.subscription(), ["metrics-a", "metrics-b"]);
+    consumer.close().await.unwrap();
+}

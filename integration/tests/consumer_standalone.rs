@@ -250,3 +250,64 @@ async fn stream_yields_records() {
     let offsets: Vec<i64> = got.into_iter().map(|r| r.unwrap().offset).collect();
     assert_eq!(offsets, [0, 1, 2, 3, 4]);
 }
+
+/// Apache Kafka answers ListOffsets(timestamp) with the first offset whose timestamp is at or
+/// after it (KIP-79): offset 3 here. Tansu ignores the timestamp and answers offset 0
+/// (docs/tansu.md). The consumer follows whatever the broker answers; this pins Tansu's
+/// answer, and the request the consumer sends is checked in `list_offsets` unit tests.
+#[tokio::test]
+async fn seek_to_timestamp_follows_the_broker_answer() {
+    let broker = broker();
+    let client = client(&broker.addr()).await;
+    create_topic(&client, "s9", 1).await;
+    let base = now_ms() - 60_000;
+    for i in 0..6 {
+        produce_at(&client, "s9", 0, &[format!("t{i}")], base + i * 1_000).await;
+    }
+    let tp = TopicPartition::new("s9", 0);
+    let mut consumer = Consumer::new(config(&broker.addr(), None).build().unwrap()).unwrap();
+    consumer.assign(std::slice::from_ref(&tp)).unwrap();
+    consumer.seek(&tp, 5).unwrap();
+    consumer
+        .seek_to_timestamp(std::slice::from_ref(&tp), base + 2_500)
+        .unwrap();
+    assert_eq!(
+        consumer.position(&tp).await.unwrap(),
+        0,
+        "Tansu: always offset 0"
+    );
+    let records = poll_n(&mut consumer, 6, WAIT).await;
+    assert_eq!(records.len(), 6);
+    assert_eq!(
+        records[3].timestamp,
+        base + 3_000,
+        "CreateTime timestamps come through"
+    );
+}
+
+#[tokio::test]
+async fn commit_async_reports_through_its_callback() {
+    let broker = broker();
+    let client = client(&broker.addr()).await;
+    create_topic(&client, "s10", 1).await;
+    produce_each(&client, "s10", 0, "v", 4).await;
+    let tp = TopicPartition::new("s10", 0);
+    let mut consumer = Consumer::new(
+        config(&broker.addr(), Some("g-s10"))
+            .enable_auto_commit(false)
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    consumer.assign(std::slice::from_ref(&tp)).unwrap();
+    assert_eq!(poll_n(&mut consumer, 4, WAIT).await.len(), 4);
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    consumer.commit_async(move |result| {
+        let _ = tx.send(result.is_ok());
+    });
+    assert!(tokio::time::timeout(WAIT, rx).await.unwrap().unwrap());
+    assert_eq!(
+        consumer.committed(std::slice::from_ref(&tp)).await.unwrap()[&tp],
+        4
+    );
+}

@@ -1082,6 +1082,17 @@ impl Consumer {
     }
 }
 
+impl Drop for Consumer {
+    /// Without `close`: no hooks and no final commit, but the fetch tasks stop and the
+    /// membership task leaves the group (it sees its command channel close).
+    fn drop(&mut self) {
+        self.shared.lock().closed = true;
+        for (_, task) in self.fetch_tasks.drain() {
+            task.abort();
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 enum HookKind {
     Revoked,

@@ -349,6 +349,13 @@ fn spawn_request(
                 .send_with(target, options, |v| p.to_request(v))
                 .await
                 .map(Answer::LeaveGroup),
+            other => {
+                // A request kind this driver does not know yet: report it failed so the
+                // machine's retry and backoff rules apply.
+                tracing::warn!(?other, "group request of an unknown kind");
+                let _ = answers.send((id, None));
+                return;
+            }
         };
         let answer = match answer {
             Ok(a) => {

@@ -45,4 +45,6 @@ pub use consumer::{CommitCallback, Consumer, TopicSelector};
 pub use error::{ConsumerError, ListenerError};
 pub use listener::{ConsumerContext, ConsumerRebalanceListener, NoopRebalanceListener};
 pub use record::{ConsumerRecord, RecordHeader, TimestampType};
+/// Re-exported for pattern subscriptions ([`TopicSelector::Pattern`]).
+pub use regex::Regex;
 pub use store::{kafka::KafkaOffsetStore, OffsetStore, StoreError};

@@ -89,3 +89,59 @@ pub fn read_list_offsets(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use kafka_protocol::messages::list_offsets_response::{
+        ListOffsetsPartitionResponse, ListOffsetsTopicResponse,
+    };
+
+    use super::*;
+    use crate::subscription::ResetTarget;
+
+    #[test]
+    fn request_carries_kafka_timestamps_per_target() {
+        let req = list_offsets_request(
+            &[
+                (
+                    TopicPartition::new("t", 0),
+                    ResetTarget::Earliest.list_offsets_timestamp(),
+                ),
+                (
+                    TopicPartition::new("t", 1),
+                    ResetTarget::Latest.list_offsets_timestamp(),
+                ),
+                (
+                    TopicPartition::new("t", 2),
+                    ResetTarget::Timestamp(1_700).list_offsets_timestamp(),
+                ),
+            ],
+            IsolationLevel::ReadCommitted,
+        );
+        assert_eq!(req.isolation_level, 1);
+        let ts: Vec<i64> = req.topics[0]
+            .partitions
+            .iter()
+            .map(|p| p.timestamp)
+            .collect();
+        assert_eq!(ts, [-2, -1, 1_700]);
+    }
+
+    #[test]
+    fn no_record_after_the_timestamp_is_not_found() {
+        let resp =
+            ListOffsetsResponse::default().with_topics(vec![ListOffsetsTopicResponse::default()
+                .with_name(TopicName(StrBytes::from_static_str("t")))
+                .with_partitions(vec![
+                    ListOffsetsPartitionResponse::default()
+                        .with_partition_index(0)
+                        .with_offset(7),
+                    ListOffsetsPartitionResponse::default()
+                        .with_partition_index(1)
+                        .with_offset(-1),
+                ])]);
+        let map = read_list_offsets(&resp).unwrap();
+        assert_eq!(map[&TopicPartition::new("t", 0)], ListedOffset::Offset(7));
+        assert_eq!(map[&TopicPartition::new("t", 1)], ListedOffset::NotFound);
+    }
+}

@@ -40,10 +40,21 @@ pub async fn create_topic(client: &Client, name: &str, partitions: i32) {
 
 /// Produces `values` to one partition as one batch; returns the base offset.
 pub async fn produce(client: &Client, topic: &str, partition: i32, values: &[String]) -> i64 {
+    produce_at(client, topic, partition, values, now_ms()).await
+}
+
+/// Like [`produce`] with every record stamped `timestamp` (ms, CreateTime).
+pub async fn produce_at(
+    client: &Client,
+    topic: &str,
+    partition: i32,
+    values: &[String],
+    timestamp: i64,
+) -> i64 {
     let records: Vec<RecordRef> = values
         .iter()
         .map(|v| RecordRef {
-            timestamp: now_ms(),
+            timestamp,
             key: Some(v.as_bytes()),
             value: Some(v.as_bytes()),
             headers: &[],
