@@ -337,6 +337,10 @@ pub struct DemoArgs {
     /// Give up when nothing progresses for this many seconds.
     #[arg(long = "stall-timeout", default_value_t = 120)]
     pub stall_timeout_s: u64,
+    /// Pace the members so processing takes about this many seconds (0: full speed), so the
+    /// SIGKILL lands while the group is busy rather than after it finished.
+    #[arg(long = "pace", default_value_t = 10)]
+    pub pace_s: u64,
 }
 
 /// `rafka demo-member` (hidden): one group member of the demo.
@@ -360,6 +364,9 @@ pub struct DemoMemberArgs {
     /// Session timeout in ms.
     #[arg(long = "session-timeout", default_value_t = 6000)]
     pub session_timeout_ms: u64,
+    /// Process at most this many records per second (0: unlimited).
+    #[arg(long = "max-rate", default_value_t = 0)]
+    pub max_rate: u64,
 }
 
 /// Parses `key=value` (the value may contain `=`).

@@ -39,6 +39,8 @@ pub struct MemberSpec {
     pub session_timeout_ms: u64,
     /// Folder for the members' stderr logs.
     pub log_dir: PathBuf,
+    /// Records per second per member (0: unlimited).
+    pub max_rate: u64,
 }
 
 /// The running member processes.
@@ -112,6 +114,11 @@ impl Members {
         });
         self.children.insert(name.clone(), child);
         Ok(name)
+    }
+
+    /// How members are started.
+    pub fn spec(&self) -> &MemberSpec {
+        &self.spec
     }
 
     /// Names of the members still running (or not yet reaped).

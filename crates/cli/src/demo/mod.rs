@@ -26,6 +26,9 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
+use rafka_client::TopicPartition;
+use rafka_consumer::store::sql::{SqlOffsetStore, Sqlite};
+use rafka_consumer::OffsetStore as _;
 
 use crate::args::DemoArgs;
 use crate::progress::Progress;
@@ -46,6 +49,15 @@ enum Phase {
     AfterReplacement,
     /// No more membership changes planned.
     Steady,
+}
+
+/// Records per second per member so `members` process `records` in about `pace_s` seconds
+/// (0 = unlimited when `pace_s` is 0).
+pub fn pace_rate(records: u64, members: usize, pace_s: u64) -> u64 {
+    if pace_s == 0 || members == 0 {
+        return 0;
+    }
+    records.div_ceil(members as u64 * pace_s).max(1)
 }
 
 /// Runs the demo; the exit code is non-zero when any count is off.
@@ -94,6 +106,9 @@ async fn run_on(
         .await
         .context("cannot open the demo database")?;
     db::create_schema(&pool).await?;
+    // Created here once, so the members do not race to create it.
+    let store = SqlOffsetStore::<Sqlite>::new(pool.clone());
+    store.create_table_if_missing().await?;
 
     workload::recreate_topic(bootstrap, &args.topic, args.partitions).await?;
     let produced = workload::produce(bootstrap, &args.topic, args.records).await?;
@@ -114,14 +129,20 @@ async fn run_on(
     let expected = produced.acks.len() as u64;
 
     let group_id = format!("rafka-demo-{}", std::process::id());
+    let mut end_offsets: BTreeMap<i32, i64> = BTreeMap::new();
+    for (p, o) in &produced.acks {
+        let end = end_offsets.entry(*p).or_insert(0);
+        *end = (*end).max(o + 1);
+    }
     let spec = MemberSpec {
         exe: std::env::current_exe().context("cannot find the rafka executable")?,
         bootstrap: bootstrap.to_string(),
         topic: args.topic.clone(),
-        group_id,
+        group_id: group_id.clone(),
         db: args.db.clone(),
         session_timeout_ms: args.session_timeout_ms,
         log_dir: dir.to_path_buf(),
+        max_rate: pace_rate(expected, args.members, args.pace_s),
     };
     let (mut members, mut updates) = Members::new(spec);
     let mut tracker = RebalanceTracker::new(args.partitions);
@@ -132,6 +153,13 @@ async fn run_on(
         tracker.member_started(&name);
     }
 
+    if spec_rate(&members) > 0 {
+        eprintln!(
+            "demo: members paced to {} records/s each (--pace {} s; --pace 0 for full speed)",
+            spec_rate(&members),
+            args.pace_s
+        );
+    }
     let mut progress = Progress::new("processed", Some(expected));
     let mut phase = if args.kill_at > 0.0 {
         Phase::BeforeKill
@@ -262,6 +290,20 @@ async fn run_on(
         totals.len(),
         per_member.join(" ")
     );
+    let partitions: Vec<TopicPartition> = end_offsets
+        .keys()
+        .map(|p| TopicPartition::new(args.topic.as_str(), *p))
+        .collect();
+    let stored = store.load(&group_id, &partitions).await?;
+    let at_end = partitions
+        .iter()
+        .filter(|tp| stored.get(*tp) == end_offsets.get(&tp.partition))
+        .count();
+    println!(
+        "positions: {at_end}/{} partitions stored at their end offsets in {}",
+        partitions.len(),
+        store.table()
+    );
     let verdict = db::verify(&pool, &args.topic).await?;
     pool.close().await;
     println!("{}", verdict.line());
@@ -272,10 +314,27 @@ async fn run_on(
         );
     }
     println!("database: {}", args.db.display());
-    let complete = verdict.produced == args.records;
+    let complete = verdict.produced == args.records && at_end == partitions.len();
     if verdict.is_exactly_once() && complete {
         Ok(ExitCode::SUCCESS)
     } else {
         Ok(ExitCode::FAILURE)
+    }
+}
+
+fn spec_rate(members: &Members) -> u64 {
+    members.spec().max_rate
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pace_spreads_records_over_members_and_seconds() {
+        assert_eq!(pace_rate(200_000, 3, 10), 6667);
+        assert_eq!(pace_rate(20_000, 3, 10), 667);
+        assert_eq!(pace_rate(5, 3, 10), 1);
+        assert_eq!(pace_rate(200_000, 3, 0), 0);
     }
 }

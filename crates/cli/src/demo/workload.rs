@@ -1,9 +1,17 @@
 //! The demo's topic and records: recreate the topic, produce N keyed records with rafka's
 //! producer and collect every acknowledged `(partition, offset)`.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use anyhow::bail;
+use bytes::Bytes;
+use futures::stream::{FuturesUnordered, StreamExt};
+use futures::FutureExt;
+use rafka_client::admin::NewTopic;
+use rafka_client::Admin;
+use rafka_producer::{ProduceError, Producer, ProducerRecord};
+
+use crate::progress::Progress;
+use crate::settings::{Origin, Settings};
 
 /// What producing left behind.
 #[derive(Debug, Default)]
@@ -34,17 +42,96 @@ pub fn value(i: u64) -> String {
 /// # Errors
 /// Admin failures.
 pub async fn recreate_topic(bootstrap: &str, topic: &str, partitions: i32) -> anyhow::Result<()> {
-    let _ = (bootstrap, topic, partitions);
-    bail!("the demo needs rafka-client's Admin, which is not wired in yet")
+    let client = crate::commands::connect::connect(bootstrap, &Settings::new()).await?;
+    let admin = Admin::new(client.clone());
+    if admin.list_topics(false).await?.contains_key(topic) {
+        if let Some(Err(e)) = admin.delete_topics(&[topic]).await?.get(topic) {
+            anyhow::bail!("cannot delete the old topic {topic}: {e}");
+        }
+    }
+    let results = admin
+        .create_topics(&[NewTopic::new(topic, partitions, -1)], false)
+        .await?;
+    if let Some(Err(e)) = results.get(topic) {
+        anyhow::bail!("cannot create topic {topic}: {e}");
+    }
+    client.close();
+    Ok(())
 }
 
-/// Produces `count` records to `topic`.
+/// Produces `count` keyed records to `topic` with rafka's producer (acks=all, idempotent),
+/// pipelining every send and collecting each acknowledgement.
 ///
 /// # Errors
 /// Producer setup failures.
 pub async fn produce(bootstrap: &str, topic: &str, count: u64) -> anyhow::Result<Produced> {
-    let _ = (bootstrap, topic, count);
-    bail!("the demo needs rafka-producer, which is not wired in yet")
+    let mut settings = Settings::new();
+    for (k, v) in [
+        ("acks", "all"),
+        ("enable.idempotence", "true"),
+        ("linger.ms", "5"),
+        ("batch.size", "262144"),
+        ("client.id", "rafka-demo-producer"),
+    ] {
+        settings.set(k, v, Origin::Command);
+    }
+    let (producer_config, client_config) =
+        crate::commands::connect::producer_config(bootstrap, &settings)?;
+    let client = crate::commands::connect::connect_with(client_config).await?;
+    let producer = Producer::builder(producer_config)
+        .client(client)
+        .build()
+        .map_err(|e| anyhow::anyhow!("cannot create the producer: {e}"))?;
+    let mut progress = Progress::new("produced", Some(count));
+    let mut out = Produced {
+        acks: Vec::with_capacity(count as usize),
+        ..Produced::default()
+    };
+    let mut pending = FuturesUnordered::new();
+    let mut first_error: Option<String> = None;
+    let started = Instant::now();
+    let mut settle =
+        |r: Result<rafka_producer::RecordMetadata, ProduceError>, size: u64, out: &mut Produced| {
+            match r {
+                Ok(meta) => {
+                    out.acks.push((meta.partition, meta.offset));
+                    out.bytes += size;
+                }
+                Err(e) => {
+                    out.failed += 1;
+                    first_error.get_or_insert_with(|| e.to_string());
+                }
+            }
+        };
+    for i in 0..count {
+        let (k, v) = (key(i), value(i));
+        let size = (k.len() + v.len()) as u64;
+        let record = ProducerRecord::new(topic)
+            .key(Bytes::from(k))
+            .value(Bytes::from(v));
+        match producer.send(record).await {
+            Ok(delivery) => pending.push(delivery.map(move |r| (r, size))),
+            Err(e) => settle(Err(e), 0, &mut out),
+        }
+        while let Some(Some((r, size))) = pending.next().now_or_never() {
+            settle(r, size, &mut out);
+        }
+        if i % 1024 == 0 {
+            progress.set(out.acks.len() as u64);
+        }
+    }
+    producer.flush().await;
+    while let Some((r, size)) = pending.next().await {
+        settle(r, size, &mut out);
+    }
+    out.elapsed = started.elapsed();
+    progress.set(out.acks.len() as u64);
+    progress.finish();
+    let _ = producer.close(Duration::from_secs(30)).await;
+    if let Some(e) = first_error {
+        eprintln!("demo: {} records failed, first error: {e}", out.failed);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
