@@ -258,3 +258,50 @@ async fn pattern_subscription_matches_whole_topic_names() {
     assert_eq!(consumer.subscription(), ["metrics-a", "metrics-b"]);
     consumer.close().await.unwrap();
 }
+
+/// KIP-429: with cooperative-sticky, a member joining takes partitions over without the
+/// others giving up everything: the first member's revoke hook sees only what moves.
+#[tokio::test]
+async fn cooperative_sticky_moves_only_what_changes_owner() {
+    let broker = broker();
+    let client = client(&broker.addr()).await;
+    create_topic(&client, "g3", 4).await;
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let first = spawn_member(
+        &broker.addr(),
+        "g3-group",
+        "g3",
+        "cooperative-sticky",
+        tx.clone(),
+    );
+    wait_until("first member owns all 4", || {
+        first.tracker.owned.lock().unwrap().len() == 4
+    })
+    .await;
+    let second = spawn_member(&broker.addr(), "g3-group", "g3", "cooperative-sticky", tx);
+    wait_until("2 partitions each", || {
+        first.tracker.owned.lock().unwrap().len() == 2
+            && second.tracker.owned.lock().unwrap().len() == 2
+    })
+    .await;
+    let log = first.tracker.log.lock().unwrap().clone();
+    assert!(log.contains(&"revoked 2".to_string()), "{log:?}");
+    assert!(
+        !log.contains(&"revoked 4".to_string()),
+        "eager revocation seen: {log:?}"
+    );
+
+    for p in 0..4 {
+        produce_each(&client, "g3", p, &format!("c{p}"), 3).await;
+    }
+    let mut got = Vec::new();
+    wait_until("12 records", || {
+        drain(&mut rx, &mut got);
+        got.len() >= 12
+    })
+    .await;
+    for m in [first, second] {
+        m.stop.send(true).unwrap();
+        m.task.await.unwrap();
+    }
+}
