@@ -1,5 +1,5 @@
 //! The fetch pipeline's logic: what to ask each broker for, and what to do with its answer.
-//! Sans-IO: the tokio task in [`crate::fetch_task`] only sends what [`Fetcher::next_request`]
+//! Sans-IO: the tokio task in `fetch_task` only sends what [`Fetcher::next_request`]
 //! builds and feeds back responses, failures and `now`.
 //!
 //! One Fetch per broker is in flight at a time. Prefetching: a partition's fetch offset moves
