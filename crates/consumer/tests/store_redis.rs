@@ -194,3 +194,14 @@ async fn a_non_atomic_pipeline_is_refused() {
     assert_eq!(pipe.get_packed_pipeline(), before, "nothing added");
     cleanup(&store, &[]).await;
 }
+
+#[tokio::test]
+async fn unreachable_servers_are_errors_not_panics() {
+    // Port 1 on loopback: nothing listens, the connection is refused at once.
+    let err = RedisOffsetStore::connect("redis://127.0.0.1:1/")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Redis(_)), "{err:?}");
+    let err = RedisOffsetStore::connect("not a url").await.unwrap_err();
+    assert!(matches!(err, StoreError::Redis(_)), "{err:?}");
+}

@@ -65,9 +65,19 @@ async fn mysql() -> Option<Fixture<MySql>> {
     Some(fixture(store, None).await)
 }
 
-/// The same tests for every backend; `$p1..$p4` are the backend's first four placeholders.
+/// The same tests for every backend; `$p1..$p4` are the backend's first four placeholders and
+/// `$poison` a statement (with `{table}`) making inserts of topic `poison` fail.
 macro_rules! backend_tests {
-    ($module:ident, $db:ty, $fixture:ident, $p1:literal, $p2:literal, $p3:literal, $p4:literal) => {
+    (
+        $module:ident,
+        $db:ty,
+        $fixture:ident,
+        $p1:literal,
+        $p2:literal,
+        $p3:literal,
+        $p4:literal,
+        $poison:literal
+    ) => {
         mod $module {
             use super::*;
 
@@ -165,6 +175,30 @@ macro_rules! backend_tests {
                     "{err:?}"
                 );
                 assert!(fx.store.load("g", &[tp("t", 0)]).await.unwrap().is_empty());
+                drop_tables(fx).await;
+            }
+
+            #[tokio::test]
+            async fn a_failing_row_rolls_back_the_whole_save() {
+                let Some(fx) = $fixture().await else { return };
+                fx.store.save("g", &[(tp("t", 0), 5)]).await.unwrap();
+                let poison = $poison.replace("{table}", fx.store.table());
+                sqlx::query(&poison)
+                    .execute(fx.store.pool())
+                    .await
+                    .expect("install poison");
+                let err = fx
+                    .store
+                    .save("g", &[(tp("t", 0), 9), (tp("poison", 0), 1), (tp("t", 1), 3)])
+                    .await
+                    .unwrap_err();
+                assert!(matches!(err, StoreError::Sql(_)), "{err:?}");
+                let loaded = fx
+                    .store
+                    .load("g", &[tp("t", 0), tp("t", 1), tp("poison", 0)])
+                    .await
+                    .unwrap();
+                assert_eq!(loaded, HashMap::from([(tp("t", 0), 5)]), "all or none");
                 drop_tables(fx).await;
             }
 
@@ -304,9 +338,50 @@ macro_rules! backend_tests {
     };
 }
 
-backend_tests!(sqlite_backend, Sqlite, sqlite, "?", "?", "?", "?");
-backend_tests!(postgres_backend, Postgres, postgres, "$1", "$2", "$3", "$4");
-backend_tests!(mysql_backend, MySql, mysql, "?", "?", "?", "?");
+backend_tests!(
+    sqlite_backend,
+    Sqlite,
+    sqlite,
+    "?",
+    "?",
+    "?",
+    "?",
+    "CREATE TRIGGER {table}_poison BEFORE INSERT ON {table} WHEN NEW.topic = 'poison' \
+     BEGIN SELECT RAISE(ABORT, 'poison'); END"
+);
+backend_tests!(
+    postgres_backend,
+    Postgres,
+    postgres,
+    "$1",
+    "$2",
+    "$3",
+    "$4",
+    "ALTER TABLE {table} ADD CONSTRAINT {table}_poison CHECK (topic <> 'poison')"
+);
+backend_tests!(
+    mysql_backend,
+    MySql,
+    mysql,
+    "?",
+    "?",
+    "?",
+    "?",
+    "ALTER TABLE {table} ADD CONSTRAINT {table}_poison CHECK (topic <> 'poison')"
+);
+
+#[tokio::test]
+async fn unreachable_databases_are_errors_not_panics() {
+    let err = SqlOffsetStore::<Sqlite>::open_sqlite("/nonexistent-rafka-dir/sub/offsets.db")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Sql(_)), "{err:?}");
+    // (An unreachable server is left out: sqlx retries it until its 30 s acquire timeout.)
+    let err = SqlOffsetStore::<MySql>::connect("not a url")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Sql(_)), "{err:?}");
+}
 
 #[tokio::test]
 async fn table_names_that_are_not_identifiers_are_refused() {

@@ -365,6 +365,10 @@ impl<DB: SqlBackend> SqlOffsetStore<DB> {
     /// Connects a new pool to `url` (sqlx URL syntax, e.g. `postgres://user@host/db`,
     /// `mysql://user:pass@host/db`, `sqlite://file.db?mode=rwc`) and uses [`DEFAULT_TABLE`].
     ///
+    /// sqlx's pool defaults apply (10 connections; an unreachable server is retried for the
+    /// 30 s acquire timeout). For other pool settings build the pool yourself and use
+    /// [`SqlOffsetStore::new`].
+    ///
     /// # Errors
     /// [`StoreError::Sql`] if the URL is malformed or the database unreachable.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
