@@ -207,16 +207,17 @@ impl Consumer {
         };
         drop(st);
         self.listener = Some(Box::new(listener));
-        if let Some(old) = self.group.take() {
-            // A new subscription: the old membership task leaves; hooks already ran for what
-            // it owned only if the application unsubscribed first (as Java requires).
-            tokio::spawn(old.leave());
+        match &self.group {
+            // Same member, new topics: the machine rejoins when they changed.
+            Some(group) => group.resubscribe(selector),
+            None => {
+                self.group = Some(GroupDriver::start(
+                    self.client.clone(),
+                    self.config.clone(),
+                    selector,
+                ))
+            }
         }
-        self.group = Some(GroupDriver::start(
-            self.client.clone(),
-            self.config.clone(),
-            selector,
-        ));
         Ok(())
     }
 
@@ -715,6 +716,9 @@ impl Consumer {
             return;
         }
         self.next_auto_commit = Instant::now() + self.config.auto_commit_interval;
+        if self.check_generation(&self.identity()).is_err() {
+            return; // between generations: nothing owned to commit for
+        }
         if let Err(e) = self.commit_stored_sync().await {
             tracing::warn!(error = %e, "auto-commit failed");
         }

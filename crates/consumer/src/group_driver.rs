@@ -49,6 +49,7 @@ pub(crate) enum GroupEvent {
 #[derive(Debug)]
 pub(crate) enum Command {
     Polled(Instant),
+    Subscribe(TopicSelector),
     Leave(oneshot::Sender<()>),
 }
 
@@ -125,6 +126,11 @@ impl GroupDriver {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// Changes the subscription of the running member (it rejoins when the topics change).
+    pub fn resubscribe(&self, subscription: TopicSelector) {
+        let _ = self.commands.send(Command::Subscribe(subscription));
     }
 
     /// The next event, waiting for one.

@@ -23,6 +23,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::commit::CommitIdentity;
 use crate::config::ConsumerConfig;
+use crate::consumer::TopicSelector;
 use crate::error::ConsumerError;
 use crate::group_driver::{Command, DriverShared, GroupEvent};
 
@@ -73,7 +74,7 @@ pub(crate) fn group_config(config: &ConsumerConfig) -> Result<GroupConfig, Consu
 pub(crate) async fn run(
     client: Client,
     config: Arc<ConsumerConfig>,
-    subscription: crate::consumer::TopicSelector,
+    subscription: TopicSelector,
     shared: Arc<DriverShared>,
     events: mpsc::UnboundedSender<GroupEvent>,
     mut commands: mpsc::UnboundedReceiver<Command>,
@@ -88,12 +89,12 @@ pub(crate) async fn run(
         }
     };
     let now = Instant::now();
-    let pattern = match subscription {
-        crate::consumer::TopicSelector::Topics(topics) => {
+    let mut pattern = match subscription {
+        TopicSelector::Topics(topics) => {
             machine.set_subscription(topics, now);
             false
         }
-        crate::consumer::TopicSelector::Pattern(re) => {
+        TopicSelector::Pattern(re) => {
             machine.set_subscription_pattern(re, now);
             true
         }
@@ -238,8 +239,19 @@ pub(crate) async fn run(
                     }
                     Some(Command::Leave(done)) => {
                         leaving = Some(done);
-                        pending_ack = None;
+                        if pending_ack.take().is_some() {
+                            // close() ran the hooks for everything owned already.
+                            machine.ack_revoked(now);
+                        }
                         machine.leave(now);
+                    }
+                    Some(Command::Subscribe(TopicSelector::Topics(topics))) => {
+                        machine.set_subscription(topics, now);
+                    }
+                    Some(Command::Subscribe(TopicSelector::Pattern(re))) => {
+                        pattern = true;
+                        machine.set_subscription_pattern(re, now);
+                        metadata_topics = Some(BTreeSet::new());
                     }
                     None => {
                         // The consumer was dropped without close: leave quietly.
