@@ -84,7 +84,8 @@ impl RedisOffsetStore {
         Ok(Self::new(conn))
     }
 
-    /// Uses `prefix` instead of [`DEFAULT_PREFIX`] (no trailing `:`; one is inserted).
+    /// Uses `prefix` instead of [`DEFAULT_PREFIX`] (no trailing `:`; one is inserted). A prefix
+    /// containing `{` takes over the Redis Cluster hash tag from the group id.
     pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
         self.prefix = prefix.into();
         self
