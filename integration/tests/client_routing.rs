@@ -1,11 +1,11 @@
 //! rafka-client routing through the multi-broker proxy fixture (three virtual brokers in front
 //! of one Tansu): leaders on different brokers, a leader moving, a broker dying, coordinator
-//! moves and metadata refresh coalescing.
+//! moves, lost responses and the background metadata refresh. (Refresh coalescing is
+//! tested in crates/client/tests/coalesce.rs with a broker that holds its answer.)
 
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures::future::join_all;
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::{ApiKey, ProduceRequest, TopicName};
 use kafka_protocol::protocol::StrBytes;
@@ -142,15 +142,6 @@ async fn dead_broker_leader_is_replaced_and_request_retried() {
     assert!(result[&tp].is_ok(), "{result:?}");
     assert_eq!(client.cached_metadata().leader_for(TOPIC, 1).unwrap(), 3);
     assert!(!client.cached_metadata().brokers.contains_key(&2));
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_refreshes_coalesce_into_one_request() {
-    let (_broker, proxy, client) = cluster().await;
-    proxy.clear_request_log();
-    let results = join_all((0..20).map(|_| client.refresh_metadata())).await;
-    assert!(results.iter().all(|r| r.is_ok()));
-    assert_eq!(logged(&proxy, ApiKey::Metadata).len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -563,7 +563,17 @@ impl Client {
             topics = merged.topics.len(),
             "metadata refreshed"
         );
-        Ok(state.store(merged))
+        let cluster = state.store(merged);
+        if !cluster.brokers.is_empty() {
+            // Bootstrap connections have served their purpose once real node ids are known
+            // (as Java's NetworkClient does); a connection still in use lives on in its users.
+            self.inner
+                .slots
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .retain(|(id, _), _| *id >= 0);
+        }
+        Ok(cluster)
     }
 
     /// Sends Metadata to the candidates in turn (a live connection first, then known brokers,
