@@ -530,6 +530,27 @@ mod tests {
         assert_eq!(Assignment::decode(&[]).unwrap(), Assignment::default());
     }
 
+    /// Captured from a librdkafka 2.16 member (confluent-kafka 2.16.1, `range`,
+    /// `client.rack=rack-x`) joining a group on Tansu: tests/librdkafka_interop.rs prints them
+    /// when rafka leads.
+    const LIBRDKAFKA_2_16_SUBSCRIPTION: &[u8] = &[
+        0x00, 0x03, 0x00, 0x00, 0x00, 0x01, 0x00, 0x06, b'o', b'r', b'd', b'e', b'r', b's', 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0x00, 0x06, b'r', b'a',
+        b'c', b'k', b'-', b'x',
+    ];
+
+    #[test]
+    fn librdkafka_subscription_golden_bytes() {
+        let s = Subscription::decode(LIBRDKAFKA_2_16_SUBSCRIPTION).unwrap();
+        assert_eq!(s.topics, vec!["orders".to_owned()]);
+        // librdkafka writes empty (not null) user data and generation -1.
+        assert_eq!(s.user_data.as_deref(), Some(&[][..]));
+        assert!(s.owned_partitions.is_empty());
+        assert_eq!(s.generation_id, None);
+        assert_eq!(s.rack_id.as_deref(), Some("rack-x"));
+        assert_eq!(&s.encode(3).unwrap()[..], LIBRDKAFKA_2_16_SUBSCRIPTION);
+    }
+
     #[test]
     fn truncated_everywhere_is_an_error_not_a_panic() {
         let s = Subscription {

@@ -318,10 +318,11 @@ impl Membership {
                 let type_ok = response
                     .protocol_type
                     .as_ref()
-                    .map_or(true, |t| t.as_str() == PROTOCOL_TYPE);
-                let name_ok = response.protocol_name.as_ref().map_or(true, |n| {
-                    Some(n.as_str()) == self.generation.protocol_name.as_deref()
-                });
+                    .is_none_or(|t| t.as_str() == PROTOCOL_TYPE);
+                let name_ok = response
+                    .protocol_name
+                    .as_ref()
+                    .is_none_or(|n| Some(n.as_str()) == self.generation.protocol_name.as_deref());
                 if !type_ok || !name_ok {
                     let got = response
                         .protocol_name

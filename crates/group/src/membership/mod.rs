@@ -600,7 +600,7 @@ impl Membership {
         if self.coordinator.is_none() {
             if self.wants_coordinator()
                 && self.find_request.is_none()
-                && self.find_retry_at.map_or(true, |t| now >= t)
+                && self.find_retry_at.is_none_or(|t| now >= t)
             {
                 let request = GroupRequest::FindCoordinator(FindCoordinatorParams {
                     group_id: self.config.group_id.clone(),
@@ -611,7 +611,7 @@ impl Membership {
             return;
         }
         if self.wants_join()
-            && self.retry_join_at.map_or(true, |t| now >= t)
+            && self.retry_join_at.is_none_or(|t| now >= t)
             && (self.join_prepared || !self.prepare_join())
         {
             self.send_join_group(now);

@@ -191,7 +191,7 @@ impl State<'_> {
         let initializing = self
             .sorted
             .last()
-            .map_or(true, |(_, m)| self.current[m].is_empty());
+            .is_none_or(|(_, m)| self.current[m].is_empty());
 
         for tp in &unassigned {
             if self.potential_consumers[tp].is_empty() {
