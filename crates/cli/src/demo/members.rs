@@ -89,6 +89,7 @@ impl Members {
                 "--session-timeout",
                 &self.spec.session_timeout_ms.to_string(),
             ])
+            .args(["--max-rate", &self.spec.max_rate.to_string()])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(log)
