@@ -204,7 +204,7 @@ async fn consume(
     consumer.subscribe(vec![args.topic.clone()], EventListener)?;
     let limit = (args.max_messages >= 0).then_some(args.max_messages as u64);
     let mut consumed: u64 = 0;
-    while limit.map_or(true, |l| consumed < l) {
+    while limit.is_none_or(|l| consumed < l) {
         let records = tokio::select! {
             r = consumer.poll(Duration::from_millis(500)) => r?,
             _ = shutdown.wait() => return Ok(()),
