@@ -304,6 +304,7 @@ fn two_step_join_leader_assigns_then_heartbeats() {
         e => panic!("{e:?}"),
     }
     assert_eq!(s.m.generation().unwrap().generation_id, 1);
+    assert_eq!(s.m.generation_if_stable().unwrap().generation_id, 1);
     assert_eq!(s.m.group_metadata().member_id, "m1");
 
     // Heartbeats every 3 s, one at a time.
@@ -402,6 +403,8 @@ fn eager_revokes_everything_and_waits_for_ack_before_joining() {
     s.m.ack_revoked(s.now);
     let (_, p) = s.join_request();
     assert_eq!(p.member_id, "m1");
+    assert!(s.m.generation_if_stable().is_none(), "rebalancing");
+    assert_eq!(s.m.generation().unwrap().generation_id, 1);
     let sub = Subscription::decode(&p.protocols[0].1).unwrap();
     assert!(sub.owned_partitions.is_empty());
     assert_eq!(sub.generation_id, Some(1));

@@ -205,6 +205,13 @@ impl Membership {
         self.generation.is_valid().then_some(&self.generation)
     }
 
+    /// The generation only while Stable (Java `generationIfStable`): what a synchronous
+    /// `commitSync` uses; `None` during a rebalance, when Java throws
+    /// `RebalanceInProgressException` instead of committing.
+    pub fn generation_if_stable(&self) -> Option<&Generation> {
+        (self.state == State::Stable).then_some(&self.generation)
+    }
+
     /// Group metadata for transactional offset commits (KIP-447).
     pub fn group_metadata(&self) -> GroupMetadata {
         GroupMetadata {
