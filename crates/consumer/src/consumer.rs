@@ -352,11 +352,15 @@ impl Consumer {
                     tokio::select! {
                         _ = &mut ready => {}
                         _ = tokio::time::sleep_until(wake.into()) => {}
-                        event = group.recv() => {
-                            if let Some(event) = event {
-                                self.handle_group_event(event).await?;
-                            }
-                        }
+                        event = group.recv() => match event {
+                            Some(event) => self.handle_group_event(event).await?,
+                            // The membership task ended (fatal error reported already): wait
+                            // as without a group instead of spinning on a closed channel.
+                            None => tokio::select! {
+                                _ = &mut ready => {}
+                                _ = tokio::time::sleep_until(wake.into()) => {}
+                            },
+                        },
                     }
                 }
                 None => {
