@@ -19,7 +19,7 @@ use kafka_protocol::messages::{
     FindCoordinatorRequest, HeartbeatRequest, JoinGroupRequest, LeaveGroupRequest, SyncGroupRequest,
 };
 use rafka_group::membership::{Action, Event, GroupConfig, GroupRequest, Membership};
-use rafka_group::RangeAssignor;
+use rafka_group::{Assignor, RangeAssignor};
 use rafka_wire::request::{decode_response, encode_request, KafkaRequest};
 use rafka_wire::TopicPartition;
 
@@ -129,6 +129,10 @@ pub struct Shared {
     pub led: BTreeMap<String, Vec<(String, Bytes)>>,
     /// Each member's member id.
     pub member_ids: BTreeMap<String, String>,
+    /// Partitions a member was given while another member still held them.
+    pub double_owned: Vec<(String, TopicPartition)>,
+    /// How many times each member received PartitionsRevoked.
+    pub revocations: BTreeMap<String, usize>,
 }
 
 /// Runs one member until `stop` is set, then leaves. Records each assignment under `name`.
@@ -138,9 +142,28 @@ pub fn run_member(
     shared: Arc<Mutex<Shared>>,
     stop: Arc<AtomicBool>,
 ) {
+    run_member_with(
+        addr,
+        name,
+        shared,
+        stop,
+        Arc::new(RangeAssignor),
+        Duration::from_secs(6),
+    )
+}
+
+/// [`run_member`] with a chosen assignor and session timeout.
+pub fn run_member_with(
+    addr: String,
+    name: &'static str,
+    shared: Arc<Mutex<Shared>>,
+    stop: Arc<AtomicBool>,
+    assignor: Arc<dyn Assignor>,
+    session_timeout: Duration,
+) {
     let mut config = GroupConfig::new("rafka-group-it");
-    config.assignors = vec![Arc::new(RangeAssignor)];
-    config.session_timeout = Duration::from_secs(6);
+    config.assignors = vec![assignor];
+    config.session_timeout = session_timeout;
     config.heartbeat_interval = Duration::from_millis(500);
     config.rebalance_timeout = Duration::from_secs(10);
     let mut m = Membership::new(config).unwrap();
@@ -201,19 +224,36 @@ pub fn run_member(
                         m.handle_request_failed(id, Instant::now());
                     }
                 }
-                Action::Event(Event::PartitionsRevoked { .. } | Event::PartitionsLost { .. }) => {
+                Action::Event(Event::PartitionsRevoked { partitions, .. }) => {
+                    let mut sh = shared.lock().unwrap();
+                    *sh.revocations.entry(name.to_owned()).or_default() += 1;
+                    if let Some(held) = sh.assignments.get_mut(name) {
+                        held.retain(|tp| !partitions.contains(tp));
+                    }
+                    drop(sh);
+                    m.ack_revoked(Instant::now());
+                }
+                Action::Event(Event::PartitionsLost { .. }) => {
                     shared.lock().unwrap().assignments.remove(name);
                     m.ack_revoked(Instant::now());
                 }
                 Action::Event(Event::PartitionsAssigned { assignment, .. }) => {
-                    shared
-                        .lock()
-                        .unwrap()
+                    let mut sh = shared.lock().unwrap();
+                    let clashes: Vec<(String, TopicPartition)> = sh
                         .assignments
-                        .insert(name.to_owned(), assignment);
+                        .iter()
+                        .filter(|(other, _)| other.as_str() != name)
+                        .flat_map(|(_, held)| held.iter().filter(|tp| assignment.contains(tp)))
+                        .map(|tp| (name.to_owned(), tp.clone()))
+                        .collect();
+                    sh.double_owned.extend(clashes);
+                    sh.assignments.insert(name.to_owned(), assignment);
                 }
                 Action::Event(Event::Fatal(e)) => panic!("{name}: fatal {e}"),
-                Action::Event(Event::Left) => return,
+                Action::Event(Event::Left) => {
+                    shared.lock().unwrap().assignments.remove(name);
+                    return;
+                }
                 Action::Event(_) => {}
             }
         }
