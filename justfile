@@ -14,9 +14,10 @@ demo *ARGS:
 test *ARGS:
     bash scripts/test.sh {{ARGS}}
 
-# Benchmarks (criterion) against the shared broker started by broker-start.
-bench *ARGS: broker-start
-    RAFKA_TEST_BROKERS=127.0.0.1:{{RAFKA_TEST_PORT}} cargo bench -p rafka-benches {{ARGS}}
+# Benchmarks: criterion (codec, assignors) and the throughput harness against librdkafka and
+# rskafka; rewrites docs/benchmarks.md and docs/throughput.png. `just bench --quick` for a smoke run.
+bench *ARGS:
+    bash scripts/bench.sh {{ARGS}}
 
 # Fuzz a target for SECONDS (needs nightly and cargo-fuzz; targets live in fuzz/, outside the workspace).
 fuzz TARGET="" SECONDS="60":

@@ -1,0 +1,318 @@
+//! rafka's throughput harness: rafka beside librdkafka and rskafka against one local Tansu,
+//! in one run, with a table of medians, spreads and ratios written to `docs/benchmarks.md`
+//! and a chart to `docs/throughput.png`.
+//!
+//! Every measured run is a child process of this binary (`throughput run`), so that its CPU
+//! seconds (user + sys) and peak RSS come from `wait4` for that client alone. Each scenario
+//! gets a fresh broker (Tansu keeps everything in memory and never frees it).
+
+mod broker;
+mod clients;
+mod report;
+mod scenario;
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context, Result};
+use clap::{Parser, Subcommand};
+
+use scenario::{ClientKind, Mode, Outcome, Scenario};
+
+#[derive(Parser)]
+#[command(about = "rafka throughput, latency and rebalance benchmarks")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Runs every scenario for every client and writes the report.
+    All {
+        /// Repetitions of each measurement (median and spread are reported).
+        #[arg(long, default_value_t = 3)]
+        reps: usize,
+        /// Divide record counts by 10 (a smoke run).
+        #[arg(long)]
+        quick: bool,
+        /// Clients to run.
+        #[arg(
+            long,
+            value_delimiter = ',',
+            default_value = "rafka,librdkafka,rskafka"
+        )]
+        clients: Vec<ClientKind>,
+        /// Markdown report (its throughput section is replaced).
+        #[arg(long, default_value = "docs/benchmarks.md")]
+        out: PathBuf,
+        /// PNG chart of throughput per client.
+        #[arg(long, default_value = "docs/throughput.png")]
+        chart: PathBuf,
+    },
+    /// One measured run (internal: the orchestrator starts these).
+    Run {
+        /// The scenario as JSON.
+        scenario: String,
+    },
+}
+
+fn main() -> Result<()> {
+    match Cli::parse().cmd {
+        Cmd::Run { scenario } => {
+            let s: Scenario = serde_json::from_str(&scenario)?;
+            let outcome = run_here(&s)?;
+            println!("{}", serde_json::to_string(&outcome)?);
+            Ok(())
+        }
+        Cmd::All {
+            reps,
+            quick,
+            clients,
+            out,
+            chart,
+        } => {
+            let rows = run_all(reps, quick, &clients)?;
+            let table = report::markdown(&rows, reps, quick);
+            println!("{table}");
+            report::write_section(&out, &table)?;
+            report::chart(&rows, &chart)?;
+            eprintln!("wrote {} and {}", out.display(), chart.display());
+            Ok(())
+        }
+    }
+}
+
+/// Runs one scenario in this process.
+fn run_here(s: &Scenario) -> Result<Outcome> {
+    match s.client {
+        ClientKind::Librdkafka => match s.mode {
+            Mode::Produce => clients::librdkafka::produce(s),
+            Mode::Consume => clients::librdkafka::consume(s),
+            Mode::Latency => clients::librdkafka::latency(s),
+            Mode::Rebalance => clients::librdkafka::rebalance(s),
+        },
+        ClientKind::Rafka | ClientKind::Rskafka => {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(async {
+                match (s.client, s.mode) {
+                    (ClientKind::Rafka, Mode::Produce) => clients::rafka::produce(s).await,
+                    (ClientKind::Rafka, Mode::Consume) => clients::rafka::consume(s).await,
+                    (ClientKind::Rafka, Mode::Latency) => clients::rafka::latency(s).await,
+                    (ClientKind::Rafka, Mode::Rebalance) => clients::rafka::rebalance(s).await,
+                    (ClientKind::Rskafka, Mode::Produce) => clients::rskafka::produce(s).await,
+                    (ClientKind::Rskafka, Mode::Consume) => clients::rskafka::consume(s).await,
+                    _ => bail!("{} cannot run {:?}", s.client.name(), s.mode),
+                }
+            })
+        }
+    }
+}
+
+/// One measurement: the child's own report plus what the kernel counted for it.
+#[derive(Debug, Clone)]
+pub struct Measured {
+    pub outcome: Outcome,
+    /// User + system CPU seconds of the client process.
+    pub cpu_seconds: f64,
+    /// Peak resident set size of the client process, MiB.
+    pub peak_rss_mib: f64,
+}
+
+/// Runs `s` in a child process and measures it.
+fn measure(s: &Scenario) -> Result<Measured> {
+    let exe = std::env::current_exe()?;
+    let child = Command::new(exe)
+        .arg("run")
+        .arg(serde_json::to_string(s)?)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()?;
+    let pid = child.id() as libc::pid_t;
+    let mut stdout = child.stdout.expect("piped");
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut stdout, &mut text).map(|_| text)
+    });
+    let mut status = 0;
+    let (rc, usage) = wait4(pid, &mut status);
+    if rc < 0 {
+        bail!("wait4 failed: {}", std::io::Error::last_os_error());
+    }
+    let text = reader.join().map_err(|_| anyhow!("reader panicked"))??;
+    if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
+        bail!(
+            "{} {:?} run failed (status {status})",
+            s.client.name(),
+            s.mode
+        );
+    }
+    let line = text.lines().last().context("child printed nothing")?;
+    let outcome: Outcome = serde_json::from_str(line)?;
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    Ok(Measured {
+        outcome,
+        cpu_seconds: secs(usage.ru_utime) + secs(usage.ru_stime),
+        peak_rss_mib: usage.ru_maxrss as f64 / 1024.0,
+    })
+}
+
+#[allow(unsafe_code)]
+fn wait4(pid: libc::pid_t, status: &mut i32) -> (i32, libc::rusage) {
+    // SAFETY: rusage is plain old data (all-zero is a valid value), and both pointers are
+    // valid, exclusive references for the duration of the call.
+    unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        let rc = libc::wait4(pid, status, 0, &mut usage);
+        (rc, usage)
+    }
+}
+
+/// One row of the report: a scenario, a client, and its repetitions.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub scenario: String,
+    pub client: ClientKind,
+    pub mode: Mode,
+    pub runs: Vec<Measured>,
+}
+
+struct Profile {
+    name: &'static str,
+    count: u64,
+    size: usize,
+    linger_ms: u64,
+    batch_size: usize,
+    codec: &'static str,
+}
+
+fn profiles(quick: bool) -> Vec<Profile> {
+    let div = if quick { 10 } else { 1 };
+    let mut out = Vec::new();
+    for (count, size) in [(1_000_000u64, 100usize), (100_000, 1024)] {
+        for (pname, linger_ms, batch_size) in
+            [("default", 5, 16 * 1024), ("throughput", 50, 1 << 20)]
+        {
+            for codec in ["none", "lz4"] {
+                out.push(Profile {
+                    name: pname,
+                    count: count / div,
+                    size,
+                    linger_ms,
+                    batch_size,
+                    codec,
+                });
+            }
+        }
+    }
+    out
+}
+
+fn run_all(reps: usize, quick: bool, clients: &[ClientKind]) -> Result<Vec<Row>> {
+    let tansu = broker::tansu_binary()?;
+    let mut rows: Vec<Row> = Vec::new();
+    let push = |rows: &mut Vec<Row>, scenario: &str, client, mode, m: Measured| {
+        if let Some(r) = rows
+            .iter_mut()
+            .find(|r| r.scenario == scenario && r.client == client && r.mode == mode)
+        {
+            r.runs.push(m);
+        } else {
+            rows.push(Row {
+                scenario: scenario.to_string(),
+                client,
+                mode,
+                runs: vec![m],
+            });
+        }
+    };
+    for p in profiles(quick) {
+        let label = format!(
+            "{}k x {} B, {} (linger {} ms, batch {} KiB), {}",
+            p.count / 1000,
+            p.size,
+            p.name,
+            p.linger_ms,
+            p.batch_size / 1024,
+            p.codec
+        );
+        for rep in 0..reps {
+            for &client in clients {
+                let b = broker::Broker::start(&tansu)?;
+                let topic = format!("bench-{}-{rep}", client.name());
+                b.create_topic(&topic, 6)?;
+                let mut s = Scenario {
+                    client,
+                    mode: Mode::Produce,
+                    broker: b.addr.clone(),
+                    topic,
+                    partitions: 6,
+                    count: p.count,
+                    size: p.size,
+                    linger_ms: p.linger_ms,
+                    batch_size: p.batch_size,
+                    codec: p.codec.to_string(),
+                    rate: 0,
+                };
+                eprintln!("[{label}] rep {} {} produce", rep + 1, client.name());
+                let produced = measure(&s)?;
+                let n = produced.outcome.records;
+                push(&mut rows, &label, client, Mode::Produce, produced);
+                // Consume what this client produced, from the beginning.
+                s.mode = Mode::Consume;
+                s.count = n;
+                eprintln!("[{label}] rep {} {} consume", rep + 1, client.name());
+                push(&mut rows, &label, client, Mode::Consume, measure(&s)?);
+            }
+        }
+    }
+    // End-to-end latency at a fixed rate, and rebalance time (clients with groups only).
+    let latency_count = if quick { 20_000 } else { 100_000 };
+    for rep in 0..reps {
+        for &client in clients.iter().filter(|c| **c != ClientKind::Rskafka) {
+            let b = broker::Broker::start(&tansu)?;
+            let topic = format!("latency-{}-{rep}", client.name());
+            b.create_topic(&topic, 6)?;
+            let s = Scenario {
+                client,
+                mode: Mode::Latency,
+                broker: b.addr.clone(),
+                topic: topic.clone(),
+                partitions: 6,
+                count: latency_count,
+                size: 100,
+                linger_ms: 5,
+                batch_size: 16 * 1024,
+                codec: "none".into(),
+                rate: 10_000,
+            };
+            eprintln!("[latency] rep {} {}", rep + 1, client.name());
+            push(
+                &mut rows,
+                "e2e latency, 10,000 msg/s, 100 B",
+                client,
+                Mode::Latency,
+                measure(&s)?,
+            );
+            let s = Scenario {
+                mode: Mode::Rebalance,
+                topic: format!("rebalance-{}-{rep}", client.name()),
+                ..s
+            };
+            b.create_topic(&s.topic, 6)?;
+            eprintln!("[rebalance] rep {} {}", rep + 1, client.name());
+            push(
+                &mut rows,
+                "rebalance: 3rd member joins 2 (6 partitions, range)",
+                client,
+                Mode::Rebalance,
+                measure(&s)?,
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    Ok(rows)
+}
