@@ -305,6 +305,10 @@ async fn run_on(
         store.table()
     );
     let verdict = db::verify(&pool, &args.topic).await?;
+    // Fold the WAL back into the main file so the database left behind is one file.
+    let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(&pool)
+        .await;
     pool.close().await;
     println!("{}", verdict.line());
     if verdict.unexpected > 0 {
