@@ -8,7 +8,7 @@
 //! member, preferring a partition's previous owner; finally keep the result only if it is
 //! strictly more balanced than the assignment before the moves (unless starting from empty).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use rafka_wire::TopicPartition;
 
@@ -21,7 +21,10 @@ struct State<'a> {
     /// Members ordered by (assigned count, member id): Java's `SubscriptionComparator`.
     sorted: BTreeSet<(usize, MemberId)>,
     owner: BTreeMap<TopicPartition, MemberId>,
-    potential_partitions: &'a BTreeMap<MemberId, BTreeSet<TopicPartition>>,
+    /// Subscribed topics that exist, per member: a member may take exactly their partitions.
+    potential_topics: &'a BTreeMap<MemberId, BTreeSet<String>>,
+    /// How many partitions each member could hold at most.
+    potential_count: &'a BTreeMap<MemberId, usize>,
     potential_consumers: &'a BTreeMap<TopicPartition, Vec<MemberId>>,
     previous_owner: &'a BTreeMap<TopicPartition, MemberId>,
     movements: PartitionMovements,
@@ -40,24 +43,28 @@ pub(super) fn assign(
             .into_iter()
             .map(|tp| (tp, Vec::new()))
             .collect();
-    let mut potential_partitions: BTreeMap<MemberId, BTreeSet<TopicPartition>> = BTreeMap::new();
+    let mut potential_topics: BTreeMap<MemberId, BTreeSet<String>> = BTreeMap::new();
+    let mut potential_count: BTreeMap<MemberId, usize> = BTreeMap::new();
     for (member, sub) in members {
-        let mut set = BTreeSet::new();
+        let mut topics = BTreeSet::new();
+        let mut count = 0usize;
         for topic in &sub.topics {
             let Some(&n) = partitions_per_topic.get(topic) else {
                 continue;
             };
+            if !topics.insert(topic.clone()) {
+                continue;
+            }
+            count += n as usize;
             for p in 0..n {
-                let tp = TopicPartition::new(topic.clone(), p);
-                if set.insert(tp.clone()) {
-                    potential_consumers
-                        .get_mut(&tp)
-                        .expect("all partitions listed")
-                        .push(member.clone());
-                }
+                potential_consumers
+                    .get_mut(&TopicPartition::new(topic.clone(), p))
+                    .expect("all partitions listed")
+                    .push(member.clone());
             }
         }
-        potential_partitions.insert(member.clone(), set);
+        potential_topics.insert(member.clone(), topics);
+        potential_count.insert(member.clone(), count);
     }
 
     // Start from the validated owned partitions; members absent from `owned` start empty.
@@ -102,7 +109,8 @@ pub(super) fn assign(
         current,
         sorted,
         owner,
-        potential_partitions: &potential_partitions,
+        potential_topics: &potential_topics,
+        potential_count: &potential_count,
         potential_consumers: &potential_consumers,
         previous_owner: &previous_owner,
         movements: PartitionMovements::default(),
@@ -142,9 +150,9 @@ impl State<'_> {
     }
 
     fn can_take(&self, member: &str, tp: &TopicPartition) -> bool {
-        self.potential_partitions
+        self.potential_topics
             .get(member)
-            .is_some_and(|s| s.contains(tp))
+            .is_some_and(|s| s.contains(&tp.topic))
     }
 
     fn add(&mut self, member: &str, tp: TopicPartition) {
@@ -175,7 +183,7 @@ impl State<'_> {
 
     fn can_participate(&self, member: &str) -> bool {
         let list = &self.current[member];
-        if list.len() < self.potential_partitions[member].len() {
+        if list.len() < self.potential_count[member] {
             return true;
         }
         list.iter()
@@ -297,19 +305,33 @@ impl State<'_> {
         if *min + 1 >= *max {
             return true;
         }
+        // Java walks every member's missing partitions; equivalently, look for a partition
+        // whose owner holds more than some other participating member subscribed to its
+        // topic (such a member cannot already hold all it may take). The two least-loaded
+        // subscribers of each topic suffice to exclude the owner itself.
+        let mut least: HashMap<&str, [Option<(usize, &str)>; 2]> = HashMap::new();
         for (count, member) in &self.sorted {
-            let potential = &self.potential_partitions[member];
-            if *count == potential.len() {
-                continue;
+            for topic in &self.potential_topics[member] {
+                let slots = least.entry(topic.as_str()).or_insert([None, None]);
+                if slots[0].is_none() {
+                    slots[0] = Some((*count, member.as_str()));
+                } else if slots[1].is_none() {
+                    slots[1] = Some((*count, member.as_str()));
+                }
             }
-            for tp in potential {
-                if let Some(other) = self.owner.get(tp) {
-                    if other != member
-                        && self.current.contains_key(other)
-                        && *count < self.size(other)
-                    {
-                        return false;
-                    }
+        }
+        for (owner, held) in &self.current {
+            let size = held.len();
+            for tp in held {
+                let Some(slots) = least.get(tp.topic.as_str()) else {
+                    continue;
+                };
+                let other = match slots[0] {
+                    Some((_, m)) if m == owner.as_str() => slots[1],
+                    first => first,
+                };
+                if other.is_some_and(|(count, _)| count < size) {
+                    return false;
                 }
             }
         }
