@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use kafka_protocol::messages::FetchRequest;
 use rafka_client::{Client, Purpose};
 
+use crate::fetcher::decode_response;
 use crate::shared::Shared;
 
 /// Longest sleep when idle without a wake-up: bounds how late a missed notification or an
@@ -76,6 +77,14 @@ pub(crate) async fn run(broker: i32, client: Client, shared: Arc<Shared>) {
 
         let timeout = request_timeout + Duration::from_millis(request.max_wait_ms.max(0) as u64);
         let result = conn.send_versioned(&request, version, timeout).await;
+        // Decode outside the lock, so `poll` is not held up while records are parsed.
+        let decoded = match result {
+            Ok(response) => {
+                let asked = shared.lock().fetcher.take_in_flight(broker);
+                asked.map(|asked| Ok(decode_response(&asked, response)))
+            }
+            Err(e) => Some(Err(e)),
+        };
         let now = Instant::now();
         {
             let mut st = shared.lock();
@@ -83,20 +92,21 @@ pub(crate) async fn run(broker: i32, client: Client, shared: Arc<Shared>) {
                 return;
             }
             let st = &mut *st;
-            match result {
-                Ok(response) => {
+            match decoded {
+                Some(Ok(decoded)) => {
                     let outcome = st
                         .fetcher
-                        .handle_response(broker, response, &mut st.subs, now);
+                        .apply_response(broker, decoded, &mut st.subs, now);
                     st.refresh_metadata |= outcome.refresh_metadata;
                 }
-                Err(e) => {
+                Some(Err(e)) => {
                     tracing::debug!(broker, error = %e, "fetch failed");
                     st.fetcher.handle_failure(broker, now);
                     if e.invalidates_metadata() {
                         st.refresh_metadata = true;
                     }
                 }
+                None => {}
             }
         }
         shared.records_ready.notify_one();

@@ -12,7 +12,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic, ForgottenTopic};
-use kafka_protocol::messages::fetch_response::PartitionData;
 use kafka_protocol::messages::{BrokerId, FetchRequest, FetchResponse, TopicName};
 use kafka_protocol::protocol::StrBytes;
 use rafka_wire::error_code::{BrokerError, ErrorCode};
@@ -21,7 +20,7 @@ use rafka_wire::TopicPartition;
 use crate::config::{AutoOffsetReset, ConsumerConfig, IsolationLevel};
 use crate::error::ConsumerError;
 use crate::fetch_buffer::{BufferedFetch, FetchBuffer};
-use crate::fetch_decode::{decode_partition, AbortedTxn};
+use crate::fetch_decode::{decode_partition, AbortedTxn, DecodedPartition};
 use crate::fetch_session::{FetchSession, WantedPartition};
 use crate::subscription::{ResetTarget, SubscriptionState};
 
@@ -97,7 +96,6 @@ pub struct Fetcher {
     pub buffer: FetchBuffer,
     /// Errors to return from the next `poll`.
     pub errors: Vec<ConsumerError>,
-    topics: HashMap<String, Arc<str>>,
 }
 
 impl Fetcher {
@@ -109,7 +107,6 @@ impl Fetcher {
             partition_backoff: HashMap::new(),
             buffer: FetchBuffer::new(),
             errors: Vec::new(),
-            topics: HashMap::new(),
         }
     }
 
@@ -246,11 +243,38 @@ impl Fetcher {
         self.brokers.remove(&broker);
     }
 
-    /// Handles broker `broker`'s answer to the request [`Fetcher::next_request`] built.
+    /// Handles broker `broker`'s answer to the request [`Fetcher::next_request`] built: the
+    /// three steps below in one call (used by tests; the fetch task runs the decode step
+    /// without holding the consumer's lock).
     pub fn handle_response(
         &mut self,
         broker: i32,
         response: FetchResponse,
+        subs: &mut SubscriptionState,
+        now: Instant,
+    ) -> FetchOutcome {
+        let Some(asked) = self.take_in_flight(broker) else {
+            return FetchOutcome::default();
+        };
+        let decoded = decode_response(&asked, response);
+        self.apply_response(broker, decoded, subs, now)
+    }
+
+    /// Step 1: takes the bookkeeping of the request in flight to `broker` (what was asked, at
+    /// which offsets and seek epochs).
+    pub fn take_in_flight(&mut self, broker: i32) -> Option<AskedFetch> {
+        let asked = self.brokers.get_mut(&broker)?.in_flight.take()?;
+        Some(AskedFetch {
+            partitions: asked,
+            isolation: self.settings.isolation,
+        })
+    }
+
+    /// Step 3: applies a decoded response to the positions and the buffer.
+    pub fn apply_response(
+        &mut self,
+        broker: i32,
+        response: DecodedResponse,
         subs: &mut SubscriptionState,
         now: Instant,
     ) -> FetchOutcome {
@@ -259,10 +283,7 @@ impl Fetcher {
         let Some(state) = self.brokers.get_mut(&broker) else {
             return outcome;
         };
-        let Some(asked) = state.in_flight.take() else {
-            return outcome;
-        };
-        let top = ErrorCode(response.error_code);
+        let top = response.error;
         if !state.session.handle_response(top, response.session_id) {
             tracing::debug!(
                 broker,
@@ -276,43 +297,36 @@ impl Fetcher {
             }
             return outcome;
         }
-        for topic in response.responses {
-            let name = topic.topic.0.to_string();
-            let shared = self
-                .topics
-                .entry(name.clone())
-                .or_insert_with(|| Arc::from(name.as_str()))
-                .clone();
-            for data in topic.partitions {
-                let tp = TopicPartition::new(name.clone(), data.partition_index);
-                let Some(&(epoch, offset)) = asked.get(&tp) else {
-                    continue; // not asked in this request (paused or revoked since)
-                };
-                self.handle_partition(&shared, tp, epoch, offset, data, subs, now, &mut outcome);
-            }
+        for partition in response.partitions {
+            self.apply_partition(partition, subs, now, &mut outcome);
         }
         outcome
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn handle_partition(
+    fn apply_partition(
         &mut self,
-        topic: &Arc<str>,
-        tp: TopicPartition,
-        epoch: u64,
-        fetch_offset: i64,
-        data: PartitionData,
+        p: FetchedPartition,
         subs: &mut SubscriptionState,
         now: Instant,
         outcome: &mut FetchOutcome,
     ) {
+        let FetchedPartition {
+            tp,
+            seek_epoch: epoch,
+            fetch_offset,
+            error: code,
+            high_watermark,
+            last_stable_offset,
+            log_start_offset,
+            decoded,
+            bytes,
+        } = p;
         let Some(state) = subs.get_mut(&tp) else {
             return;
         };
         if state.seek_epoch != epoch || state.fetch_offset != fetch_offset {
             return; // seeked, reset or paused meanwhile: this data is stale
         }
-        let code = ErrorCode(data.error_code);
         if code == ErrorCode::OFFSET_OUT_OF_RANGE {
             match ResetTarget::from_policy(self.settings.auto_offset_reset) {
                 Some(target) => {
@@ -343,14 +357,14 @@ impl Fetcher {
             }
             return;
         }
-        if data.high_watermark >= 0 {
-            state.high_watermark = Some(data.high_watermark);
+        if high_watermark >= 0 {
+            state.high_watermark = Some(high_watermark);
         }
-        if data.last_stable_offset >= 0 {
-            state.last_stable_offset = Some(data.last_stable_offset);
+        if last_stable_offset >= 0 {
+            state.last_stable_offset = Some(last_stable_offset);
         }
-        if data.log_start_offset >= 0 {
-            state.log_start_offset = Some(data.log_start_offset);
+        if log_start_offset >= 0 {
+            state.log_start_offset = Some(log_start_offset);
         }
         if let (Some(max_lag), Some(hw)) = (self.settings.max_lag, state.high_watermark) {
             if hw - state.position > max_lag {
@@ -364,35 +378,9 @@ impl Fetcher {
                 return;
             }
         }
-        let Some(records) = data.records else {
+        let Some(mut decoded) = decoded else {
             return;
         };
-        let bytes = records.len();
-        let aborted: Vec<AbortedTxn> = data
-            .aborted_transactions
-            .unwrap_or_default()
-            .iter()
-            .map(|a| AbortedTxn {
-                first_offset: a.first_offset,
-                producer_id: a.producer_id.0,
-            })
-            .collect();
-        let mut decoded = decode_partition(
-            topic,
-            tp.partition,
-            records,
-            fetch_offset,
-            self.settings.isolation,
-            &aborted,
-        );
-        if self.settings.isolation == IsolationLevel::ReadCommitted {
-            // The broker should stop at the last stable offset; enforce it here too so that a
-            // broker that does not (see docs/tansu.md) cannot leak open transactions.
-            if let Some(lso) = state.last_stable_offset.filter(|l| *l >= fetch_offset) {
-                decoded.records.retain(|r| r.offset < lso);
-                decoded.next_fetch_offset = decoded.next_fetch_offset.min(lso);
-            }
-        }
         if let Some(error) = decoded.error.take() {
             if decoded.records.is_empty() {
                 self.errors.push(ConsumerError::CorruptRecords {
@@ -409,7 +397,6 @@ impl Fetcher {
             return;
         }
         state.fetch_offset = decoded.next_fetch_offset;
-        outcome.new_records |= !decoded.records.is_empty();
         self.buffer.push(BufferedFetch {
             tp,
             seek_epoch: epoch,
@@ -417,8 +404,106 @@ impl Fetcher {
             next_offset: decoded.next_fetch_offset,
             bytes,
         });
-        // Counted as news even without records: the position moves past filtered batches.
+        // News even without records: the position moves past filtered batches.
         outcome.new_records = true;
+    }
+}
+
+/// What was asked in the request in flight to one broker (step 1 of handling its answer).
+#[derive(Debug)]
+pub struct AskedFetch {
+    partitions: HashMap<TopicPartition, (u64, i64)>,
+    isolation: IsolationLevel,
+}
+
+/// One partition of a decoded response.
+#[derive(Debug)]
+pub struct FetchedPartition {
+    tp: TopicPartition,
+    seek_epoch: u64,
+    fetch_offset: i64,
+    error: ErrorCode,
+    high_watermark: i64,
+    last_stable_offset: i64,
+    log_start_offset: i64,
+    decoded: Option<DecodedPartition>,
+    bytes: usize,
+}
+
+/// A Fetch response with its records decoded (step 2), ready to apply.
+#[derive(Debug)]
+pub struct DecodedResponse {
+    error: ErrorCode,
+    session_id: i32,
+    partitions: Vec<FetchedPartition>,
+}
+
+/// Step 2: decodes the records of every asked partition. Needs no consumer state, so the
+/// fetch task runs it without holding the lock `poll` needs.
+pub fn decode_response(asked: &AskedFetch, response: FetchResponse) -> DecodedResponse {
+    let mut partitions = Vec::new();
+    if response.error_code == 0 {
+        for topic in response.responses {
+            let name = topic.topic.0.to_string();
+            let shared: Arc<str> = Arc::from(name.as_str());
+            for data in topic.partitions {
+                let tp = TopicPartition::new(name.clone(), data.partition_index);
+                let Some(&(seek_epoch, fetch_offset)) = asked.partitions.get(&tp) else {
+                    continue; // not asked in this request (paused or revoked since)
+                };
+                let error = ErrorCode(data.error_code);
+                let bytes = data.records.as_ref().map_or(0, |r| r.len());
+                let decoded = match (error.is_ok(), data.records) {
+                    (true, Some(records)) => {
+                        let aborted: Vec<AbortedTxn> = data
+                            .aborted_transactions
+                            .unwrap_or_default()
+                            .iter()
+                            .map(|a| AbortedTxn {
+                                first_offset: a.first_offset,
+                                producer_id: a.producer_id.0,
+                            })
+                            .collect();
+                        let mut d = decode_partition(
+                            &shared,
+                            tp.partition,
+                            records,
+                            fetch_offset,
+                            asked.isolation,
+                            &aborted,
+                        );
+                        if asked.isolation == IsolationLevel::ReadCommitted {
+                            // The broker should stop at the last stable offset; enforce it
+                            // here too so that a broker that does not cannot leak open
+                            // transactions.
+                            let lso = data.last_stable_offset;
+                            if lso >= fetch_offset {
+                                d.records.retain(|r| r.offset < lso);
+                                d.next_fetch_offset = d.next_fetch_offset.min(lso);
+                            }
+                        }
+                        Some(d)
+                    }
+                    _ => None,
+                };
+                partitions.push(FetchedPartition {
+                    tp,
+                    seek_epoch,
+                    fetch_offset,
+                    error,
+                    high_watermark: data.high_watermark,
+                    last_stable_offset: data.last_stable_offset,
+                    log_start_offset: data.log_start_offset,
+                    decoded,
+                    bytes,
+                });
+            }
+        }
+    }
+    DecodedResponse {
+        error: ErrorCode(response.error_code),
+        session_id: response.session_id,
+        partitions,
     }
 }
 
@@ -447,7 +532,9 @@ fn is_leadership_error(code: ErrorCode) -> bool {
 #[cfg(test)]
 mod tests {
     use bytes::{Bytes, BytesMut};
-    use kafka_protocol::messages::fetch_response::{AbortedTransaction, FetchableTopicResponse};
+    use kafka_protocol::messages::fetch_response::{
+        AbortedTransaction, FetchableTopicResponse, PartitionData,
+    };
     use kafka_protocol::messages::ProducerId;
     use rafka_wire::records::{encode_batch, BatchMeta, ControlRecord, RecordRef};
 
