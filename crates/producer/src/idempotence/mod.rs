@@ -163,7 +163,7 @@ impl SequenceManager {
         let expected_next = self
             .partitions
             .get(&(topic.clone(), partition))
-            .map_or(true, |p| p.acked_next == base_sequence);
+            .is_none_or(|p| p.acked_next == base_sequence);
         match code {
             ErrorCode::PRODUCER_FENCED
             | ErrorCode::INVALID_PRODUCER_EPOCH
