@@ -257,19 +257,20 @@ pub fn chart(rows: &[Row], path: &Path) -> Result<()> {
         .margin(20)
         .x_label_area_size(40)
         .y_label_area_size(560)
-        .build_cartesian_2d(0.0..max.max(1.0), 0.0..labels.len() as f64)?;
+        .build_cartesian_2d(0.0..max.max(1.0), -0.5..labels.len() as f64 - 0.5)?;
     chart
         .configure_mesh()
         .disable_y_mesh()
-        .y_labels(labels.len() * 2)
+        .y_labels(labels.len())
         .y_label_formatter(&|y| {
-            let i = y.floor() as usize;
-            if (y - y.floor() - 0.5).abs() < 0.01 && i < labels.len() {
-                labels[i].clone()
+            // Key points fall on the integers, where each scenario's bars are centred.
+            if (y - y.round()).abs() < 0.05 {
+                labels.get(y.round() as usize).cloned().unwrap_or_default()
             } else {
                 String::new()
             }
         })
+        .x_label_formatter(&|x| format!("{:.1}M", x / 1e6))
         .x_desc("records/s")
         .draw()?;
     let colors = [
@@ -285,7 +286,7 @@ pub fn chart(rows: &[Row], path: &Path) -> Result<()> {
             .filter_map(|r| {
                 let l = format!("{:?} {}", r.mode, r.scenario);
                 let i = labels.iter().position(|x| *x == l)? as f64;
-                let y0 = i + 0.1 + ci as f64 * 0.27;
+                let y0 = i - 0.4 + ci as f64 * 0.27;
                 Some(Rectangle::new(
                     [(0.0, y0), (stat(&r.runs, msgs_per_s).0, y0 + 0.25)],
                     color.filled(),
