@@ -188,7 +188,10 @@ async fn acks_zero_one_and_all_deliver() {
                 values.push(String::from_utf8(r.value.unwrap().to_vec()).unwrap());
             }
         }
-        eprintln!("acks={name}: {} records in the log for 100 sent", values.len());
+        eprintln!(
+            "acks={name}: {} records in the log for 100 sent",
+            values.len()
+        );
         values.sort_by_key(|v| v.parse::<i32>().unwrap());
         values.dedup();
         assert_eq!(values.len(), 100, "acks={name}");
