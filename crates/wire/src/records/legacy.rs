@@ -8,6 +8,10 @@
 //! The CRC is CRC-32 (IEEE) over magic..end. A compressed message is a wrapper whose value is
 //! a compressed message set of inner messages; v1 inner offsets are relative to the wrapper
 //! (whose offset is that of the last inner message), v0 inner offsets are absolute.
+//!
+//! Not supported: lz4 inside magic-0 messages as Kafka 0.8/0.9 clients wrote it, with a frame
+//! header checksum computed over the wrong bytes (KAFKA-3160); such messages fail with
+//! [`WireError::Compression`].
 
 use bytes::Bytes;
 
