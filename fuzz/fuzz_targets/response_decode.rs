@@ -24,8 +24,12 @@ fuzz_target!(|data: &[u8]| {
     // caught panic is not a finding. An uncaught one still aborts at the FFI boundary.
     std::panic::set_hook(Box::new(|_| {}));
     #[cfg(mask_f1)]
-    std::alloc::set_alloc_error_hook(|layout| panic!("allocation of {} bytes failed", layout.size()));
-    let Some((&selector, frame)) = data.split_first() else { return };
+    std::alloc::set_alloc_error_hook(|layout| {
+        panic!("allocation of {} bytes failed", layout.size())
+    });
+    let Some((&selector, frame)) = data.split_first() else {
+        return;
+    };
     match selector & 7 {
         0 => decode::<MetadataRequest>(selector, frame),
         1 => decode::<FetchRequest>(selector, frame),
