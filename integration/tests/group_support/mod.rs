@@ -222,7 +222,7 @@ impl ConsumerRebalanceListener for ViewListener {
             mine.clone()
         };
         let info = self.capture.lock().unwrap().clone();
-        if std::env::var_os("GROUP_TEST_TRACE").is_some() {
+        if trace() {
             eprintln!(
                 "{} gen {} assigned +{:?} -> {:?}",
                 self.name,
@@ -252,6 +252,8 @@ struct JoinCapture(Arc<Mutex<JoinInfo>>);
 
 #[derive(Default)]
 struct Fields {
+    /// Every field as `name=value`, for `GROUP_TEST_TRACE`.
+    all: String,
     message: String,
     generation: Option<i64>,
     member_id: Option<String>,
@@ -260,6 +262,7 @@ struct Fields {
 
 impl Visit for Fields {
     fn record_i64(&mut self, field: &Field, value: i64) {
+        self.all.push_str(&format!(" {}={value}", field.name()));
         if field.name() == "generation" {
             self.generation = Some(value);
         }
@@ -271,6 +274,7 @@ impl Visit for Fields {
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
         let text = format!("{value:?}").trim_matches('"').to_string();
+        self.all.push_str(&format!(" {}={text}", field.name()));
         match field.name() {
             "message" => self.message = text,
             "member_id" => self.member_id = Some(text),
@@ -284,6 +288,15 @@ impl<S: tracing::Subscriber> Layer<S> for JoinCapture {
     fn on_event(&self, event: &tracing::Event<'_>, _ctx: Context<'_, S>) {
         let mut f = Fields::default();
         event.record(&mut f);
+        if trace() {
+            let t = std::thread::current();
+            eprintln!(
+                "{:?} {}{}",
+                trace_start().elapsed(),
+                t.name().unwrap_or("?"),
+                f.all
+            );
+        }
         let mut info = self.0.lock().unwrap();
         match f.message.as_str() {
             "JoinGroup answered" => {
@@ -305,6 +318,16 @@ impl<S: tracing::Subscriber> Layer<S> for JoinCapture {
             _ => {}
         }
     }
+}
+
+/// `GROUP_TEST_TRACE=1` prints every hook call and membership event with a timestamp.
+fn trace() -> bool {
+    std::env::var_os("GROUP_TEST_TRACE").is_some()
+}
+
+fn trace_start() -> Instant {
+    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    *START.get_or_init(Instant::now)
 }
 
 const RUN: u8 = 0;
