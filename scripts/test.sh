@@ -53,15 +53,18 @@ fi
 status=0
 # Remembers the first failing step's exit status.
 fail() { [ "$status" -ne 0 ] || status=$1; }
+# Library, binary and test targets; benches are measurements, not tests (`just bench`), and
+# examples are run by the tests that include them.
+targets=(--lib --bins --tests)
 if cargo nextest --version >/dev/null 2>&1; then
-    log "cargo nextest run --all-targets $*"
+    log "cargo nextest run ${targets[*]} $*"
     cargo nextest run --tool-config-file "rafka:$REPO_ROOT/scripts/nextest.toml" \
-        --all-targets --no-fail-fast --no-tests=warn --failure-output=immediate-final "$@" || fail $?
+        "${targets[@]}" --no-fail-fast --no-tests=warn --failure-output=immediate-final "$@" || fail $?
 else
-    log "cargo-nextest not found; cargo test --all-targets $*"
-    cargo test --all-targets --no-fail-fast "$@" || fail $?
+    log "cargo-nextest not found; cargo test ${targets[*]} $*"
+    cargo test "${targets[@]}" --no-fail-fast "$@" || fail $?
 fi
-# nextest does not run doctests, and `cargo test --all-targets` skips them too.
+# nextest does not run doctests, and `cargo test --lib --bins --tests` skips them too.
 log "cargo test --doc $*"
 cargo test --doc --no-fail-fast "$@" || fail $?
 if [ "$status" -ne 0 ]; then
