@@ -9,6 +9,7 @@
 //!   roundrobin, equal to what rafka's assignor computes for the same member ids — so a
 //!   librdkafka leader's result equals rafka's and rafka's leader result equals librdkafka's
 //!   (Java's algorithm, which both implement);
+//! - DescribeGroups lists the same three member ids, group Stable;
 //! - the ConsumerProtocol bytes interoperate: every member consumes exactly the records
 //!   produced to its partitions after the rebalance (librdkafka decoded rafka's Assignment and
 //!   rafka decoded librdkafka's, and the leader decoded the others' Subscriptions).
@@ -22,9 +23,12 @@ use std::time::Duration;
 
 use consumer_common::{broker, client, create_topic, produce};
 use group_support::*;
+use kafka_protocol::messages::{DescribeGroupsRequest, GroupId};
+use kafka_protocol::protocol::StrBytes;
 use rafka::group::assignor::{builtin, ClusterMetadata};
 use rafka::group::Subscription;
 use rafka_integration::python::{require_python, spawn_python};
+use rafka_integration::raw::RawConnection;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 const PARTITIONS: i32 = 6;
@@ -324,8 +328,12 @@ async fn mixed_group(strategy: &str, leader: Leader) {
     for (name, (_, told, _)) in &s {
         assert_eq!(told, leader_id, "{name} was told another leader: {s:#?}");
     }
-    let ids: BTreeSet<&String> = s.values().map(|(id, _, _)| id).collect();
+    let ids: BTreeSet<String> = s.values().map(|(id, _, _)| id.clone()).collect();
     assert_eq!(ids.len(), 3, "three distinct member ids: {s:#?}");
+    // The coordinator's view: the same three members, stable.
+    let (state, described) = describe_group(&addr, &group).await;
+    assert_eq!(state, "Stable");
+    assert_eq!(described, ids);
 
     // Java's algorithm, as rafka implements it, gives the same result for these member ids.
     if strategy != "cooperative-sticky" {
@@ -401,4 +409,18 @@ async fn mixed_group(strategy: &str, leader: Leader) {
     for m in rafka {
         m.close();
     }
+}
+
+/// Group state and member ids as the coordinator describes them (DescribeGroups v0). Tansu
+/// fills member ids and the state but leaves client ids, metadata and assignments empty.
+async fn describe_group(addr: &str, group: &str) -> (String, BTreeSet<String>) {
+    let mut conn = RawConnection::connect(addr).await.expect("connect");
+    let req = DescribeGroupsRequest::default()
+        .with_groups(vec![GroupId(StrBytes::from_string(group.to_string()))]);
+    let resp = conn.call(0, &req).await.expect("DescribeGroups");
+    let g = &resp.groups[0];
+    assert_eq!(g.error_code, 0, "DescribeGroups error");
+    assert_eq!(g.protocol_type.as_str(), "consumer");
+    let ids = g.members.iter().map(|m| m.member_id.to_string()).collect();
+    (g.group_state.to_string(), ids)
 }
