@@ -310,7 +310,7 @@ fn bounce_and_hard_failure_lose_no_records() {
     let dir = tempfile_dir();
 
     // The producer keeps writing while the group changes (about 15 s at 1000 msgs/s).
-    let producer = Command::new(rafka_bin())
+    let mut producer = Command::new(rafka_bin())
         .args([
             "verifiable-producer",
             "--topic",
@@ -331,6 +331,14 @@ fn bounce_and_hard_failure_lose_no_records() {
         .stderr(Stdio::inherit())
         .spawn()
         .expect("spawn verifiable-producer");
+    // Read its events as they come, as Kafka's harness does: an unread pipe fills up and
+    // blocks the tool's printing.
+    let producer_stdout = producer.stdout.take().expect("producer stdout");
+    let producer_output = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut BufReader::new(producer_stdout), &mut text);
+        text
+    });
 
     let mut g = Group::new(addr, topic, &dir);
     for _ in 0..3 {
@@ -371,13 +379,9 @@ fn bounce_and_hard_failure_lose_no_records() {
         |g| g.stable(2),
     );
 
-    let out = producer.wait_with_output().expect("producer output");
-    assert!(
-        out.status.success(),
-        "verifiable-producer failed: {}",
-        out.status
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let status = producer.wait().expect("producer exit");
+    assert!(status.success(), "verifiable-producer failed: {status}");
+    let stdout = producer_output.join().expect("producer stdout reader");
     let acked: Vec<(i32, i64)> = json_lines(&stdout)
         .iter()
         .filter(|e| e.get("name").str() == Some("producer_send_success"))

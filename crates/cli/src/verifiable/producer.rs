@@ -107,11 +107,12 @@ pub async fn run(
         .build()
         .map_err(|e| anyhow::anyhow!("cannot create the producer: {e}"))?;
 
-    // Acknowledgements arrive on the producer's sender task; a printer task keeps stdout
-    // writes off it.
+    // Acknowledgements arrive on the producer's sender task; a printer thread keeps stdout
+    // writes off the runtime, so a reader that falls behind (a full pipe) slows only the
+    // printing, never the producer's tasks.
     let (tx, mut rx) = mpsc::unbounded_channel::<Event>();
-    let printer = tokio::spawn(async move {
-        while let Some(event) = rx.recv().await {
+    let printer = std::thread::spawn(move || {
+        while let Some(event) = rx.blocking_recv() {
             emit(&event);
         }
     });
@@ -191,7 +192,7 @@ pub async fn run(
     let _ = producer.close(Duration::from_secs(60)).await;
     drop(producer);
     drop(tx);
-    let _ = printer.await;
+    let _ = tokio::task::spawn_blocking(move || printer.join()).await;
     emit(&Event::ShutdownComplete);
     let elapsed_ms = (now_ms() - start_ms).max(1) as f64;
     let acked = acked.load(Ordering::Relaxed);
