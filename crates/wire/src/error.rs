@@ -103,6 +103,27 @@ pub enum WireError {
         /// What the codec said.
         message: String,
     },
+    /// An array count, or a string or bytes length, inside a message body claims more than
+    /// the rest of the body can hold. Found by [`crate::guard`] before the message decoder could
+    /// allocate for it; the Java client refuses the same bodies.
+    #[error(
+        "{api} v{version}: {field} claims {count} (at least {needed} bytes), \
+         but only {remaining} bytes remain in the body"
+    )]
+    LengthExceedsBody {
+        /// The API's name.
+        api: &'static str,
+        /// The message version.
+        version: i16,
+        /// The field whose count or length it is.
+        field: &'static str,
+        /// The count (array elements) or length (string or bytes) read.
+        count: u64,
+        /// The fewest bytes that many elements take.
+        needed: u64,
+        /// Bytes left in the body after the count.
+        remaining: usize,
+    },
     /// A decoded value is outside the range the protocol allows.
     #[error("invalid {what}: {detail}")]
     Invalid {

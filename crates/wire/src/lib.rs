@@ -8,6 +8,8 @@
 //! - [`header`]: request header v0–v2 and response header v0–v1 (flexible versions, KIP-482).
 //! - [`request`]: the [`request::KafkaRequest`] trait binding each `kafka-protocol` message to
 //!   its API key, the versions rafka speaks and where it must be sent.
+//! - [`guard`]: a walk over each response body before it is decoded, so no count read off the
+//!   wire can size an allocation the body cannot back.
 //! - [`negotiate`]: ApiVersions negotiation (KIP-35, KIP-511) as a pure function.
 //! - [`error_code`]: the broker error-code table and [`error_code::BrokerError`].
 //! - [`records`]: rafka's own zero-copy RecordBatch v2 codec (KIP-98) with compression.
@@ -18,6 +20,7 @@
 pub mod error;
 pub mod error_code;
 pub mod frame;
+pub mod guard;
 pub mod header;
 pub mod negotiate;
 pub mod records;

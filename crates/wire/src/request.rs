@@ -13,6 +13,7 @@ use kafka_protocol::messages::*;
 use kafka_protocol::protocol::{Decodable, HeaderVersion, Request, VersionRange};
 
 use crate::frame::SIZE_PREFIX_LEN;
+use crate::guard::{check_response, GuardedResponse};
 use crate::header::{decode_response_header, RequestHeader};
 use crate::WireError;
 
@@ -35,8 +36,9 @@ pub enum Destination {
 /// A request message rafka can send.
 ///
 /// Implemented for every `kafka-protocol` request that rafka uses. The response type is
-/// `<Self as Request>::Response`.
-pub trait KafkaRequest: Request + Send + Sync + 'static {
+/// `<Self as Request>::Response`; rafka knows its body layout ([`GuardedResponse`]), so every
+/// response is checked by [`crate::guard`] before it is decoded.
+pub trait KafkaRequest: Request<Response: GuardedResponse> + Send + Sync + 'static {
     /// The API key (Kafka protocol guide, "Api Keys").
     const API_KEY: ApiKey;
     /// The API's name as Kafka writes it, for errors and tracing.
@@ -177,8 +179,8 @@ pub fn encode_request<R: KafkaRequest>(
 /// Trailing bytes after the body are ignored, as newer brokers may append tagged data.
 ///
 /// # Errors
-/// [`WireError::InvalidVersion`], [`WireError::Truncated`] for a cut header, and
-/// [`WireError::Protocol`] for a body the message codec refuses.
+/// [`WireError::InvalidVersion`], [`WireError::Truncated`] for a cut header, and as
+/// [`decode_body`] for the body.
 pub fn decode_response<R: KafkaRequest>(
     frame: Bytes,
     version: i16,
@@ -190,13 +192,23 @@ pub fn decode_response<R: KafkaRequest>(
     Ok((correlation_id, body))
 }
 
-/// Decodes a message body with `kafka-protocol`, turning its errors (and, as a last line of
+/// Decodes a response body with `kafka-protocol`, turning its errors (and, as a last line of
 /// defence, any panic inside it) into [`WireError::Protocol`].
-pub fn decode_body<M: Decodable>(
+///
+/// The body is walked first against rafka's own layout of the message ([`crate::guard`]):
+/// `kafka-protocol` reserves memory for every array from the count on the wire, and a count
+/// the body cannot hold would make that allocation fail and abort the process, which no
+/// `catch_unwind` can stop. `api` names the API in errors.
+///
+/// # Errors
+/// [`WireError::LengthExceedsBody`] for a count or length larger than the rest of the body,
+/// [`WireError::Protocol`] for a body that is cut short or that the message codec refuses.
+pub fn decode_body<M: Decodable + GuardedResponse>(
     buf: &mut Bytes,
     version: i16,
     api: &'static str,
 ) -> Result<M, WireError> {
+    check_response::<M>(buf, version, api)?;
     match catch_unwind(AssertUnwindSafe(|| M::decode(buf, version))) {
         Ok(Ok(m)) => Ok(m),
         Ok(Err(e)) => Err(WireError::Protocol {
