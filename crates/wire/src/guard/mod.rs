@@ -165,10 +165,20 @@ fn walk(schema: &Schema, version: i16, body: &[u8], api: &'static str) -> Result
         version,
         flexible: schema.is_flexible(version),
         api,
+        error: None,
     };
-    walk.structure(schema.body)?;
-    Ok(walk.pos)
+    match walk.structure(schema.body) {
+        Ok(()) => Ok(walk.pos),
+        Err(Stop) => Err(walk
+            .error
+            .take()
+            .unwrap_or_else(|| walk.malformed("body", "refused"))),
+    }
 }
+
+/// The walk stopped; the reason is in [`Walk::error`]. Zero-sized, so the hot path passes
+/// one-byte results around instead of a whole [`WireError`].
+struct Stop;
 
 struct Walk<'a> {
     buf: &'a [u8],
@@ -176,6 +186,7 @@ struct Walk<'a> {
     version: i16,
     flexible: bool,
     api: &'static str,
+    error: Option<WireError>,
 }
 
 impl Walk<'_> {
@@ -191,21 +202,28 @@ impl Walk<'_> {
         }
     }
 
-    fn take(&mut self, n: usize, what: &'static str) -> Result<&[u8], WireError> {
+    #[cold]
+    fn fail(&mut self, what: &'static str, problem: &str) -> Stop {
+        self.error = Some(self.malformed(what, problem));
+        Stop
+    }
+
+    #[inline]
+    fn take(&mut self, n: usize, what: &'static str) -> Result<&[u8], Stop> {
         if n > self.remaining() {
-            return Err(self.malformed(what, "truncated"));
+            return Err(self.fail(what, "truncated"));
         }
         let start = self.pos;
         self.pos += n;
         Ok(&self.buf[start..self.pos])
     }
 
-    fn int16(&mut self, what: &'static str) -> Result<i16, WireError> {
+    fn int16(&mut self, what: &'static str) -> Result<i16, Stop> {
         let b = self.take(2, what)?;
         Ok(i16::from_be_bytes([b[0], b[1]]))
     }
 
-    fn int32(&mut self, what: &'static str) -> Result<i32, WireError> {
+    fn int32(&mut self, what: &'static str) -> Result<i32, Stop> {
         let b = self.take(4, what)?;
         Ok(i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
     }
@@ -213,12 +231,13 @@ impl Walk<'_> {
     /// An unsigned varint of at most 32 bits. The decoder stops after 5 bytes whatever the
     /// fifth says; a fifth byte with bits past 32 is refused here, as Java does, rather than
     /// followed into a different reading of the rest.
-    fn uvarint(&mut self, what: &'static str) -> Result<u32, WireError> {
+    #[inline]
+    fn uvarint(&mut self, what: &'static str) -> Result<u32, Stop> {
         let mut value = 0u32;
         for i in 0..5 {
             let b = self.take(1, what)?[0];
             if i == 4 && b > 0x0f {
-                return Err(self.malformed(what, "varint longer than 32 bits"));
+                return Err(self.fail(what, "varint longer than 32 bits"));
             }
             value |= u32::from(b & 0x7f) << (7 * i);
             if b & 0x80 == 0 {
@@ -236,7 +255,7 @@ impl Walk<'_> {
         what: &'static str,
         wide: bool,
         item_min: usize,
-    ) -> Result<Option<usize>, WireError> {
+    ) -> Result<Option<usize>, Stop> {
         let n: i64 = if self.flexible {
             i64::from(self.uvarint(what)?) - 1
         } else if wide {
@@ -248,14 +267,14 @@ impl Walk<'_> {
             return Ok(None);
         }
         if n < -1 {
-            return Err(self.malformed(what, "negative length"));
+            return Err(self.fail(what, "negative length"));
         }
         // An element of zero bytes still costs memory in the decoder, so every element counts
         // for at least one byte.
         let count = n as u64;
         let needed = count.saturating_mul(item_min.max(1) as u64);
         if needed > self.remaining() as u64 {
-            return Err(WireError::LengthExceedsBody {
+            self.error = Some(WireError::LengthExceedsBody {
                 api: self.api,
                 version: self.version,
                 field: what,
@@ -263,12 +282,13 @@ impl Walk<'_> {
                 needed,
                 remaining: self.remaining(),
             });
+            return Err(Stop);
         }
         // needed <= remaining, so count fits in usize.
         Ok(Some(count as usize))
     }
 
-    fn value(&mut self, ty: &Ty, what: &'static str) -> Result<(), WireError> {
+    fn value(&mut self, ty: &Ty, what: &'static str) -> Result<(), Stop> {
         match *ty {
             Ty::Fixed(n) => self.take(usize::from(n), what).map(|_| ()),
             Ty::Str => {
@@ -296,11 +316,29 @@ impl Walk<'_> {
         }
     }
 
-    fn structure(&mut self, fields: &'static [Field]) -> Result<(), WireError> {
+    fn structure(&mut self, fields: &'static [Field]) -> Result<(), Stop> {
+        // Runs of fixed-size fields (most of a partition entry) cost one bounds check; a cut
+        // inside one is reported at its first field.
+        let (mut fixed, mut run) = (0, "");
         for f in fields {
-            if f.tag.is_none() && f.in_version(self.version) {
-                self.value(&f.ty, f.name)?;
+            if f.tag.is_some() || !f.in_version(self.version) {
+                continue;
             }
+            if let Ty::Fixed(n) = f.ty {
+                if fixed == 0 {
+                    run = f.name;
+                }
+                fixed += usize::from(n);
+                continue;
+            }
+            if fixed > 0 {
+                self.take(fixed, run)?;
+                fixed = 0;
+            }
+            self.value(&f.ty, f.name)?;
+        }
+        if fixed > 0 {
+            self.take(fixed, run)?;
         }
         if !self.flexible {
             return Ok(());
@@ -313,7 +351,7 @@ impl Walk<'_> {
             match fields.iter().find(|f| f.tag == Some(tag)) {
                 // The decoder parses a known tag in place, not within its size: so do we.
                 Some(f) if f.in_version(self.version) => self.value(&f.ty, f.name)?,
-                Some(f) => return Err(self.malformed(f.name, "tag not valid for this version")),
+                Some(f) => return Err(self.fail(f.name, "tag not valid for this version")),
                 None => {
                     let size = usize::try_from(size).unwrap_or(usize::MAX);
                     self.take(size, "unknown tagged field")?;
