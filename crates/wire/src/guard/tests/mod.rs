@@ -408,3 +408,21 @@ fn corrupted_frames_never_abort() {
     }
     assert!(refused > 10_000, "only {refused} corrupted frames refused");
 }
+
+/// Found by the fuzzer's re-encode check: an unknown tag above 2^31 (a negative `i32` key in
+/// kafka-protocol). Guard and decoder agree on the frame; it is kafka-protocol's encoder that
+/// then counts the tag but does not write it (it writes keys `0..` only), so the re-encoded
+/// bytes are shorter than its own `compute_size` and are not the message.
+#[test]
+fn unknown_tag_above_2_31() {
+    let frame: &[u8] = &[
+        0, 45, 110, 111, 110, 101, 2, 34, 0, 0, 0, 0, 0, 0, 0, 0, 234, 0, 4, 223, 5, 5, 5, 0, 0, 0,
+        0, 43, 0, 253, 255, 255, 255, 8, 1, 0, 11, 0, 37, 0, 22, 0, 110,
+    ];
+    let (_, body) = decode_response::<ApiVersionsRequest>(Bytes::from_static(frame), 3).unwrap();
+    assert!(body.unknown_tagged_fields.contains_key(&-1_879_048_195));
+    let mut out = BytesMut::new();
+    body.encode(&mut out, 3).unwrap();
+    // The dropped field: tag (5 bytes), size (1), value (1).
+    assert_eq!(body.compute_size(3).unwrap(), out.len() + 7);
+}
