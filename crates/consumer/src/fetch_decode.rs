@@ -108,6 +108,9 @@ pub fn decode_partition(
     out
 }
 
+/// Most record slots reserved ahead for one batch.
+const MAX_RESERVE_PER_BATCH: usize = 4096;
+
 fn push_records(
     topic: &Arc<str>,
     partition: i32,
@@ -117,6 +120,9 @@ fn push_records(
 ) -> Result<(), WireError> {
     let leader_epoch = (batch.partition_leader_epoch >= 0).then_some(batch.partition_leader_epoch);
     let start = out.len();
+    // One reservation per batch instead of doubling as records arrive. The count comes from
+    // the wire, so it is capped: a lying header costs at most that many empty slots.
+    out.reserve((batch.record_count.max(0) as usize).min(MAX_RESERVE_PER_BATCH));
     for record in batch.records()? {
         let record = match record {
             Ok(r) => r,

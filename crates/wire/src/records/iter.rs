@@ -448,7 +448,17 @@ fn varint(buf: &[u8], p: &mut usize) -> Result<i32, WireError> {
             *p += 1;
             Ok(((b >> 1) as i32) ^ -((b & 1) as i32))
         }
-        _ => varint_slow(buf, p),
+        // Two bytes hold zigzag values up to ±8191: the record and value lengths and offset
+        // deltas of typical records, which would otherwise all take the slow path.
+        Some(&b0) => match buf.get(*p + 1) {
+            Some(&b1) if b1 < 0x80 => {
+                *p += 2;
+                let z = u32::from(b0 & 0x7f) | (u32::from(b1) << 7);
+                Ok(((z >> 1) as i32) ^ -((z & 1) as i32))
+            }
+            _ => varint_slow(buf, p),
+        },
+        None => varint_slow(buf, p),
     }
 }
 
@@ -497,4 +507,62 @@ fn varlong_slow(buf: &[u8], p: &mut usize) -> Result<i64, WireError> {
         }
     }
     Err(WireError::InvalidVarint)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::varint::put_varint;
+
+    fn encoded(v: i32) -> Vec<u8> {
+        let mut out = [0u8; 16];
+        let n = put_varint(&mut out, 0, v);
+        out[..n].to_vec()
+    }
+
+    #[test]
+    fn varint_fast_paths_agree_with_the_encoder() {
+        // One byte up to ±64, two bytes up to ±8192, then the slow path.
+        for v in [
+            0,
+            1,
+            -1,
+            63,
+            -64,
+            64,
+            -65,
+            300,
+            8191,
+            -8192,
+            8192,
+            -8193,
+            1 << 20,
+            i32::MAX,
+            i32::MIN,
+        ] {
+            let mut buf = encoded(v);
+            let len = buf.len();
+            buf.push(0x55); // a following field must not be consumed
+            let mut p = 0;
+            assert_eq!(varint(&buf, &mut p).unwrap(), v, "value {v}");
+            assert_eq!(p, len, "bytes taken for {v}");
+        }
+    }
+
+    #[test]
+    fn varint_cut_after_a_continuation_byte_is_truncated() {
+        for buf in [&[0x80u8][..], &[0xff, 0x80], &[0xff, 0xff, 0xff, 0xff]] {
+            let mut p = 0;
+            assert!(
+                matches!(varint(buf, &mut p), Err(WireError::Truncated { .. })),
+                "{buf:?}"
+            );
+            assert_eq!(p, 0, "position unchanged on error");
+        }
+        let mut p = 0;
+        assert!(matches!(
+            varint(&[0xff; 6], &mut p),
+            Err(WireError::InvalidVarint)
+        ));
+    }
 }
