@@ -76,16 +76,17 @@ pub fn markdown(rows: &[Row], reps: usize, quick: bool) -> String {
          partitions; null keys. Ratios are rafka / peer (higher is better for msgs/s, lower \
          for CPU per record and latency). Consume throughput is timed from `assign` (from the \
          beginning of all 6 partitions) to the last record, so it includes connecting and the \
-         first fetch, for every client.{}\n",
+         first fetch, for every client (rskafka's partition clients connect inside the clock too); \
+         *first ms* is the part of that before the first record.{}\n",
         machine(),
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         if quick { " **Quick run: counts divided by 10.**" } else { "" }
     );
     let _ = writeln!(
         s,
-        "| scenario | mode | client | msgs/s | spread | MB/s | CPU s | CPU µs/record | peak RSS MiB | rafka ratios |"
+        "| scenario | mode | client | msgs/s | spread | MB/s | CPU s | CPU µs/record | peak RSS MiB | first ms | rafka ratios |"
     );
-    let _ = writeln!(s, "|---|---|---|---:|---:|---:|---:|---:|---:|---|");
+    let _ = writeln!(s, "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|");
     for row in rows
         .iter()
         .filter(|r| matches!(r.mode, Mode::Produce | Mode::Consume))
@@ -95,6 +96,10 @@ pub fn markdown(rows: &[Row], reps: usize, quick: bool) -> String {
         let (cpu, _) = stat(&row.runs, |m| m.cpu_seconds);
         let (cpr, _) = stat(&row.runs, cpu_us_per_record);
         let (rss, _) = stat(&row.runs, |m| m.peak_rss_mib);
+        let first = match row.mode {
+            Mode::Consume => format!("{:.0}", stat(&row.runs, |m| m.outcome.first_ms).0),
+            _ => "-".to_string(),
+        };
         let mut ratio = Vec::new();
         if row.client == ClientKind::Rafka {
             for other in [ClientKind::Librdkafka, ClientKind::Rskafka] {
@@ -117,7 +122,7 @@ pub fn markdown(rows: &[Row], reps: usize, quick: bool) -> String {
         };
         let _ = writeln!(
             s,
-            "| {} | {:?} | {} | {:.0} | ±{:.0}% | {:.1} | {:.2} | {:.2} | {:.0} | {} |",
+            "| {} | {:?} | {} | {:.0} | ±{:.0}% | {:.1} | {:.2} | {:.2} | {:.0} | {} | {} |",
             row.scenario,
             row.mode,
             row.client.name(),
@@ -127,6 +132,7 @@ pub fn markdown(rows: &[Row], reps: usize, quick: bool) -> String {
             cpu,
             cpr,
             rss,
+            first,
             ratio
         );
     }

@@ -68,4 +68,7 @@ pub struct Outcome {
     /// Latency percentiles in ms (latency runs).
     pub p50_ms: f64,
     pub p99_ms: f64,
+    /// Consume runs: ms from the start of the clock to the first record handed out.
+    #[serde(default)]
+    pub first_ms: f64,
 }

@@ -113,9 +113,13 @@ pub fn consume(s: &Scenario) -> Result<Outcome> {
     assign_all(&c, s)?;
     let start = Instant::now();
     let (mut records, mut bytes) = (0u64, 0u64);
+    let mut first_ms = 0.0;
     while records < s.count && start.elapsed() < Duration::from_secs(300) {
         if let Some(m) = c.poll(Duration::from_secs(1)) {
             let m = m?;
+            if records == 0 {
+                first_ms = start.elapsed().as_secs_f64() * 1e3;
+            }
             records += 1;
             bytes += m.payload().map_or(0, |v| v.len() as u64);
         }
@@ -125,6 +129,7 @@ pub fn consume(s: &Scenario) -> Result<Outcome> {
         bytes,
         seconds: start.elapsed().as_secs_f64(),
         errors: s.count.saturating_sub(records),
+        first_ms,
         ..Default::default()
     })
 }

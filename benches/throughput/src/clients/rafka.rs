@@ -90,8 +90,12 @@ pub async fn consume(s: &Scenario) -> Result<Outcome> {
     c.seek_to_beginning(&tps)?;
     let start = Instant::now();
     let (mut records, mut bytes) = (0u64, 0u64);
+    let mut first_ms = 0.0;
     while records < s.count && start.elapsed() < Duration::from_secs(300) {
         for r in c.poll(Duration::from_secs(5)).await? {
+            if records == 0 {
+                first_ms = start.elapsed().as_secs_f64() * 1e3;
+            }
             records += 1;
             bytes += r.value.as_ref().map_or(0, |v| v.len() as u64);
         }
@@ -103,6 +107,7 @@ pub async fn consume(s: &Scenario) -> Result<Outcome> {
         bytes,
         seconds,
         errors: s.count.saturating_sub(records),
+        first_ms,
         ..Default::default()
     })
 }

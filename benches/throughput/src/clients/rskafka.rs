@@ -85,17 +85,21 @@ pub async fn produce(s: &Scenario) -> Result<Outcome> {
 }
 
 pub async fn consume(s: &Scenario) -> Result<Outcome> {
-    let parts = partitions(s).await?;
-    // rskafka has no prefetch to warm up: its first fetch is the first record's arrival, so
-    // the clock starts here, with connections already open (as the others start at the
-    // first record).
+    // The clock includes connecting, as it does for rafka and librdkafka, whose consumers
+    // connect and look up metadata after `assign`; `first_ms` shows that start-up cost.
     let start = Instant::now();
+    let parts = partitions(s).await?;
+    let first = Arc::new(std::sync::OnceLock::new());
     let mut tasks = Vec::new();
     for p in parts {
+        let first = first.clone();
         tasks.push(tokio::spawn(async move {
             let (mut offset, mut records, mut bytes) = (0i64, 0u64, 0u64);
             loop {
                 let (batch, high_watermark) = p.fetch_records(offset, 1..(8 << 20), 500).await?;
+                if !batch.is_empty() {
+                    first.get_or_init(|| start.elapsed().as_secs_f64() * 1e3);
+                }
                 for r in &batch {
                     records += 1;
                     bytes += r.record.value.as_ref().map_or(0, |v| v.len() as u64);
@@ -118,6 +122,7 @@ pub async fn consume(s: &Scenario) -> Result<Outcome> {
         bytes,
         seconds: start.elapsed().as_secs_f64(),
         errors: s.count.saturating_sub(records),
+        first_ms: first.get().copied().unwrap_or(0.0),
         ..Default::default()
     })
 }
