@@ -135,7 +135,7 @@ pub trait GuardedResponse {
 /// Walks a response body of `schema` at `version` and returns how many bytes it occupies.
 ///
 /// `body` starts after the response header and may continue past the body (the decoder ignores
-/// trailing bytes too). `api` names the API in errors.
+/// trailing bytes too). Errors name the schema's API.
 ///
 /// # Errors
 /// [`WireError::LengthExceedsBody`] when an array count, or a string or bytes length, claims more

@@ -105,14 +105,34 @@ fn frames<R: KafkaRequest>(full: fn(i16) -> R::Response) -> Vec<Frame> {
     (R::SUPPORTED.min..=R::SUPPORTED.max)
         .map(|version| Frame {
             bytes: frame::<R>(&full(version), version),
+            key: R::KEY,
             version,
-            decode: |bytes, version| decode_response::<R>(Bytes::from(bytes), version).map(|_| ()),
+            decode: decode_and_rewalk::<R>,
         })
         .collect()
 }
 
+/// Decodes a frame and, when it decodes, walks the value's own re-encoding: whatever
+/// kafka-protocol accepts, the guard must walk to the end once it is encoded cleanly.
+fn decode_and_rewalk<R: KafkaRequest>(bytes: Vec<u8>, version: i16) -> Result<(), WireError> {
+    let (_, body) = decode_response::<R>(Bytes::from(bytes), version)?;
+    let mut out = BytesMut::new();
+    if body.encode(&mut out, version).is_ok() && body.compute_size(version).ok() == Some(out.len())
+    {
+        assert_eq!(
+            check_response::<R::Response>(&out, version, R::NAME),
+            Ok(out.len()),
+            "{} v{version}: re-encoded {:?}",
+            R::NAME,
+            &out[..]
+        );
+    }
+    Ok(())
+}
+
 struct Frame {
     bytes: Vec<u8>,
+    key: i16,
     version: i16,
     decode: fn(Vec<u8>, i16) -> Result<(), WireError>,
 }
@@ -380,7 +400,8 @@ impl XorShift {
 }
 
 /// Random corruption of valid frames of every API and version never panics or aborts: each
-/// decode is `Ok` or a typed error. Counts are the favourite target (bytes set to 0x7f/0xff).
+/// decode is `Ok` or a typed error, and what decodes re-encodes to bytes the guard walks to the
+/// end. Counts are the favourite target (bytes set to 0x7f/0xff).
 #[test]
 fn corrupted_frames_never_abort() {
     let frames = all_frames();
@@ -425,4 +446,34 @@ fn unknown_tag_above_2_31() {
     body.encode(&mut out, 3).unwrap();
     // The dropped field: tag (5 bytes), size (1), value (1).
     assert_eq!(body.compute_size(3).unwrap(), out.len() + 7);
+}
+
+/// Seeds for the `response_guard` fuzz target (docs/fuzzing.md): `[API index in
+/// SUPPORTED_APIS, version - lowest version, body...]` of every populated frame.
+#[test]
+#[ignore = "writes files; RAFKA_FUZZ_SEEDS=<dir>"]
+fn write_fuzz_seeds() {
+    let Some(dir) = std::env::var_os("RAFKA_FUZZ_SEEDS") else {
+        return;
+    };
+    let dir = std::path::PathBuf::from(dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for f in all_frames() {
+        let index = SUPPORTED_APIS
+            .iter()
+            .position(|(k, _)| *k == f.key)
+            .unwrap();
+        let range = SUPPORTED_APIS[index].1;
+        let schema = response_schema(f.key).unwrap();
+        // Response header v0 is the correlation id; v1 adds an empty tagged-field section.
+        let header = if schema.is_flexible(f.version) && f.key != ApiKey::ApiVersions as i16 {
+            5
+        } else {
+            4
+        };
+        let mut seed = vec![index as u8, (f.version - range.min) as u8];
+        seed.extend_from_slice(&f.bytes[header..]);
+        let name = format!("seed-{}-v{}", schema.name(), f.version);
+        std::fs::write(dir.join(name), seed).unwrap();
+    }
 }
