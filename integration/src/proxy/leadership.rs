@@ -28,7 +28,7 @@ pub const UNKNOWN_LEADER_EPOCH: i16 = 75;
 
 /// A request whose partitions must go to their leader.
 pub(crate) trait LeaderRouted: Decodable + Encodable + Sized {
-    type Response: Decodable + Encodable + Default;
+    type Response: Decodable + Encodable + Default + rafka::wire::guard::GuardedResponse;
     /// A response topic holding only error partitions.
     type ErrorTopic;
     const KEY: ApiKey;
