@@ -74,6 +74,16 @@ fn consumer(s: &Scenario, group: Option<&str>) -> Result<Consumer> {
     if let Some(g) = group {
         b = b.group_id(g);
     }
+    // For experiments only (the report never sets it): extra consumer settings, Java names,
+    // `RAFKA_BENCH_X=max.partition.fetch.bytes=8388608,fetch.max.wait.ms=10`.
+    if let Ok(extra) = std::env::var("RAFKA_BENCH_X") {
+        for kv in extra.split(',').filter(|s| !s.is_empty()) {
+            let (k, v) = kv
+                .split_once('=')
+                .ok_or_else(|| anyhow!("RAFKA_BENCH_X: {kv}"))?;
+            b = b.set(k, v)?;
+        }
+    }
     Ok(Consumer::new(b.build()?)?)
 }
 

@@ -84,6 +84,11 @@ pub async fn produce(s: &Scenario) -> Result<Outcome> {
     })
 }
 
+/// Bytes asked per partition fetch: Java's `max.partition.fetch.bytes` default, which rafka
+/// and librdkafka (`fetch.message.max.bytes`) also run with, so that every client asks the
+/// broker for the same amount per partition.
+const MAX_PARTITION_FETCH_BYTES: i32 = 1 << 20;
+
 pub async fn consume(s: &Scenario) -> Result<Outcome> {
     // The clock includes connecting, as it does for rafka and librdkafka, whose consumers
     // connect and look up metadata after `assign`; `first_ms` shows that start-up cost.
@@ -96,7 +101,9 @@ pub async fn consume(s: &Scenario) -> Result<Outcome> {
         tasks.push(tokio::spawn(async move {
             let (mut offset, mut records, mut bytes) = (0i64, 0u64, 0u64);
             loop {
-                let (batch, high_watermark) = p.fetch_records(offset, 1..(8 << 20), 500).await?;
+                let (batch, high_watermark) = p
+                    .fetch_records(offset, 1..MAX_PARTITION_FETCH_BYTES, 500)
+                    .await?;
                 if !batch.is_empty() {
                     first.get_or_init(|| start.elapsed().as_secs_f64() * 1e3);
                 }
