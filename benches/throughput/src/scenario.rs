@@ -52,6 +52,10 @@ pub struct Scenario {
     pub codec: String,
     /// Records per second for the latency run.
     pub rate: u64,
+    /// Consumer `fetch.max.wait.ms` (librdkafka `fetch.wait.max.ms`); 0 keeps the client's
+    /// default (500 ms for both).
+    #[serde(default)]
+    pub fetch_max_wait_ms: u64,
 }
 
 /// What a child reports on stdout.

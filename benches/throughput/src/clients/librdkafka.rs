@@ -87,7 +87,11 @@ pub fn produce(s: &Scenario) -> Result<Outcome> {
 }
 
 fn consumer(s: &Scenario, group: &str) -> Result<BaseConsumer> {
-    Ok(ClientConfig::new()
+    let mut cfg = ClientConfig::new();
+    if s.fetch_max_wait_ms > 0 {
+        cfg.set("fetch.wait.max.ms", s.fetch_max_wait_ms.to_string());
+    }
+    Ok(cfg
         .set("bootstrap.servers", &s.broker)
         .set("group.id", group)
         .set("enable.auto.commit", "false")

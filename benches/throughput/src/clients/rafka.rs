@@ -74,6 +74,9 @@ fn consumer(s: &Scenario, group: Option<&str>) -> Result<Consumer> {
     if let Some(g) = group {
         b = b.group_id(g);
     }
+    if s.fetch_max_wait_ms > 0 {
+        b = b.set("fetch.max.wait.ms", &s.fetch_max_wait_ms.to_string())?;
+    }
     // For experiments only (the report never sets it): extra consumer settings, Java names,
     // `RAFKA_BENCH_X=max.partition.fetch.bytes=8388608,fetch.max.wait.ms=10`.
     if let Ok(extra) = std::env::var("RAFKA_BENCH_X") {
