@@ -27,7 +27,6 @@ fn at_or<T>(v: i16, min: i16, max: i16, x: T, default: T) -> T {
 pub(super) fn produce_batch_index_and_error_message(
     v: i16,
 ) -> produce_response::BatchIndexAndErrorMessage {
-    let _ = v;
     produce_response::BatchIndexAndErrorMessage::default()
         .with_batch_index(1)
         .with_batch_index_error_message(Some(s("x")))
@@ -35,7 +34,6 @@ pub(super) fn produce_batch_index_and_error_message(
 }
 
 pub(super) fn produce_leader_id_and_epoch(v: i16) -> produce_response::LeaderIdAndEpoch {
-    let _ = v;
     produce_response::LeaderIdAndEpoch::default()
         .with_leader_id(BrokerId(1))
         .with_leader_epoch(1)
@@ -43,7 +41,6 @@ pub(super) fn produce_leader_id_and_epoch(v: i16) -> produce_response::LeaderIdA
 }
 
 pub(super) fn produce_node_endpoint(v: i16) -> produce_response::NodeEndpoint {
-    let _ = v;
     produce_response::NodeEndpoint::default()
         .with_node_id(BrokerId(1))
         .with_host(s("x"))
@@ -55,7 +52,6 @@ pub(super) fn produce_node_endpoint(v: i16) -> produce_response::NodeEndpoint {
 pub(super) fn produce_partition_produce_response(
     v: i16,
 ) -> produce_response::PartitionProduceResponse {
-    let _ = v;
     produce_response::PartitionProduceResponse::default()
         .with_index(1)
         .with_error_code(1)
@@ -69,7 +65,6 @@ pub(super) fn produce_partition_produce_response(
 }
 
 pub(super) fn produce_produce_response(v: i16) -> produce_response::ProduceResponse {
-    let _ = v;
     produce_response::ProduceResponse::default()
         .with_responses(vec![produce_topic_produce_response(v)])
         .with_throttle_time_ms(1)
@@ -78,7 +73,6 @@ pub(super) fn produce_produce_response(v: i16) -> produce_response::ProduceRespo
 }
 
 pub(super) fn produce_topic_produce_response(v: i16) -> produce_response::TopicProduceResponse {
-    let _ = v;
     produce_response::TopicProduceResponse::default()
         .with_name(TopicName(s("n")))
         .with_partition_responses(vec![produce_partition_produce_response(v)])
@@ -86,7 +80,6 @@ pub(super) fn produce_topic_produce_response(v: i16) -> produce_response::TopicP
 }
 
 pub(super) fn fetch_aborted_transaction(v: i16) -> fetch_response::AbortedTransaction {
-    let _ = v;
     fetch_response::AbortedTransaction::default()
         .with_producer_id(ProducerId(1))
         .with_first_offset(1)
@@ -94,7 +87,6 @@ pub(super) fn fetch_aborted_transaction(v: i16) -> fetch_response::AbortedTransa
 }
 
 pub(super) fn fetch_epoch_end_offset(v: i16) -> fetch_response::EpochEndOffset {
-    let _ = v;
     fetch_response::EpochEndOffset::default()
         .with_epoch(1)
         .with_end_offset(1)
@@ -102,7 +94,6 @@ pub(super) fn fetch_epoch_end_offset(v: i16) -> fetch_response::EpochEndOffset {
 }
 
 pub(super) fn fetch_fetch_response(v: i16) -> fetch_response::FetchResponse {
-    let _ = v;
     fetch_response::FetchResponse::default()
         .with_throttle_time_ms(1)
         .with_error_code(at(v, 7, i16::MAX, 1))
@@ -113,7 +104,6 @@ pub(super) fn fetch_fetch_response(v: i16) -> fetch_response::FetchResponse {
 }
 
 pub(super) fn fetch_fetchable_topic_response(v: i16) -> fetch_response::FetchableTopicResponse {
-    let _ = v;
     fetch_response::FetchableTopicResponse::default()
         .with_topic(TopicName(s("n")))
         .with_partitions(vec![fetch_partition_data(v)])
@@ -121,7 +111,6 @@ pub(super) fn fetch_fetchable_topic_response(v: i16) -> fetch_response::Fetchabl
 }
 
 pub(super) fn fetch_leader_id_and_epoch(v: i16) -> fetch_response::LeaderIdAndEpoch {
-    let _ = v;
     fetch_response::LeaderIdAndEpoch::default()
         .with_leader_id(BrokerId(1))
         .with_leader_epoch(1)
@@ -129,7 +118,6 @@ pub(super) fn fetch_leader_id_and_epoch(v: i16) -> fetch_response::LeaderIdAndEp
 }
 
 pub(super) fn fetch_node_endpoint(v: i16) -> fetch_response::NodeEndpoint {
-    let _ = v;
     fetch_response::NodeEndpoint::default()
         .with_node_id(BrokerId(1))
         .with_host(s("x"))
@@ -139,7 +127,6 @@ pub(super) fn fetch_node_endpoint(v: i16) -> fetch_response::NodeEndpoint {
 }
 
 pub(super) fn fetch_partition_data(v: i16) -> fetch_response::PartitionData {
-    let _ = v;
     fetch_response::PartitionData::default()
         .with_partition_index(1)
         .with_error_code(1)
@@ -156,7 +143,6 @@ pub(super) fn fetch_partition_data(v: i16) -> fetch_response::PartitionData {
 }
 
 pub(super) fn fetch_snapshot_id(v: i16) -> fetch_response::SnapshotId {
-    let _ = v;
     fetch_response::SnapshotId::default()
         .with_end_offset(1)
         .with_epoch(1)
@@ -166,7 +152,6 @@ pub(super) fn fetch_snapshot_id(v: i16) -> fetch_response::SnapshotId {
 pub(super) fn list_offsets_list_offsets_partition_response(
     v: i16,
 ) -> list_offsets_response::ListOffsetsPartitionResponse {
-    let _ = v;
     list_offsets_response::ListOffsetsPartitionResponse::default()
         .with_partition_index(1)
         .with_error_code(1)
@@ -179,7 +164,6 @@ pub(super) fn list_offsets_list_offsets_partition_response(
 pub(super) fn list_offsets_list_offsets_response(
     v: i16,
 ) -> list_offsets_response::ListOffsetsResponse {
-    let _ = v;
     list_offsets_response::ListOffsetsResponse::default()
         .with_throttle_time_ms(1)
         .with_topics(vec![list_offsets_list_offsets_topic_response(v)])
@@ -189,7 +173,6 @@ pub(super) fn list_offsets_list_offsets_response(
 pub(super) fn list_offsets_list_offsets_topic_response(
     v: i16,
 ) -> list_offsets_response::ListOffsetsTopicResponse {
-    let _ = v;
     list_offsets_response::ListOffsetsTopicResponse::default()
         .with_name(TopicName(s("n")))
         .with_partitions(vec![list_offsets_list_offsets_partition_response(v)])
@@ -197,7 +180,6 @@ pub(super) fn list_offsets_list_offsets_topic_response(
 }
 
 pub(super) fn metadata_metadata_response(v: i16) -> metadata_response::MetadataResponse {
-    let _ = v;
     metadata_response::MetadataResponse::default()
         .with_throttle_time_ms(1)
         .with_brokers(vec![metadata_metadata_response_broker(v)])
@@ -212,7 +194,6 @@ pub(super) fn metadata_metadata_response(v: i16) -> metadata_response::MetadataR
 pub(super) fn metadata_metadata_response_broker(
     v: i16,
 ) -> metadata_response::MetadataResponseBroker {
-    let _ = v;
     metadata_response::MetadataResponseBroker::default()
         .with_node_id(BrokerId(1))
         .with_host(s("x"))
@@ -224,7 +205,6 @@ pub(super) fn metadata_metadata_response_broker(
 pub(super) fn metadata_metadata_response_partition(
     v: i16,
 ) -> metadata_response::MetadataResponsePartition {
-    let _ = v;
     metadata_response::MetadataResponsePartition::default()
         .with_error_code(1)
         .with_partition_index(1)
@@ -237,7 +217,6 @@ pub(super) fn metadata_metadata_response_partition(
 }
 
 pub(super) fn metadata_metadata_response_topic(v: i16) -> metadata_response::MetadataResponseTopic {
-    let _ = v;
     metadata_response::MetadataResponseTopic::default()
         .with_error_code(1)
         .with_name(Some(TopicName(s("n"))))
@@ -250,7 +229,6 @@ pub(super) fn metadata_metadata_response_topic(v: i16) -> metadata_response::Met
 pub(super) fn offset_commit_offset_commit_response(
     v: i16,
 ) -> offset_commit_response::OffsetCommitResponse {
-    let _ = v;
     offset_commit_response::OffsetCommitResponse::default()
         .with_throttle_time_ms(1)
         .with_topics(vec![offset_commit_offset_commit_response_topic(v)])
@@ -260,7 +238,6 @@ pub(super) fn offset_commit_offset_commit_response(
 pub(super) fn offset_commit_offset_commit_response_partition(
     v: i16,
 ) -> offset_commit_response::OffsetCommitResponsePartition {
-    let _ = v;
     offset_commit_response::OffsetCommitResponsePartition::default()
         .with_partition_index(1)
         .with_error_code(1)
@@ -270,7 +247,6 @@ pub(super) fn offset_commit_offset_commit_response_partition(
 pub(super) fn offset_commit_offset_commit_response_topic(
     v: i16,
 ) -> offset_commit_response::OffsetCommitResponseTopic {
-    let _ = v;
     offset_commit_response::OffsetCommitResponseTopic::default()
         .with_name(TopicName(s("n")))
         .with_partitions(vec![offset_commit_offset_commit_response_partition(v)])
@@ -280,7 +256,6 @@ pub(super) fn offset_commit_offset_commit_response_topic(
 pub(super) fn offset_fetch_offset_fetch_response(
     v: i16,
 ) -> offset_fetch_response::OffsetFetchResponse {
-    let _ = v;
     offset_fetch_response::OffsetFetchResponse::default()
         .with_throttle_time_ms(1)
         .with_topics(vec![offset_fetch_offset_fetch_response_topic(v)])
@@ -297,7 +272,6 @@ pub(super) fn offset_fetch_offset_fetch_response(
 pub(super) fn offset_fetch_offset_fetch_response_group(
     v: i16,
 ) -> offset_fetch_response::OffsetFetchResponseGroup {
-    let _ = v;
     offset_fetch_response::OffsetFetchResponseGroup::default()
         .with_group_id(GroupId(s("n")))
         .with_topics(vec![offset_fetch_offset_fetch_response_topics(v)])
@@ -308,7 +282,6 @@ pub(super) fn offset_fetch_offset_fetch_response_group(
 pub(super) fn offset_fetch_offset_fetch_response_partition(
     v: i16,
 ) -> offset_fetch_response::OffsetFetchResponsePartition {
-    let _ = v;
     offset_fetch_response::OffsetFetchResponsePartition::default()
         .with_partition_index(1)
         .with_committed_offset(1)
@@ -321,7 +294,6 @@ pub(super) fn offset_fetch_offset_fetch_response_partition(
 pub(super) fn offset_fetch_offset_fetch_response_partitions(
     v: i16,
 ) -> offset_fetch_response::OffsetFetchResponsePartitions {
-    let _ = v;
     offset_fetch_response::OffsetFetchResponsePartitions::default()
         .with_partition_index(1)
         .with_committed_offset(1)
@@ -334,7 +306,6 @@ pub(super) fn offset_fetch_offset_fetch_response_partitions(
 pub(super) fn offset_fetch_offset_fetch_response_topic(
     v: i16,
 ) -> offset_fetch_response::OffsetFetchResponseTopic {
-    let _ = v;
     offset_fetch_response::OffsetFetchResponseTopic::default()
         .with_name(TopicName(s("n")))
         .with_partitions(vec![offset_fetch_offset_fetch_response_partition(v)])
@@ -344,7 +315,6 @@ pub(super) fn offset_fetch_offset_fetch_response_topic(
 pub(super) fn offset_fetch_offset_fetch_response_topics(
     v: i16,
 ) -> offset_fetch_response::OffsetFetchResponseTopics {
-    let _ = v;
     offset_fetch_response::OffsetFetchResponseTopics::default()
         .with_name(TopicName(s("n")))
         .with_partitions(vec![offset_fetch_offset_fetch_response_partitions(v)])
@@ -352,7 +322,6 @@ pub(super) fn offset_fetch_offset_fetch_response_topics(
 }
 
 pub(super) fn find_coordinator_coordinator(v: i16) -> find_coordinator_response::Coordinator {
-    let _ = v;
     find_coordinator_response::Coordinator::default()
         .with_key(s("x"))
         .with_node_id(BrokerId(1))
@@ -366,7 +335,6 @@ pub(super) fn find_coordinator_coordinator(v: i16) -> find_coordinator_response:
 pub(super) fn find_coordinator_find_coordinator_response(
     v: i16,
 ) -> find_coordinator_response::FindCoordinatorResponse {
-    let _ = v;
     find_coordinator_response::FindCoordinatorResponse::default()
         .with_throttle_time_ms(1)
         .with_error_code(at(v, 0, 3, 1))
@@ -379,7 +347,6 @@ pub(super) fn find_coordinator_find_coordinator_response(
 }
 
 pub(super) fn join_group_join_group_response(v: i16) -> join_group_response::JoinGroupResponse {
-    let _ = v;
     join_group_response::JoinGroupResponse::default()
         .with_throttle_time_ms(1)
         .with_error_code(1)
@@ -396,7 +363,6 @@ pub(super) fn join_group_join_group_response(v: i16) -> join_group_response::Joi
 pub(super) fn join_group_join_group_response_member(
     v: i16,
 ) -> join_group_response::JoinGroupResponseMember {
-    let _ = v;
     join_group_response::JoinGroupResponseMember::default()
         .with_member_id(s("x"))
         .with_group_instance_id(Some(s("x")))
@@ -405,7 +371,6 @@ pub(super) fn join_group_join_group_response_member(
 }
 
 pub(super) fn heartbeat_heartbeat_response(v: i16) -> heartbeat_response::HeartbeatResponse {
-    let _ = v;
     heartbeat_response::HeartbeatResponse::default()
         .with_throttle_time_ms(1)
         .with_error_code(1)
@@ -413,7 +378,6 @@ pub(super) fn heartbeat_heartbeat_response(v: i16) -> heartbeat_response::Heartb
 }
 
 pub(super) fn leave_group_leave_group_response(v: i16) -> leave_group_response::LeaveGroupResponse {
-    let _ = v;
     leave_group_response::LeaveGroupResponse::default()
         .with_throttle_time_ms(1)
         .with_error_code(1)
@@ -422,7 +386,6 @@ pub(super) fn leave_group_leave_group_response(v: i16) -> leave_group_response::
 }
 
 pub(super) fn leave_group_member_response(v: i16) -> leave_group_response::MemberResponse {
-    let _ = v;
     leave_group_response::MemberResponse::default()
         .with_member_id(s("x"))
         .with_group_instance_id(Some(s("x")))
@@ -431,7 +394,6 @@ pub(super) fn leave_group_member_response(v: i16) -> leave_group_response::Membe
 }
 
 pub(super) fn sync_group_sync_group_response(v: i16) -> sync_group_response::SyncGroupResponse {
-    let _ = v;
     sync_group_response::SyncGroupResponse::default()
         .with_throttle_time_ms(1)
         .with_error_code(1)
@@ -444,7 +406,6 @@ pub(super) fn sync_group_sync_group_response(v: i16) -> sync_group_response::Syn
 pub(super) fn describe_groups_describe_groups_response(
     v: i16,
 ) -> describe_groups_response::DescribeGroupsResponse {
-    let _ = v;
     describe_groups_response::DescribeGroupsResponse::default()
         .with_throttle_time_ms(1)
         .with_groups(vec![describe_groups_described_group(v)])
@@ -452,7 +413,6 @@ pub(super) fn describe_groups_describe_groups_response(
 }
 
 pub(super) fn describe_groups_described_group(v: i16) -> describe_groups_response::DescribedGroup {
-    let _ = v;
     describe_groups_response::DescribedGroup::default()
         .with_error_code(1)
         .with_error_message(at(v, 6, i16::MAX, Some(s("x"))))
@@ -468,7 +428,6 @@ pub(super) fn describe_groups_described_group(v: i16) -> describe_groups_respons
 pub(super) fn describe_groups_described_group_member(
     v: i16,
 ) -> describe_groups_response::DescribedGroupMember {
-    let _ = v;
     describe_groups_response::DescribedGroupMember::default()
         .with_member_id(s("x"))
         .with_group_instance_id(Some(s("x")))
@@ -480,7 +439,6 @@ pub(super) fn describe_groups_described_group_member(
 }
 
 pub(super) fn list_groups_list_groups_response(v: i16) -> list_groups_response::ListGroupsResponse {
-    let _ = v;
     list_groups_response::ListGroupsResponse::default()
         .with_throttle_time_ms(1)
         .with_error_code(1)
@@ -489,7 +447,6 @@ pub(super) fn list_groups_list_groups_response(v: i16) -> list_groups_response::
 }
 
 pub(super) fn list_groups_listed_group(v: i16) -> list_groups_response::ListedGroup {
-    let _ = v;
     list_groups_response::ListedGroup::default()
         .with_group_id(GroupId(s("n")))
         .with_protocol_type(s("x"))
@@ -499,16 +456,14 @@ pub(super) fn list_groups_listed_group(v: i16) -> list_groups_response::ListedGr
 }
 
 pub(super) fn sasl_handshake_sasl_handshake_response(
-    v: i16,
+    _v: i16,
 ) -> sasl_handshake_response::SaslHandshakeResponse {
-    let _ = v;
     sasl_handshake_response::SaslHandshakeResponse::default()
         .with_error_code(1)
         .with_mechanisms(vec![s("x")])
 }
 
 pub(super) fn api_versions_api_version(v: i16) -> api_versions_response::ApiVersion {
-    let _ = v;
     api_versions_response::ApiVersion::default()
         .with_api_key(1)
         .with_min_version(1)
@@ -519,7 +474,6 @@ pub(super) fn api_versions_api_version(v: i16) -> api_versions_response::ApiVers
 pub(super) fn api_versions_api_versions_response(
     v: i16,
 ) -> api_versions_response::ApiVersionsResponse {
-    let _ = v;
     api_versions_response::ApiVersionsResponse::default()
         .with_error_code(1)
         .with_api_keys(vec![api_versions_api_version(v)])
@@ -544,7 +498,6 @@ pub(super) fn api_versions_api_versions_response(
 pub(super) fn api_versions_finalized_feature_key(
     v: i16,
 ) -> api_versions_response::FinalizedFeatureKey {
-    let _ = v;
     api_versions_response::FinalizedFeatureKey::default()
         .with_name(s("x"))
         .with_max_version_level(1)
@@ -555,7 +508,6 @@ pub(super) fn api_versions_finalized_feature_key(
 pub(super) fn api_versions_supported_feature_key(
     v: i16,
 ) -> api_versions_response::SupportedFeatureKey {
-    let _ = v;
     api_versions_response::SupportedFeatureKey::default()
         .with_name(s("x"))
         .with_min_version(1)
@@ -566,7 +518,6 @@ pub(super) fn api_versions_supported_feature_key(
 pub(super) fn create_topics_creatable_topic_configs(
     v: i16,
 ) -> create_topics_response::CreatableTopicConfigs {
-    let _ = v;
     create_topics_response::CreatableTopicConfigs::default()
         .with_name(s("x"))
         .with_value(Some(s("x")))
@@ -579,7 +530,6 @@ pub(super) fn create_topics_creatable_topic_configs(
 pub(super) fn create_topics_creatable_topic_result(
     v: i16,
 ) -> create_topics_response::CreatableTopicResult {
-    let _ = v;
     create_topics_response::CreatableTopicResult::default()
         .with_name(TopicName(s("n")))
         .with_error_code(1)
@@ -599,7 +549,6 @@ pub(super) fn create_topics_creatable_topic_result(
 pub(super) fn create_topics_create_topics_response(
     v: i16,
 ) -> create_topics_response::CreateTopicsResponse {
-    let _ = v;
     create_topics_response::CreateTopicsResponse::default()
         .with_throttle_time_ms(1)
         .with_topics(vec![create_topics_creatable_topic_result(v)])
@@ -609,7 +558,6 @@ pub(super) fn create_topics_create_topics_response(
 pub(super) fn delete_topics_deletable_topic_result(
     v: i16,
 ) -> delete_topics_response::DeletableTopicResult {
-    let _ = v;
     delete_topics_response::DeletableTopicResult::default()
         .with_name(Some(TopicName(s("n"))))
         .with_error_code(1)
@@ -620,7 +568,6 @@ pub(super) fn delete_topics_deletable_topic_result(
 pub(super) fn delete_topics_delete_topics_response(
     v: i16,
 ) -> delete_topics_response::DeleteTopicsResponse {
-    let _ = v;
     delete_topics_response::DeleteTopicsResponse::default()
         .with_throttle_time_ms(1)
         .with_responses(vec![delete_topics_deletable_topic_result(v)])
@@ -630,7 +577,6 @@ pub(super) fn delete_topics_delete_topics_response(
 pub(super) fn delete_records_delete_records_partition_result(
     v: i16,
 ) -> delete_records_response::DeleteRecordsPartitionResult {
-    let _ = v;
     delete_records_response::DeleteRecordsPartitionResult::default()
         .with_partition_index(1)
         .with_low_watermark(1)
@@ -641,7 +587,6 @@ pub(super) fn delete_records_delete_records_partition_result(
 pub(super) fn delete_records_delete_records_response(
     v: i16,
 ) -> delete_records_response::DeleteRecordsResponse {
-    let _ = v;
     delete_records_response::DeleteRecordsResponse::default()
         .with_throttle_time_ms(1)
         .with_topics(vec![delete_records_delete_records_topic_result(v)])
@@ -651,7 +596,6 @@ pub(super) fn delete_records_delete_records_response(
 pub(super) fn delete_records_delete_records_topic_result(
     v: i16,
 ) -> delete_records_response::DeleteRecordsTopicResult {
-    let _ = v;
     delete_records_response::DeleteRecordsTopicResult::default()
         .with_name(TopicName(s("n")))
         .with_partitions(vec![delete_records_delete_records_partition_result(v)])
@@ -661,7 +605,6 @@ pub(super) fn delete_records_delete_records_topic_result(
 pub(super) fn init_producer_id_init_producer_id_response(
     v: i16,
 ) -> init_producer_id_response::InitProducerIdResponse {
-    let _ = v;
     init_producer_id_response::InitProducerIdResponse::default()
         .with_throttle_time_ms(1)
         .with_error_code(1)
@@ -675,7 +618,6 @@ pub(super) fn init_producer_id_init_producer_id_response(
 pub(super) fn add_partitions_to_txn_add_partitions_to_txn_partition_result(
     v: i16,
 ) -> add_partitions_to_txn_response::AddPartitionsToTxnPartitionResult {
-    let _ = v;
     add_partitions_to_txn_response::AddPartitionsToTxnPartitionResult::default()
         .with_partition_index(1)
         .with_partition_error_code(1)
@@ -685,7 +627,6 @@ pub(super) fn add_partitions_to_txn_add_partitions_to_txn_partition_result(
 pub(super) fn add_partitions_to_txn_add_partitions_to_txn_response(
     v: i16,
 ) -> add_partitions_to_txn_response::AddPartitionsToTxnResponse {
-    let _ = v;
     add_partitions_to_txn_response::AddPartitionsToTxnResponse::default()
         .with_throttle_time_ms(1)
         .with_error_code(at(v, 4, i16::MAX, 1))
@@ -704,7 +645,6 @@ pub(super) fn add_partitions_to_txn_add_partitions_to_txn_response(
 pub(super) fn add_partitions_to_txn_add_partitions_to_txn_result(
     v: i16,
 ) -> add_partitions_to_txn_response::AddPartitionsToTxnResult {
-    let _ = v;
     add_partitions_to_txn_response::AddPartitionsToTxnResult::default()
         .with_transactional_id(TransactionalId(s("n")))
         .with_topic_results(vec![
@@ -716,7 +656,6 @@ pub(super) fn add_partitions_to_txn_add_partitions_to_txn_result(
 pub(super) fn add_partitions_to_txn_add_partitions_to_txn_topic_result(
     v: i16,
 ) -> add_partitions_to_txn_response::AddPartitionsToTxnTopicResult {
-    let _ = v;
     add_partitions_to_txn_response::AddPartitionsToTxnTopicResult::default()
         .with_name(TopicName(s("n")))
         .with_results_by_partition(vec![
@@ -728,7 +667,6 @@ pub(super) fn add_partitions_to_txn_add_partitions_to_txn_topic_result(
 pub(super) fn add_offsets_to_txn_add_offsets_to_txn_response(
     v: i16,
 ) -> add_offsets_to_txn_response::AddOffsetsToTxnResponse {
-    let _ = v;
     add_offsets_to_txn_response::AddOffsetsToTxnResponse::default()
         .with_throttle_time_ms(1)
         .with_error_code(1)
@@ -736,7 +674,6 @@ pub(super) fn add_offsets_to_txn_add_offsets_to_txn_response(
 }
 
 pub(super) fn end_txn_end_txn_response(v: i16) -> end_txn_response::EndTxnResponse {
-    let _ = v;
     end_txn_response::EndTxnResponse::default()
         .with_throttle_time_ms(1)
         .with_error_code(1)
@@ -748,7 +685,6 @@ pub(super) fn end_txn_end_txn_response(v: i16) -> end_txn_response::EndTxnRespon
 pub(super) fn txn_offset_commit_txn_offset_commit_response(
     v: i16,
 ) -> txn_offset_commit_response::TxnOffsetCommitResponse {
-    let _ = v;
     txn_offset_commit_response::TxnOffsetCommitResponse::default()
         .with_throttle_time_ms(1)
         .with_topics(vec![txn_offset_commit_txn_offset_commit_response_topic(v)])
@@ -758,7 +694,6 @@ pub(super) fn txn_offset_commit_txn_offset_commit_response(
 pub(super) fn txn_offset_commit_txn_offset_commit_response_partition(
     v: i16,
 ) -> txn_offset_commit_response::TxnOffsetCommitResponsePartition {
-    let _ = v;
     txn_offset_commit_response::TxnOffsetCommitResponsePartition::default()
         .with_partition_index(1)
         .with_error_code(1)
@@ -768,7 +703,6 @@ pub(super) fn txn_offset_commit_txn_offset_commit_response_partition(
 pub(super) fn txn_offset_commit_txn_offset_commit_response_topic(
     v: i16,
 ) -> txn_offset_commit_response::TxnOffsetCommitResponseTopic {
-    let _ = v;
     txn_offset_commit_response::TxnOffsetCommitResponseTopic::default()
         .with_name(TopicName(s("n")))
         .with_partitions(vec![
@@ -780,7 +714,6 @@ pub(super) fn txn_offset_commit_txn_offset_commit_response_topic(
 pub(super) fn describe_configs_describe_configs_resource_result(
     v: i16,
 ) -> describe_configs_response::DescribeConfigsResourceResult {
-    let _ = v;
     describe_configs_response::DescribeConfigsResourceResult::default()
         .with_name(s("x"))
         .with_value(Some(s("x")))
@@ -796,7 +729,6 @@ pub(super) fn describe_configs_describe_configs_resource_result(
 pub(super) fn describe_configs_describe_configs_response(
     v: i16,
 ) -> describe_configs_response::DescribeConfigsResponse {
-    let _ = v;
     describe_configs_response::DescribeConfigsResponse::default()
         .with_throttle_time_ms(1)
         .with_results(vec![describe_configs_describe_configs_result(v)])
@@ -806,7 +738,6 @@ pub(super) fn describe_configs_describe_configs_response(
 pub(super) fn describe_configs_describe_configs_result(
     v: i16,
 ) -> describe_configs_response::DescribeConfigsResult {
-    let _ = v;
     describe_configs_response::DescribeConfigsResult::default()
         .with_error_code(1)
         .with_error_message(Some(s("x")))
@@ -819,7 +750,6 @@ pub(super) fn describe_configs_describe_configs_result(
 pub(super) fn describe_configs_describe_configs_synonym(
     v: i16,
 ) -> describe_configs_response::DescribeConfigsSynonym {
-    let _ = v;
     describe_configs_response::DescribeConfigsSynonym::default()
         .with_name(s("x"))
         .with_value(Some(s("x")))
@@ -830,7 +760,6 @@ pub(super) fn describe_configs_describe_configs_synonym(
 pub(super) fn sasl_authenticate_sasl_authenticate_response(
     v: i16,
 ) -> sasl_authenticate_response::SaslAuthenticateResponse {
-    let _ = v;
     sasl_authenticate_response::SaslAuthenticateResponse::default()
         .with_error_code(1)
         .with_error_message(Some(s("x")))
@@ -842,7 +771,6 @@ pub(super) fn sasl_authenticate_sasl_authenticate_response(
 pub(super) fn delete_groups_deletable_group_result(
     v: i16,
 ) -> delete_groups_response::DeletableGroupResult {
-    let _ = v;
     delete_groups_response::DeletableGroupResult::default()
         .with_group_id(GroupId(s("n")))
         .with_error_code(1)
@@ -852,7 +780,6 @@ pub(super) fn delete_groups_deletable_group_result(
 pub(super) fn delete_groups_delete_groups_response(
     v: i16,
 ) -> delete_groups_response::DeleteGroupsResponse {
-    let _ = v;
     delete_groups_response::DeleteGroupsResponse::default()
         .with_throttle_time_ms(1)
         .with_results(vec![delete_groups_deletable_group_result(v)])
@@ -862,7 +789,6 @@ pub(super) fn delete_groups_delete_groups_response(
 pub(super) fn describe_cluster_describe_cluster_broker(
     v: i16,
 ) -> describe_cluster_response::DescribeClusterBroker {
-    let _ = v;
     describe_cluster_response::DescribeClusterBroker::default()
         .with_broker_id(BrokerId(1))
         .with_host(s("x"))
@@ -875,7 +801,6 @@ pub(super) fn describe_cluster_describe_cluster_broker(
 pub(super) fn describe_cluster_describe_cluster_response(
     v: i16,
 ) -> describe_cluster_response::DescribeClusterResponse {
-    let _ = v;
     describe_cluster_response::DescribeClusterResponse::default()
         .with_throttle_time_ms(1)
         .with_error_code(1)
@@ -891,7 +816,6 @@ pub(super) fn describe_cluster_describe_cluster_response(
 pub(super) fn offset_for_leader_epoch_epoch_end_offset(
     v: i16,
 ) -> offset_for_leader_epoch_response::EpochEndOffset {
-    let _ = v;
     offset_for_leader_epoch_response::EpochEndOffset::default()
         .with_error_code(1)
         .with_partition(1)
@@ -903,7 +827,6 @@ pub(super) fn offset_for_leader_epoch_epoch_end_offset(
 pub(super) fn offset_for_leader_epoch_offset_for_leader_epoch_response(
     v: i16,
 ) -> offset_for_leader_epoch_response::OffsetForLeaderEpochResponse {
-    let _ = v;
     offset_for_leader_epoch_response::OffsetForLeaderEpochResponse::default()
         .with_throttle_time_ms(1)
         .with_topics(vec![
@@ -915,7 +838,6 @@ pub(super) fn offset_for_leader_epoch_offset_for_leader_epoch_response(
 pub(super) fn offset_for_leader_epoch_offset_for_leader_topic_result(
     v: i16,
 ) -> offset_for_leader_epoch_response::OffsetForLeaderTopicResult {
-    let _ = v;
     offset_for_leader_epoch_response::OffsetForLeaderTopicResult::default()
         .with_topic(TopicName(s("n")))
         .with_partitions(vec![offset_for_leader_epoch_epoch_end_offset(v)])
@@ -925,7 +847,6 @@ pub(super) fn offset_for_leader_epoch_offset_for_leader_topic_result(
 pub(super) fn create_partitions_create_partitions_response(
     v: i16,
 ) -> create_partitions_response::CreatePartitionsResponse {
-    let _ = v;
     create_partitions_response::CreatePartitionsResponse::default()
         .with_throttle_time_ms(1)
         .with_results(vec![create_partitions_create_partitions_topic_result(v)])
@@ -935,7 +856,6 @@ pub(super) fn create_partitions_create_partitions_response(
 pub(super) fn create_partitions_create_partitions_topic_result(
     v: i16,
 ) -> create_partitions_response::CreatePartitionsTopicResult {
-    let _ = v;
     create_partitions_response::CreatePartitionsTopicResult::default()
         .with_name(TopicName(s("n")))
         .with_error_code(1)
@@ -946,7 +866,6 @@ pub(super) fn create_partitions_create_partitions_topic_result(
 pub(super) fn offset_delete_offset_delete_response(
     v: i16,
 ) -> offset_delete_response::OffsetDeleteResponse {
-    let _ = v;
     offset_delete_response::OffsetDeleteResponse::default()
         .with_error_code(1)
         .with_throttle_time_ms(1)
@@ -954,9 +873,8 @@ pub(super) fn offset_delete_offset_delete_response(
 }
 
 pub(super) fn offset_delete_offset_delete_response_partition(
-    v: i16,
+    _v: i16,
 ) -> offset_delete_response::OffsetDeleteResponsePartition {
-    let _ = v;
     offset_delete_response::OffsetDeleteResponsePartition::default()
         .with_partition_index(1)
         .with_error_code(1)
@@ -965,7 +883,6 @@ pub(super) fn offset_delete_offset_delete_response_partition(
 pub(super) fn offset_delete_offset_delete_response_topic(
     v: i16,
 ) -> offset_delete_response::OffsetDeleteResponseTopic {
-    let _ = v;
     offset_delete_response::OffsetDeleteResponseTopic::default()
         .with_name(TopicName(s("n")))
         .with_partitions(vec![offset_delete_offset_delete_response_partition(v)])
@@ -974,7 +891,6 @@ pub(super) fn offset_delete_offset_delete_response_topic(
 pub(super) fn alter_configs_alter_configs_resource_response(
     v: i16,
 ) -> alter_configs_response::AlterConfigsResourceResponse {
-    let _ = v;
     alter_configs_response::AlterConfigsResourceResponse::default()
         .with_error_code(1)
         .with_error_message(Some(s("x")))
@@ -986,7 +902,6 @@ pub(super) fn alter_configs_alter_configs_resource_response(
 pub(super) fn alter_configs_alter_configs_response(
     v: i16,
 ) -> alter_configs_response::AlterConfigsResponse {
-    let _ = v;
     alter_configs_response::AlterConfigsResponse::default()
         .with_throttle_time_ms(1)
         .with_responses(vec![alter_configs_alter_configs_resource_response(v)])
@@ -996,7 +911,6 @@ pub(super) fn alter_configs_alter_configs_response(
 pub(super) fn incremental_alter_configs_alter_configs_resource_response(
     v: i16,
 ) -> incremental_alter_configs_response::AlterConfigsResourceResponse {
-    let _ = v;
     incremental_alter_configs_response::AlterConfigsResourceResponse::default()
         .with_error_code(1)
         .with_error_message(Some(s("x")))
@@ -1008,7 +922,6 @@ pub(super) fn incremental_alter_configs_alter_configs_resource_response(
 pub(super) fn incremental_alter_configs_incremental_alter_configs_response(
     v: i16,
 ) -> incremental_alter_configs_response::IncrementalAlterConfigsResponse {
-    let _ = v;
     incremental_alter_configs_response::IncrementalAlterConfigsResponse::default()
         .with_throttle_time_ms(1)
         .with_responses(vec![
