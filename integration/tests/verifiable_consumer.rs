@@ -29,6 +29,8 @@ enum State {
 #[derive(Debug)]
 struct Member {
     child: Option<Child>,
+    /// The thread forwarding this process's stdout events; it ends at the process's EOF.
+    reader: Option<std::thread::JoinHandle<()>>,
     state: State,
     assignment: BTreeSet<i32>,
     position: BTreeMap<i32, i64>,
@@ -99,7 +101,7 @@ impl Group {
             .expect("spawn verifiable-consumer");
         let stdout = child.stdout.take().unwrap();
         let tx = self.tx.clone();
-        std::thread::spawn(move || {
+        let reader = std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(event) = Json::parse(line.trim()) {
                     if tx.send((idx, event)).is_err() {
@@ -110,6 +112,7 @@ impl Group {
         });
         self.members.push(Member {
             child: Some(child),
+            reader: Some(reader),
             state: State::Dead,
             assignment: BTreeSet::new(),
             position: BTreeMap::new(),
@@ -275,6 +278,16 @@ impl Group {
         self.signal(idx, "-KILL");
         let mut child = self.members[idx].child.take().unwrap();
         let _ = child.wait();
+        // What it printed before dying is still in its pipe or in the channel: handle all of
+        // it while the member still has its assignment (as Kafka's harness reads a killed
+        // member's output before marking it dead), or its last commits would look like
+        // commits outside its assignment.
+        if let Some(reader) = self.members[idx].reader.take() {
+            let _ = reader.join();
+        }
+        while let Ok((i, e)) = self.rx.try_recv() {
+            self.handle(i, &e);
+        }
         let m = &mut self.members[idx];
         m.state = State::Dead;
         m.assignment.clear();
