@@ -5,7 +5,6 @@
 
 use std::time::Duration;
 
-use bytes::Bytes;
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::{ApiKey, ProduceRequest, TopicName};
 use kafka_protocol::protocol::StrBytes;
@@ -43,7 +42,7 @@ fn produce_request(partition: i32) -> ProduceRequest {
             .with_name(TopicName(StrBytes::from_static_str(TOPIC)))
             .with_partition_data(vec![PartitionProduceData::default()
                 .with_index(partition)
-                .with_records(Some(Bytes::from(record_batch(&[b"v"]).unwrap())))])])
+                .with_records(Some(record_batch(&[b"v"]).unwrap()))])])
 }
 
 fn logged(proxy: &MultiBrokerProxy, key: ApiKey) -> Vec<i32> {

@@ -242,15 +242,18 @@ async fn unkeyed_records_stick_then_spread_and_callbacks_run() {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     for i in 0..400 {
         let tx = tx.clone();
-        let _ = producer
-            .send_with_callback(
-                ProducerRecord::new("sticky").value(format!("{i:0>40}")),
-                move |r| {
-                    let _ = tx.send(r.map(|m| m.partition));
-                },
-            )
-            .await
-            .unwrap();
+        // The callback reports the outcome; the delivery future is not needed.
+        drop(
+            producer
+                .send_with_callback(
+                    ProducerRecord::new("sticky").value(format!("{i:0>40}")),
+                    move |r| {
+                        let _ = tx.send(r.map(|m| m.partition));
+                    },
+                )
+                .await
+                .unwrap(),
+        );
     }
     drop(tx);
     producer.flush().await;

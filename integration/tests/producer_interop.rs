@@ -74,7 +74,7 @@ async fn librdkafka_reads_rafka_records_for_every_codec() {
             if i != 7 {
                 r = r.value(format!("v{i}"));
             }
-            let _ = producer.send(r).await.unwrap();
+            drop(producer.send(r).await.unwrap()); // fire and forget: close below delivers
         }
         producer.close(Duration::from_secs(10)).await.unwrap();
         let out = run_python_async(CONSUME, &[&broker.addr(), &topic, "50"])

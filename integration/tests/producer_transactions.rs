@@ -95,10 +95,11 @@ async fn newer_producer_fences_the_older_one() {
             .unwrap();
     old.init_transactions().await.unwrap();
     old.begin_transaction().unwrap();
-    let _ = old
-        .send(ProducerRecord::new("fence").value("old"))
-        .await
-        .unwrap();
+    drop(
+        old.send(ProducerRecord::new("fence").value("old"))
+            .await
+            .unwrap(),
+    );
     old.flush().await;
 
     let new = Producer::new(txn_config(&broker.addr(), "tx-fence")).unwrap();
@@ -113,10 +114,11 @@ async fn newer_producer_fences_the_older_one() {
     );
     eprintln!("fenced producer's commit failed with: {err}");
     new.begin_transaction().unwrap();
-    let _ = new
-        .send(ProducerRecord::new("fence").value("new"))
-        .await
-        .unwrap();
+    drop(
+        new.send(ProducerRecord::new("fence").value("new"))
+            .await
+            .unwrap(),
+    );
     new.commit_transaction().await.unwrap();
     new.close(Duration::from_secs(5)).await.unwrap();
     let _ = old.close(Duration::from_secs(1)).await;
@@ -134,10 +136,13 @@ async fn offsets_are_committed_with_the_transaction() {
     let producer = Producer::new(txn_config(&broker.addr(), "tx-offsets")).unwrap();
     producer.init_transactions().await.unwrap();
     producer.begin_transaction().unwrap();
-    let _ = producer
-        .send(ProducerRecord::new("out").value("processed"))
-        .await
-        .unwrap();
+    // Delivered by the commit below; the future itself is not needed.
+    drop(
+        producer
+            .send(ProducerRecord::new("out").value("processed"))
+            .await
+            .unwrap(),
+    );
     producer
         .send_offsets_to_transaction(
             &[(TopicPartition::new("in", 0), 42, Some("meta".into()))],

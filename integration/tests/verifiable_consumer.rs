@@ -181,23 +181,21 @@ impl Group {
                 }
                 self.total_consumed += e.get("count").i64().unwrap_or(0);
             }
-            "offsets_committed" => {
-                if e.get("success") == &Json::Bool(true) {
-                    for o in e.get("offsets").arr() {
-                        let p = o.get("partition").i64().unwrap() as i32;
-                        let offset = o.get("offset").i64().unwrap();
-                        if !m.assignment.contains(&p) {
-                            self.violations.push(format!(
-                                "member {idx} committed partition {p} outside its assignment"
-                            ));
-                        }
-                        if m.position.get(&p).is_some_and(|pos| *pos < offset) {
-                            self.violations.push(format!(
-                                "member {idx} committed {offset} on {p} beyond its position"
-                            ));
-                        }
-                        self.committed.insert(p, offset);
+            "offsets_committed" if e.get("success") == &Json::Bool(true) => {
+                for o in e.get("offsets").arr() {
+                    let p = o.get("partition").i64().unwrap() as i32;
+                    let offset = o.get("offset").i64().unwrap();
+                    if !m.assignment.contains(&p) {
+                        self.violations.push(format!(
+                            "member {idx} committed partition {p} outside its assignment"
+                        ));
                     }
+                    if m.position.get(&p).is_some_and(|pos| *pos < offset) {
+                        self.violations.push(format!(
+                            "member {idx} committed {offset} on {p} beyond its position"
+                        ));
+                    }
+                    self.committed.insert(p, offset);
                 }
             }
             _ => {}
