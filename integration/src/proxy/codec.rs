@@ -6,7 +6,8 @@ use std::io;
 use bytes::{BufMut, Bytes, BytesMut};
 use kafka_protocol::messages::{ApiKey, ResponseHeader};
 use kafka_protocol::protocol::{decode_request_header_from_buffer, Decodable, Encodable};
-use rafka::wire::guard::{check_response, GuardedResponse};
+use rafka::wire::guard::GuardedResponse;
+use rafka::wire::request::decode_body;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// Largest frame the proxy accepts in bytes (Java's `socket.request.max.bytes`, 100 MiB).
@@ -90,17 +91,16 @@ pub(crate) fn reencode_request<B: Encodable>(
     Ok(out.freeze())
 }
 
-/// Decodes a response frame's header and body, walking the body with rafka's guard first so
-/// that a bad count cannot make kafka-protocol's decoder abort the test process (F1 in
-/// docs/fuzzing.md).
+/// Decodes a response frame's header and body. The body goes through rafka's own
+/// `decode_body`, so it is walked by the guard first and a bad count cannot make
+/// kafka-protocol's decoder abort the test process (F1 in docs/fuzzing.md).
 pub(crate) fn decode_response<B: Decodable + GuardedResponse>(
     key: ApiKey,
     version: i16,
     mut frame: Bytes,
 ) -> anyhow::Result<(ResponseHeader, B)> {
     let header = ResponseHeader::decode(&mut frame, key.response_header_version(version))?;
-    check_response::<B>(&frame, version, "proxied response")?;
-    let body = B::decode(&mut frame, version)?;
+    let body = decode_body::<B>(&mut frame, version, "proxied response")?;
     Ok((header, body))
 }
 
