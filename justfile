@@ -14,7 +14,7 @@ demo *ARGS:
 test *ARGS:
     bash scripts/test.sh {{ARGS}}
 
-# Benchmarks: criterion (codec, assignors) and the throughput harness against librdkafka and
+# Benchmarks: criterion (codec, response guard, assignors) and the throughput harness against librdkafka and
 # rskafka; rewrites docs/benchmarks.md and docs/throughput.png. `just bench --quick` for a smoke run.
 bench *ARGS:
     bash scripts/bench.sh {{ARGS}}

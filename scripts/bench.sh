@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmarks: criterion codec and assignor benches, then the throughput harness
+# The benchmarks: criterion codec, response-guard and assignor benches, then the throughput harness
 # (benches/throughput: rafka beside librdkafka and rskafka on a private Tansu per scenario),
 # which prints a table and rewrites its section of docs/benchmarks.md and docs/throughput.png.
 #
@@ -24,8 +24,8 @@ if [ "${1:-}" = "--quick" ]; then
     reps=1
 fi
 
-log "criterion: codec and assignor benches"
-cargo bench -p rafka-benches --bench codec --bench assignor -- --warm-up-time 1 --measurement-time 2
+log "criterion: codec, response guard and assignor benches"
+cargo bench -p rafka-benches --bench codec --bench guard --bench assignor -- --warm-up-time 1 --measurement-time 2
 
 log "throughput harness (peers: librdkafka via rdkafka, rskafka)"
 CARGO_TARGET_DIR="$REPO_ROOT/target/throughput" cargo build --release \
