@@ -275,13 +275,11 @@ fn run_all(reps: usize, quick: bool, clients: &[ClientKind]) -> Result<Vec<Row>>
     for rep in 0..reps {
         for &client in clients.iter().filter(|c| **c != ClientKind::Rskafka) {
             let b = broker::Broker::start(&tansu)?;
-            let topic = format!("latency-{}-{rep}", client.name());
-            b.create_topic(&topic, 6)?;
             let s = Scenario {
                 client,
                 mode: Mode::Latency,
                 broker: b.addr.clone(),
-                topic: topic.clone(),
+                topic: String::new(),
                 partitions: 6,
                 count: latency_count,
                 size: 100,
@@ -291,30 +289,22 @@ fn run_all(reps: usize, quick: bool, clients: &[ClientKind]) -> Result<Vec<Row>>
                 rate: 10_000,
                 fetch_max_wait_ms: 0,
             };
-            eprintln!("[latency] rep {} {}", rep + 1, client.name());
-            push(
-                &mut rows,
-                "e2e latency, 10,000 msg/s, 100 B",
-                client,
-                Mode::Latency,
-                measure(&s)?,
-            );
             // Tansu holds a Fetch long after fetch.min.bytes is met, so the default 500 ms
-            // wait dominates the row above; this one shows the clients with a short wait.
-            let short = Scenario {
-                topic: format!("latency-short-{}-{rep}", client.name()),
-                fetch_max_wait_ms: 10,
-                ..s.clone()
-            };
-            b.create_topic(&short.topic, 6)?;
-            eprintln!("[latency, 10 ms wait] rep {} {}", rep + 1, client.name());
-            push(
-                &mut rows,
-                "e2e latency, 10,000 msg/s, 100 B, fetch.max.wait.ms 10",
-                client,
-                Mode::Latency,
-                measure(&short)?,
-            );
+            // wait (0: the client's default) dominates the first row; the second shows the
+            // clients with a short wait.
+            for (wait_ms, row) in [
+                (0, "e2e latency, 10,000 msg/s, 100 B"),
+                (10, "e2e latency, 10,000 msg/s, 100 B, fetch.max.wait.ms 10"),
+            ] {
+                let run = Scenario {
+                    topic: format!("latency-{}-{rep}-wait{wait_ms}", client.name()),
+                    fetch_max_wait_ms: wait_ms,
+                    ..s.clone()
+                };
+                b.create_topic(&run.topic, 6)?;
+                eprintln!("[{row}] rep {} {}", rep + 1, client.name());
+                push(&mut rows, row, client, Mode::Latency, measure(&run)?);
+            }
             let s = Scenario {
                 mode: Mode::Rebalance,
                 topic: format!("rebalance-{}-{rep}", client.name()),
