@@ -8,6 +8,9 @@ use std::path::PathBuf;
 
 /// Shared Tansu broker address, `127.0.0.1:19092` under `scripts/test.sh`.
 pub const BROKERS: &str = "RAFKA_TEST_BROKERS";
+/// Bootstrap list of the shared Apache Kafka cluster (three nodes, `127.0.0.1:39092,...` under
+/// `scripts/test.sh`).
+pub const BOOTSTRAP: &str = "RAFKA_TEST_BOOTSTRAP";
 /// Path of the Tansu binary.
 pub const TANSU_BIN: &str = "TANSU_BIN";
 /// Python interpreter with confluent-kafka 2.16 installed.
