@@ -11,6 +11,8 @@ pub const BROKERS: &str = "RAFKA_TEST_BROKERS";
 /// Bootstrap list of the shared Apache Kafka cluster (three nodes, `127.0.0.1:39092,...` under
 /// `scripts/test.sh`).
 pub const BOOTSTRAP: &str = "RAFKA_TEST_BOOTSTRAP";
+/// `tansu` runs the tests that use [`crate::TestTarget`] on a private Tansu instead of Kafka.
+pub const TARGET: &str = "RAFKA_TEST_TARGET";
 /// Path of the Tansu binary.
 pub const TANSU_BIN: &str = "TANSU_BIN";
 /// Python interpreter with confluent-kafka 2.16 installed.

@@ -5,6 +5,8 @@
 //!   [`broker::shared_broker_addr`], the broker `scripts/test.sh` starts for the whole run.
 //! - [`kafka`]: [`kafka::KafkaCluster`], a private Apache Kafka cluster (1 or 3 KRaft nodes) a
 //!   test may break, and [`kafka::shared_kafka`], the 3-node cluster `scripts/test.sh` starts.
+//! - [`target`]: [`target::TestTarget`], the broker a test runs on: the shared Kafka cluster, or
+//!   a private Tansu for the smoke subset (`RAFKA_TEST_TARGET=tansu`).
 //! - [`proxy`]: [`proxy::MultiBrokerProxy`], N virtual brokers in front of one Tansu, with leader
 //!   moves and fault injection (Tansu alone is always a single broker, node 111).
 //! - [`python`]: run Python snippets with confluent-kafka 2.16 (librdkafka 2.16), the interop peer.
@@ -21,7 +23,9 @@ pub mod kafka;
 pub mod proxy;
 pub mod python;
 pub mod raw;
+pub mod target;
 
 pub use broker::{shared_broker_addr, TestBroker};
 pub use kafka::{shared_kafka, unique_name, KafkaCluster};
 pub use proxy::{LoggedRequest, MultiBrokerProxy};
+pub use target::{BrokerKind, TestTarget};
