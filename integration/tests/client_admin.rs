@@ -1,4 +1,5 @@
-//! rafka-client's Admin against a real Tansu: topics, offsets, groups, configs, cluster.
+//! rafka-client's Admin against the test broker (Apache Kafka under the test command, Tansu in
+//! the smoke run): topics, offsets, groups, configs, cluster.
 
 use std::time::Duration;
 
@@ -12,9 +13,9 @@ use rafka_client::admin::{
 use rafka_client::rafka_wire::error_code::ErrorCode;
 use rafka_client::rafka_wire::records::{encode_batch, BatchMeta, RecordRef};
 use rafka_client::{Admin, Client, ClientConfig, TopicPartition};
-use rafka_integration::TestBroker;
+use rafka_integration::TestTarget;
 
-async fn admin(broker: &TestBroker) -> Admin {
+async fn admin(broker: &TestTarget) -> Admin {
     let config = ClientConfig::builder()
         .bootstrap_servers(&broker.addr())
         .request_timeout(Duration::from_secs(10))
@@ -53,74 +54,84 @@ async fn produce(client: &Client, topic: &str, partition: i32, timestamps: &[i64
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_list_describe_delete_topics() {
-    let broker = TestBroker::start().unwrap();
+    let broker = TestTarget::start().unwrap();
     let admin = admin(&broker).await;
+    let (a, b, validate) = (
+        broker.topic("adm-a"),
+        broker.topic("adm-b"),
+        broker.topic("adm-validate"),
+    );
+    let never = broker.topic("adm-never");
+    let (a, b, validate, never) = (a.as_str(), b.as_str(), validate.as_str(), never.as_str());
     let results = admin
         .create_topics(
             &[
-                NewTopic::new("adm-a", 3, 1).config("retention.ms", "3600000"),
-                NewTopic::new("adm-b", 1, 1),
+                NewTopic::new(a, 3, 1).config("retention.ms", "3600000"),
+                NewTopic::new(b, 1, 1),
             ],
             false,
         )
         .await
         .unwrap();
-    assert!(results["adm-a"].is_ok(), "{results:?}");
-    assert!(results["adm-b"].is_ok(), "{results:?}");
+    assert!(results[a].is_ok(), "{results:?}");
+    assert!(results[b].is_ok(), "{results:?}");
     // Created topics are already routable.
-    assert_eq!(
-        admin.client().cached_metadata().partition_count("adm-a"),
-        Some(3)
-    );
+    assert_eq!(admin.client().cached_metadata().partition_count(a), Some(3));
 
     let checked = admin
-        .create_topics(&[NewTopic::new("adm-validate", 2, 1)], true)
+        .create_topics(&[NewTopic::new(validate, 2, 1)], true)
         .await
         .unwrap();
-    assert!(checked["adm-validate"].is_ok(), "{checked:?}");
+    assert!(checked[validate].is_ok(), "{checked:?}");
 
     let again = admin
-        .create_topics(&[NewTopic::new("adm-a", 3, 1)], false)
+        .create_topics(&[NewTopic::new(a, 3, 1)], false)
         .await
         .unwrap();
     assert_eq!(
-        again["adm-a"].as_ref().unwrap_err().code(),
+        again[a].as_ref().unwrap_err().code(),
         Some(ErrorCode::TOPIC_ALREADY_EXISTS)
     );
 
     let topics = admin.list_topics(false).await.unwrap();
     assert!(
-        topics.contains_key("adm-a") && topics.contains_key("adm-b"),
+        topics.contains_key(a) && topics.contains_key(b),
         "{:?}",
         topics.keys()
     );
-    assert_eq!(topics["adm-a"].partitions.len(), 3);
+    assert_eq!(topics[a].partitions.len(), 3);
+    // Kafka only checks a validate_only request; Tansu ignores the flag and creates the topic.
+    assert_eq!(topics.contains_key(validate), !broker.is_kafka());
 
-    let deleted = admin.delete_topics(&["adm-b", "adm-never"]).await.unwrap();
-    assert!(deleted["adm-b"].is_ok(), "{deleted:?}");
+    let deleted = admin.delete_topics(&[b, never]).await.unwrap();
+    assert!(deleted[b].is_ok(), "{deleted:?}");
     assert_eq!(
-        deleted["adm-never"].as_ref().unwrap_err().code(),
+        deleted[never].as_ref().unwrap_err().code(),
         Some(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION)
     );
     let topics = admin.list_topics(false).await.unwrap();
-    assert!(!topics.contains_key("adm-b"));
-    // Kafka would not have created adm-validate; Tansu ignores validate_only and does.
+    assert!(!topics.contains_key(b));
 
     let cluster = admin.describe_cluster().await.unwrap();
-    assert_eq!(cluster.brokers.len(), 1);
-    assert_eq!(
-        cluster.brokers.values().next().unwrap().addr(),
-        broker.addr()
-    );
+    let addrs: Vec<String> = cluster.brokers.values().map(|b| b.addr()).collect();
+    let bootstrap = broker.addr();
+    let bootstrap: Vec<&str> = bootstrap.split(',').collect();
+    assert_eq!(addrs, bootstrap, "every broker, as advertised");
     assert!(!cluster.cluster_id.is_empty());
+    if broker.is_kafka() {
+        assert!(
+            cluster
+                .controller
+                .is_some_and(|c| cluster.brokers.contains_key(&c)),
+            "{cluster:?}"
+        );
+    }
 
     let configs = admin
-        .describe_configs(&[ConfigResource::Topic("adm-a".into())])
+        .describe_configs(&[ConfigResource::Topic(a.into())])
         .await
         .unwrap();
-    let entries = configs[&ConfigResource::Topic("adm-a".into())]
-        .as_ref()
-        .unwrap();
+    let entries = configs[&ConfigResource::Topic(a.into())].as_ref().unwrap();
     let retention = entries.iter().find(|e| e.name == "retention.ms");
     assert_eq!(
         retention.and_then(|e| e.value.as_deref()),
@@ -131,13 +142,14 @@ async fn create_list_describe_delete_topics() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn list_offsets_earliest_latest_timestamp() {
-    let broker = TestBroker::start().unwrap();
+    let broker = TestTarget::start().unwrap();
     let admin = admin(&broker).await;
-    admin.create_topic("adm-offsets", 2, 1).await.unwrap();
-    produce(admin.client(), "adm-offsets", 0, &[1_000, 2_000, 3_000]).await;
-    let p0 = TopicPartition::new("adm-offsets", 0);
-    let p1 = TopicPartition::new("adm-offsets", 1);
-    let missing = TopicPartition::new("adm-offsets", 9);
+    let topic = broker.topic("adm-offsets");
+    admin.create_topic(&topic, 2, 1).await.unwrap();
+    produce(admin.client(), &topic, 0, &[1_000, 3_000, 2_000]).await;
+    let p0 = TopicPartition::new(topic.as_str(), 0);
+    let p1 = TopicPartition::new(topic.as_str(), 1);
+    let missing = TopicPartition::new(topic.as_str(), 9);
     let result = admin
         .list_offsets(
             &[
@@ -153,28 +165,63 @@ async fn list_offsets_earliest_latest_timestamp() {
     assert_eq!(result[&p1].as_ref().unwrap().offset, 0);
     assert!(result[&missing].is_err());
 
-    // Tansu stamps records with the append time whatever the producer sets, and answers
-    // offset 0 to every timestamp lookup (Kafka: -1 past the last record); only the cases where
-    // both agree are checked. MaxTimestamp (-3) makes Tansu drop the connection.
-    for (spec, expected) in [(OffsetSpec::Earliest, 0), (OffsetSpec::Timestamp(0), 0)] {
-        let r = admin
-            .list_offsets(&[(p0.clone(), spec)], IsolationLevel::ReadCommitted)
-            .await
-            .unwrap();
-        assert_eq!(r[&p0].as_ref().unwrap().offset, expected, "{spec:?}");
+    let lookup = |spec: OffsetSpec| {
+        let admin = &admin;
+        let p0 = p0.clone();
+        async move {
+            let r = admin
+                .list_offsets(&[(p0.clone(), spec)], IsolationLevel::ReadCommitted)
+                .await
+                .unwrap();
+            *r[&p0].as_ref().unwrap()
+        }
+    };
+    assert_eq!(lookup(OffsetSpec::Earliest).await.offset, 0);
+    assert_eq!(lookup(OffsetSpec::Timestamp(0)).await.offset, 0);
+    if !broker.is_kafka() {
+        // Tansu stamps records with the append time whatever the producer sets, answers offset
+        // 0 to every timestamp lookup, and drops the connection on MaxTimestamp (-3): only the
+        // cases where it agrees with Kafka are checked (docs/brokers.md).
+        return;
     }
+    // Kafka keeps the producer's CreateTime: the first record at or after each timestamp.
+    for (ts, offset, found_ts) in [
+        (1_000, 0, 1_000),
+        (1_001, 1, 3_000),
+        (2_000, 1, 3_000),
+        (3_000, 1, 3_000),
+    ] {
+        let listed = lookup(OffsetSpec::Timestamp(ts)).await;
+        assert_eq!(
+            (listed.offset, listed.timestamp),
+            (offset, found_ts),
+            "at {ts}"
+        );
+        assert!(
+            listed.leader_epoch.is_some(),
+            "ListOffsets v4+ names the epoch"
+        );
+    }
+    // Past the last timestamp: offset -1 (Java: no OffsetAndTimestamp).
+    assert_eq!(lookup(OffsetSpec::Timestamp(3_001)).await.offset, -1);
+    // KIP-734: the record with the largest timestamp is offset 1, not the last one.
+    let max = lookup(OffsetSpec::MaxTimestamp).await;
+    assert_eq!((max.offset, max.timestamp), (1, 3_000));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn group_offsets_describe_and_delete() {
-    let broker = TestBroker::start().unwrap();
+    let broker = TestTarget::start().unwrap();
     let admin = admin(&broker).await;
-    admin.create_topic("adm-g", 2, 1).await.unwrap();
-    let p0 = TopicPartition::new("adm-g", 0);
-    let p1 = TopicPartition::new("adm-g", 1);
+    let topic = broker.topic("adm-g");
+    let group = broker.group("adm-group");
+    let group = group.as_str();
+    admin.create_topic(&topic, 2, 1).await.unwrap();
+    let p0 = TopicPartition::new(topic.as_str(), 0);
+    let p1 = TopicPartition::new(topic.as_str(), 1);
     let committed = admin
         .alter_group_offsets(
-            "adm-group",
+            group,
             &[
                 (
                     p0.clone(),
@@ -198,30 +245,31 @@ async fn group_offsets_describe_and_delete() {
         .unwrap();
     assert!(committed.values().all(|r| r.is_ok()), "{committed:?}");
 
-    let offsets = admin.list_group_offsets("adm-group", None).await.unwrap();
+    let offsets = admin.list_group_offsets(group, None).await.unwrap();
     assert_eq!(offsets[&p0].offset, 5);
-    // Tansu does not keep commit metadata (Kafka would give back "m").
     assert_eq!(offsets[&p1].offset, 7);
+    if broker.is_kafka() {
+        // Tansu does not keep commit metadata; Kafka gives it back ("" when none was sent).
+        assert_eq!(offsets[&p0].metadata.as_deref(), Some("m"));
+        assert_eq!(offsets[&p1].metadata.as_deref().unwrap_or(""), "");
+    }
     let only = admin
-        .list_group_offsets("adm-group", Some(std::slice::from_ref(&p1)))
+        .list_group_offsets(group, Some(std::slice::from_ref(&p1)))
         .await
         .unwrap();
     assert_eq!(only.keys().collect::<Vec<_>>(), vec![&p1]);
 
-    let described = admin.describe_groups(&["adm-group"]).await.unwrap();
-    let group = described["adm-group"].as_ref().unwrap();
-    assert!(group.members.is_empty(), "{group:?}");
+    let described = admin.describe_groups(&[group]).await.unwrap();
+    let description = described[group].as_ref().unwrap();
+    assert!(description.members.is_empty(), "{description:?}");
     assert_eq!(
-        group.coordinator,
-        admin.client().group_coordinator("adm-group").await.unwrap()
+        description.coordinator,
+        admin.client().group_coordinator(group).await.unwrap()
     );
 
     let groups = admin.list_groups().await.unwrap();
-    assert!(
-        groups.iter().any(|g| g.group_id == "adm-group"),
-        "{groups:?}"
-    );
+    assert!(groups.iter().any(|g| g.group_id == group), "{groups:?}");
 
-    let deleted = admin.delete_groups(&["adm-group"]).await.unwrap();
-    assert!(deleted["adm-group"].is_ok(), "{deleted:?}");
+    let deleted = admin.delete_groups(&[group]).await.unwrap();
+    assert!(deleted[group].is_ok(), "{deleted:?}");
 }
