@@ -1,5 +1,6 @@
-//! rafka-producer against a real Tansu: partitioning as Java, every codec, acks 0/1/all,
-//! oversized records, headers/tombstones/timestamps, close.
+//! rafka-producer against a real broker (the shared Apache Kafka cluster, or a private Tansu):
+//! partitioning as Java, every codec, acks 0/1/all, oversized records,
+//! headers/tombstones/timestamps, close.
 
 mod producer_support;
 
@@ -10,9 +11,9 @@ use rafka::producer::{
     Acks, CompressionType, ProduceError, Producer, ProducerConfig, ProducerRecord,
 };
 use rafka::wire::records::Compression;
-use rafka_integration::TestBroker;
+use rafka_integration::TestTarget;
 
-use producer_support::{java_partition, read_partition};
+use producer_support::{java_partition, read_partition, read_partition_until};
 
 fn config(addr: &str) -> ProducerConfig {
     ProducerConfig::new(addr)
@@ -24,15 +25,16 @@ fn config(addr: &str) -> ProducerConfig {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keyed_records_land_on_javas_partition() {
-    let broker = TestBroker::start().unwrap();
-    broker.create_topic("keyed", 7).unwrap();
-    let producer = Producer::new(config(&broker.addr())).unwrap();
+    let t = TestTarget::start().unwrap();
+    let keyed = t.topic("keyed");
+    t.create_topic(&keyed, 7).unwrap();
+    let producer = Producer::new(config(&t.addr())).unwrap();
     let mut futures = Vec::new();
     for i in 0..60 {
         let key = format!("key-{i}");
         let f = producer
             .send(
-                ProducerRecord::new("keyed")
+                ProducerRecord::new(&keyed)
                     .key(key.clone())
                     .value(format!("v{i}")),
             )
@@ -54,7 +56,7 @@ async fn keyed_records_land_on_javas_partition() {
         "60 keys spread over several partitions"
     );
     for (p, expected) in per_partition {
-        let got = read_partition(&broker.addr(), "keyed", p).await;
+        let got = read_partition(&t.addr(), &keyed, p).await;
         let got: Vec<(i64, String)> = got
             .iter()
             .map(|r| {
@@ -70,9 +72,10 @@ async fn keyed_records_land_on_javas_partition() {
         );
     }
     // A known Java fact: "foobar" → murmur2 -790332482 → partition 2 of 4.
-    broker.create_topic("keyed4", 4).unwrap();
+    let keyed4 = t.topic("keyed4");
+    t.create_topic(&keyed4, 4).unwrap();
     let md = producer
-        .send(ProducerRecord::new("keyed4").key("foobar").value("x"))
+        .send(ProducerRecord::new(&keyed4).key("foobar").value("x"))
         .await
         .unwrap()
         .await
@@ -83,7 +86,7 @@ async fn keyed_records_land_on_javas_partition() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_codec_round_trips_headers_tombstones_and_timestamps() {
-    let broker = TestBroker::start().unwrap();
+    let t = TestTarget::start().unwrap();
     for (codec, wire, level) in [
         (CompressionType::None, Compression::None, None),
         (CompressionType::Gzip, Compression::Gzip, Some(6)),
@@ -91,9 +94,9 @@ async fn every_codec_round_trips_headers_tombstones_and_timestamps() {
         (CompressionType::Lz4, Compression::Lz4, Some(9)),
         (CompressionType::Zstd, Compression::Zstd, Some(3)),
     ] {
-        let topic = format!("codec-{}", codec.name());
-        broker.create_topic(&topic, 1).unwrap();
-        let producer = Producer::new(config(&broker.addr()).compression(codec, level)).unwrap();
+        let topic = t.topic(&format!("codec-{}", codec.name()));
+        t.create_topic(&topic, 1).unwrap();
+        let producer = Producer::new(config(&t.addr()).compression(codec, level)).unwrap();
         let mut last = None;
         for i in 0..300i64 {
             let mut r = ProducerRecord::new(topic.clone())
@@ -110,7 +113,7 @@ async fn every_codec_round_trips_headers_tombstones_and_timestamps() {
         }
         producer.flush().await;
         last.unwrap().await.unwrap();
-        let got = read_partition(&broker.addr(), &topic, 0).await;
+        let got = read_partition(&t.addr(), &topic, 0).await;
         assert_eq!(got.len(), 300, "{codec:?}");
         for (i, r) in got.iter().enumerate() {
             let i = i as i64;
@@ -146,16 +149,16 @@ async fn every_codec_round_trips_headers_tombstones_and_timestamps() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acks_zero_one_and_all_deliver() {
-    let broker = TestBroker::start().unwrap();
+    let t = TestTarget::start().unwrap();
     for (acks, name) in [
         (Acks::All, "all"),
         (Acks::Leader, "one"),
         (Acks::None, "zero"),
     ] {
-        let topic = format!("acks-{name}");
-        broker.create_topic(&topic, 2).unwrap();
+        let topic = t.topic(&format!("acks-{name}"));
+        t.create_topic(&topic, 2).unwrap();
         let producer = Producer::new(
-            config(&broker.addr())
+            config(&t.addr())
                 .acks(acks)
                 .enable_idempotence(acks == Acks::All),
         )
@@ -182,10 +185,15 @@ async fn acks_zero_one_and_all_deliver() {
             }
         }
         producer.close(Duration::from_secs(10)).await.unwrap();
+        // With acks=0 or 1 the producer does not wait for the followers: on Kafka the last
+        // records may still be above the high watermark, so read until each partition's 50
+        // are there (or 30 s pass).
         let mut values = Vec::new();
         for p in 0..2 {
-            for r in read_partition(&broker.addr(), &topic, p).await {
-                values.push(String::from_utf8(r.value.unwrap().to_vec()).unwrap());
+            for r in read_partition_until(&t.addr(), &topic, p, |got| got.len() >= 50).await {
+                if r.control.is_none() {
+                    values.push(String::from_utf8(r.value.unwrap().to_vec()).unwrap());
+                }
             }
         }
         eprintln!(
@@ -203,11 +211,12 @@ async fn acks_zero_one_and_all_deliver() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_records_refused_and_closed_producer_refuses() {
-    let broker = TestBroker::start().unwrap();
-    broker.create_topic("big", 1).unwrap();
-    let producer = Producer::new(config(&broker.addr()).max_request_size(1_000)).unwrap();
+    let t = TestTarget::start().unwrap();
+    let big = t.topic("big");
+    t.create_topic(&big, 1).unwrap();
+    let producer = Producer::new(config(&t.addr()).max_request_size(1_000)).unwrap();
     let err = producer
-        .send(ProducerRecord::new("big").value(vec![0u8; 2_000]))
+        .send(ProducerRecord::new(&big).value(vec![0u8; 2_000]))
         .await
         .unwrap_err();
     assert!(
@@ -222,23 +231,24 @@ async fn oversized_records_refused_and_closed_producer_refuses() {
         "{err}"
     );
     let small = producer
-        .send(ProducerRecord::new("big").value(vec![1u8; 500]))
+        .send(ProducerRecord::new(&big).value(vec![1u8; 500]))
         .await
         .unwrap();
     producer.close(Duration::from_secs(10)).await.unwrap();
     assert_eq!(small.await.unwrap().offset, 0);
     assert!(matches!(
-        producer.send(ProducerRecord::new("big").value("x")).await,
+        producer.send(ProducerRecord::new(&big).value("x")).await,
         Err(ProduceError::Closed)
     ));
-    assert_eq!(read_partition(&broker.addr(), "big", 0).await.len(), 1);
+    assert_eq!(read_partition(&t.addr(), &big, 0).await.len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unkeyed_records_stick_then_spread_and_callbacks_run() {
-    let broker = TestBroker::start().unwrap();
-    broker.create_topic("sticky", 4).unwrap();
-    let producer = Producer::new(config(&broker.addr()).batch_size(1_000)).unwrap();
+    let t = TestTarget::start().unwrap();
+    let sticky = t.topic("sticky");
+    t.create_topic(&sticky, 4).unwrap();
+    let producer = Producer::new(config(&t.addr()).batch_size(1_000)).unwrap();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     for i in 0..400 {
         let tx = tx.clone();
@@ -246,7 +256,7 @@ async fn unkeyed_records_stick_then_spread_and_callbacks_run() {
         drop(
             producer
                 .send_with_callback(
-                    ProducerRecord::new("sticky").value(format!("{i:0>40}")),
+                    ProducerRecord::new(&sticky).value(format!("{i:0>40}")),
                     move |r| {
                         let _ = tx.send(r.map(|m| m.partition));
                     },
@@ -304,10 +314,11 @@ async fn interceptors_and_custom_partitioner_are_used() {
         }
     }
 
-    let broker = TestBroker::start().unwrap();
-    broker.create_topic("hooks", 3).unwrap();
+    let t = TestTarget::start().unwrap();
+    let hooks = t.topic("hooks");
+    t.create_topic(&hooks, 3).unwrap();
     let interceptor = Arc::new(Upper(AtomicUsize::new(0)));
-    let producer = Producer::builder(config(&broker.addr()))
+    let producer = Producer::builder(config(&t.addr()))
         .interceptor(interceptor.clone())
         .partitioner(Arc::new(Last))
         .build()
@@ -317,7 +328,7 @@ async fn interceptors_and_custom_partitioner_are_used() {
         futures.push(
             producer
                 .send(
-                    ProducerRecord::new("hooks")
+                    ProducerRecord::new(&hooks)
                         .key(format!("k{i}"))
                         .value("abc"),
                 )
@@ -329,7 +340,7 @@ async fn interceptors_and_custom_partitioner_are_used() {
         assert_eq!(f.await.unwrap().partition, 2);
     }
     assert_eq!(interceptor.0.load(Ordering::SeqCst), 10);
-    let got = read_partition(&broker.addr(), "hooks", 2).await;
+    let got = read_partition(&t.addr(), &hooks, 2).await;
     assert_eq!(got.len(), 10);
     assert!(got.iter().all(|r| r.value.as_deref() == Some(&b"ABC"[..])));
     producer.close(Duration::from_secs(5)).await.unwrap();

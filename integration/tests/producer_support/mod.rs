@@ -1,11 +1,17 @@
-//! Helpers shared by the producer integration tests: reading a partition back with a raw
-//! Fetch (v12, topic names) and rafka's own batch decoder.
+//! Helpers shared by the producer integration tests: reading a partition back from its leader
+//! with a raw Fetch (v12, topic names) and rafka's own batch decoder.
+//!
+//! `bootstrap` is any bootstrap list (one Tansu, or every node of a Kafka cluster): the helpers
+//! ask Metadata which node leads the partition (or coordinates the group) and talk to that one.
 
 #![allow(dead_code)]
+
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use kafka_protocol::messages::{fetch_request, BrokerId, FetchRequest, TopicName};
 use kafka_protocol::protocol::StrBytes;
+use rafka::client::{Client, ClientConfig};
 use rafka::wire::records::{decode_batches, Compression};
 use rafka_integration::raw::RawConnection;
 
@@ -25,18 +31,68 @@ pub struct ReadRecord {
     pub control: Option<bool>,
 }
 
+/// `host:port` of the broker `node` as Metadata advertises it.
+fn broker_addr(client: &Client, node: i32) -> String {
+    let cluster = client.cached_metadata();
+    let broker = cluster
+        .brokers
+        .get(&node)
+        .unwrap_or_else(|| panic!("broker {node} not in metadata"));
+    format!("{}:{}", broker.host, broker.port)
+}
+
+/// `host:port` of the leader of `topic`/`partition`.
+pub async fn leader_addr(bootstrap: &str, topic: &str, partition: i32) -> String {
+    let client = Client::connect(ClientConfig::new(bootstrap)).await.unwrap();
+    let leader = client.leader_for(topic, partition).await.unwrap();
+    let addr = broker_addr(&client, leader);
+    client.close();
+    addr
+}
+
+/// `host:port` of the coordinator of group `group`.
+pub async fn group_coordinator_addr(bootstrap: &str, group: &str) -> String {
+    let client = Client::connect(ClientConfig::new(bootstrap)).await.unwrap();
+    let node = client.group_coordinator(group).await.unwrap();
+    client.metadata().await.unwrap();
+    let addr = broker_addr(&client, node);
+    client.close();
+    addr
+}
+
 /// Every data record of `topic`/`partition` from offset 0 to the high watermark.
-pub async fn read_partition(addr: &str, topic: &str, partition: i32) -> Vec<ReadRecord> {
-    read_partition_all(addr, topic, partition)
+pub async fn read_partition(bootstrap: &str, topic: &str, partition: i32) -> Vec<ReadRecord> {
+    read_partition_all(bootstrap, topic, partition)
         .await
         .into_iter()
         .filter(|r| r.control.is_none())
         .collect()
 }
 
+/// [`read_partition_all`] again until `done` holds for what it read (or 30 s pass, then the
+/// last read). For what is written but not yet below the high watermark: records produced with
+/// acks=0 or acks=1 (the followers have not fetched them yet), and transaction markers, which
+/// Kafka's coordinator writes after answering EndTxn.
+pub async fn read_partition_until(
+    bootstrap: &str,
+    topic: &str,
+    partition: i32,
+    done: impl Fn(&[ReadRecord]) -> bool,
+) -> Vec<ReadRecord> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let got = read_partition_all(bootstrap, topic, partition).await;
+        if done(&got) || Instant::now() >= deadline {
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Every record, transaction markers included (`control` is set on those).
-pub async fn read_partition_all(addr: &str, topic: &str, partition: i32) -> Vec<ReadRecord> {
-    let mut conn = RawConnection::connect(addr).await.unwrap();
+pub async fn read_partition_all(bootstrap: &str, topic: &str, partition: i32) -> Vec<ReadRecord> {
+    let addr = leader_addr(bootstrap, topic, partition).await;
+    let mut conn = RawConnection::connect(&addr).await.unwrap();
     let mut out = Vec::new();
     let mut offset = 0i64;
     for _ in 0..1000 {
