@@ -1,5 +1,6 @@
-//! rafka's producer and librdkafka 2.16 (confluent-kafka): each reads what the other wrote,
-//! for every codec, and both put keyed records on the same (Java murmur2) partition.
+//! rafka's producer and librdkafka 2.16 (confluent-kafka) on the test broker (Kafka or Tansu):
+//! each reads what the other wrote, for every codec, and both put keyed records on the same
+//! (Java murmur2) partition.
 
 mod producer_support;
 
@@ -8,7 +9,7 @@ use std::time::Duration;
 use rafka::producer::{CompressionType, Producer, ProducerConfig, ProducerRecord};
 use rafka::wire::records::Compression;
 use rafka_integration::python::{require_python, run_python_async};
-use rafka_integration::TestBroker;
+use rafka_integration::TestTarget;
 
 use producer_support::read_partition;
 
@@ -60,12 +61,12 @@ async fn librdkafka_reads_rafka_records_for_every_codec() {
     if require_python().is_none() {
         return;
     }
-    let broker = TestBroker::start().unwrap();
+    let t = TestTarget::start().unwrap();
     for (codec, _) in CODECS {
-        let topic = format!("to-rdkafka-{}", codec.name());
-        broker.create_topic(&topic, 1).unwrap();
+        let topic = t.topic(&format!("to-rdkafka-{}", codec.name()));
+        t.create_topic(&topic, 1).unwrap();
         let producer =
-            Producer::new(ProducerConfig::new(&broker.addr()).compression(codec, None)).unwrap();
+            Producer::new(ProducerConfig::new(&t.addr()).compression(codec, None)).unwrap();
         for i in 0..50i64 {
             let mut r = ProducerRecord::new(topic.clone())
                 .key(format!("k{i}"))
@@ -77,7 +78,7 @@ async fn librdkafka_reads_rafka_records_for_every_codec() {
             drop(producer.send(r).await.unwrap()); // fire and forget: close below delivers
         }
         producer.close(Duration::from_secs(10)).await.unwrap();
-        let out = run_python_async(CONSUME, &[&broker.addr(), &topic, "50"])
+        let out = run_python_async(CONSUME, &[&t.addr(), &topic, "50"])
             .await
             .unwrap();
         let lines: Vec<&str> = out.lines().collect();
@@ -102,11 +103,11 @@ async fn rafka_reads_librdkafka_records_and_partitions_keys_alike() {
     if require_python().is_none() {
         return;
     }
-    let broker = TestBroker::start().unwrap();
+    let t = TestTarget::start().unwrap();
     for (codec, wire) in CODECS {
-        let topic = format!("from-rdkafka-{}", codec.name());
-        broker.create_topic(&topic, 5).unwrap();
-        let out = run_python_async(PRODUCE, &[&broker.addr(), &topic, codec.name(), "60"])
+        let topic = t.topic(&format!("from-rdkafka-{}", codec.name()));
+        t.create_topic(&topic, 5).unwrap();
+        let out = run_python_async(PRODUCE, &[&t.addr(), &topic, codec.name(), "60"])
             .await
             .unwrap();
         assert_eq!(out.trim(), "ok");
@@ -114,7 +115,7 @@ async fn rafka_reads_librdkafka_records_and_partitions_keys_alike() {
         let mut rdkafka_partition = std::collections::HashMap::new();
         let mut total = 0;
         for p in 0..5 {
-            for r in read_partition(&broker.addr(), &topic, p).await {
+            for r in read_partition(&t.addr(), &topic, p).await {
                 assert_eq!(r.compression, wire, "{codec:?}");
                 let key = String::from_utf8(r.key.unwrap().to_vec()).unwrap();
                 let i: i64 = key["key-".len()..].parse().unwrap();
@@ -127,7 +128,7 @@ async fn rafka_reads_librdkafka_records_and_partitions_keys_alike() {
         }
         assert_eq!(total, 60, "{codec:?}");
         // ...is where rafka's default partitioner puts it.
-        let producer = Producer::new(ProducerConfig::new(&broker.addr())).unwrap();
+        let producer = Producer::new(ProducerConfig::new(&t.addr())).unwrap();
         for (key, p) in &rdkafka_partition {
             let md = producer
                 .send(
