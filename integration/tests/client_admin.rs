@@ -273,3 +273,161 @@ async fn group_offsets_describe_and_delete() {
     let deleted = admin.delete_groups(&[group]).await.unwrap();
     assert!(deleted[group].is_ok(), "{deleted:?}");
 }
+
+/// CreatePartitions, DeleteRecords, IncrementalAlterConfigs and OffsetForLeaderEpoch: Tansu
+/// answers none of them (it drops the connection or has no such API), so this runs on Kafka only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partitions_records_configs_and_leader_epochs_on_kafka() {
+    use kafka_protocol::messages::offset_for_leader_epoch_request::{
+        OffsetForLeaderPartition, OffsetForLeaderTopic,
+    };
+    use kafka_protocol::messages::{BrokerId, OffsetForLeaderEpochRequest};
+    use rafka_client::admin::{AlterConfigOp, DELETE_TO_HIGH_WATERMARK};
+
+    let broker = TestTarget::start().unwrap();
+    if !broker.is_kafka() {
+        eprintln!("Kafka only: Tansu has no CreatePartitions, DeleteRecords, AlterConfigs, OffsetForLeaderEpoch");
+        return;
+    }
+    let admin = admin(&broker).await;
+    let topic = broker.topic("adm-grow");
+    let t = topic.as_str();
+    admin.create_topic(t, 1, 3).await.unwrap();
+
+    // CreatePartitions: 1 -> 3; not above the current count is INVALID_PARTITIONS.
+    let grown = admin.create_partitions(&[(t, 3)], false).await.unwrap();
+    assert!(grown[t].is_ok(), "{grown:?}");
+    assert_eq!(admin.client().cached_metadata().partition_count(t), Some(3));
+    let again = admin.create_partitions(&[(t, 2)], false).await.unwrap();
+    assert_eq!(
+        again[t].as_ref().unwrap_err().code(),
+        Some(ErrorCode::INVALID_PARTITIONS)
+    );
+
+    // DeleteRecords: the log start offset moves to 2, then to the high watermark (5).
+    produce(admin.client(), t, 0, &[10, 20, 30, 40, 50]).await;
+    let p0 = TopicPartition::new(t, 0);
+    let p2 = TopicPartition::new(t, 2);
+    let deleted = admin
+        .delete_records(&[(p0.clone(), 2), (p2.clone(), 7)])
+        .await
+        .unwrap();
+    assert_eq!(*deleted[&p0].as_ref().unwrap(), 2);
+    assert_eq!(
+        deleted[&p2].as_ref().unwrap_err().code(),
+        Some(ErrorCode::OFFSET_OUT_OF_RANGE),
+        "p2 is empty: offset 7 is above its high watermark"
+    );
+    let earliest = admin
+        .list_offsets(
+            &[(p0.clone(), OffsetSpec::Earliest)],
+            IsolationLevel::ReadUncommitted,
+        )
+        .await
+        .unwrap();
+    assert_eq!(earliest[&p0].as_ref().unwrap().offset, 2);
+    let all = admin
+        .delete_records(&[(p0.clone(), DELETE_TO_HIGH_WATERMARK)])
+        .await
+        .unwrap();
+    assert_eq!(*all[&p0].as_ref().unwrap(), 5);
+
+    // IncrementalAlterConfigs: set, then delete back to the default; a bad key is refused.
+    let resource = ConfigResource::Topic(t.into());
+    let altered = admin
+        .incremental_alter_configs(
+            &[(
+                resource.clone(),
+                vec![
+                    AlterConfigOp::Set("retention.ms".into(), "7200000".into()),
+                    AlterConfigOp::Set("cleanup.policy".into(), "compact".into()),
+                ],
+            )],
+            false,
+        )
+        .await
+        .unwrap();
+    assert!(altered[&resource].is_ok(), "{altered:?}");
+    let value_of = |key: &'static str| {
+        let admin = &admin;
+        let resource = resource.clone();
+        async move {
+            let configs = admin.describe_configs(&[resource.clone()]).await.unwrap();
+            configs[&resource]
+                .as_ref()
+                .unwrap()
+                .iter()
+                .find(|e| e.name == key)
+                .map(|e| (e.value.clone(), e.source))
+        }
+    };
+    // Source 1: a dynamic topic config.
+    assert_eq!(
+        value_of("retention.ms").await,
+        Some((Some("7200000".into()), 1))
+    );
+    assert_eq!(
+        value_of("cleanup.policy").await,
+        Some((Some("compact".into()), 1))
+    );
+    admin
+        .incremental_alter_configs(
+            &[(
+                resource.clone(),
+                vec![
+                    AlterConfigOp::Delete("retention.ms".into()),
+                    AlterConfigOp::Append("cleanup.policy".into(), "delete".into()),
+                ],
+            )],
+            false,
+        )
+        .await
+        .unwrap()[&resource]
+        .as_ref()
+        .unwrap();
+    let (retention, source) = value_of("retention.ms").await.unwrap();
+    assert_ne!(source, 1, "back to a default: {retention:?}");
+    assert_eq!(
+        value_of("cleanup.policy").await.unwrap().0.as_deref(),
+        Some("compact,delete")
+    );
+    let bad = admin
+        .incremental_alter_configs(
+            &[(
+                resource.clone(),
+                vec![AlterConfigOp::Set("no.such.key".into(), "1".into())],
+            )],
+            true,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        bad[&resource].as_ref().unwrap_err().code(),
+        Some(ErrorCode::INVALID_CONFIG)
+    );
+
+    // OffsetForLeaderEpoch (KIP-320): the end offset of the current epoch is the log end.
+    let md = admin.client().metadata_for(&[t]).await.unwrap();
+    let epoch = md.topics[t].partitions[&0].leader_epoch;
+    let resp = admin
+        .client()
+        .send_to_leader(
+            t,
+            0,
+            OffsetForLeaderEpochRequest::default()
+                .with_replica_id(BrokerId(-1))
+                .with_topics(vec![OffsetForLeaderTopic::default()
+                    .with_topic(kafka_protocol::messages::TopicName(StrBytes::from_string(
+                        t.to_string(),
+                    )))
+                    .with_partitions(vec![OffsetForLeaderPartition::default()
+                        .with_partition(0)
+                        .with_current_leader_epoch(epoch)
+                        .with_leader_epoch(epoch)])]),
+        )
+        .await
+        .unwrap();
+    let p = &resp.topics[0].partitions[0];
+    assert_eq!(p.error_code, 0, "{p:?}");
+    assert_eq!((p.leader_epoch, p.end_offset), (epoch, 5));
+}

@@ -8,7 +8,7 @@
 //! `cargo test -p rafka-integration --test kafka_failover -- --test-threads=1 --nocapture`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -18,6 +18,9 @@ use rafka::wire::TopicPartition;
 use rafka_integration::{unique_name, KafkaCluster};
 
 const PARTITIONS: i32 = 3;
+
+/// Records read per partition: (offset, value), in offset order.
+type Read = BTreeMap<i32, Vec<(i64, Vec<u8>)>>;
 
 /// Broker settings of every failover cluster: a SIGKILLed broker is fenced (and leaves the
 /// ISR, so that leadership moves) after 6 s instead of the default 9 s.
@@ -95,7 +98,7 @@ async fn read_back(
     isolation: IsolationLevel,
     expected: usize,
     within: Duration,
-) -> BTreeMap<i32, Vec<(i64, Vec<u8>)>> {
+) -> Read {
     let config = ConsumerConfig::builder(bootstrap)
         .auto_offset_reset(AutoOffsetReset::Earliest)
         .isolation_level(isolation)
@@ -107,7 +110,7 @@ async fn read_back(
         .map(|p| TopicPartition::new(topic, p))
         .collect();
     consumer.assign(&tps).unwrap();
-    let mut out: BTreeMap<i32, Vec<(i64, Vec<u8>)>> = BTreeMap::new();
+    let mut out = Read::new();
     let mut total = 0usize;
     let deadline = Instant::now() + within;
     let mut drain_until: Option<Instant> = None;
@@ -141,10 +144,7 @@ struct Verdict {
     unexpected: usize,
 }
 
-fn verdict(
-    read: &BTreeMap<i32, Vec<(i64, Vec<u8>)>>,
-    expected: &BTreeMap<i32, Vec<(String, u64)>>,
-) -> Verdict {
+fn verdict(read: &Read, expected: &BTreeMap<i32, Vec<(String, u64)>>) -> Verdict {
     let mut v = Verdict::default();
     for p in 0..PARTITIONS {
         let want: &[(String, u64)] = expected.get(&p).map_or(&[], Vec::as_slice);
@@ -478,4 +478,386 @@ async fn produce_survives_leader_sigkill_idempotent_and_transactional() {
         .unwrap();
     transactions_through_leader_kill(&cluster, &topic).await;
     eprintln!("FAILOVER test 1 wall time {:.1?}", started.elapsed());
+}
+
+/// A paced idempotent producer on its own task: 10 records per partition every 20 ms until
+/// stopped. Returns (per-partition record count, acknowledgements).
+struct BackgroundProducer {
+    stop: Arc<AtomicBool>,
+    sent: Arc<Mutex<[u64; PARTITIONS as usize]>>,
+    acks: Arc<Acks>,
+    task: tokio::task::JoinHandle<Producer>,
+}
+
+fn spawn_producer(bootstrap: &str, topic: &str, tag: &'static str) -> BackgroundProducer {
+    let producer = Producer::new(producer_config(bootstrap)).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let sent = Arc::new(Mutex::new([0u64; PARTITIONS as usize]));
+    let acks = Arc::new(Acks::default());
+    let (s, n, a, topic) = (stop.clone(), sent.clone(), acks.clone(), topic.to_string());
+    let task = tokio::spawn(async move {
+        while !s.load(Ordering::Acquire) {
+            for p in 0..PARTITIONS {
+                for _ in 0..10 {
+                    let seq = {
+                        let mut n = n.lock().unwrap();
+                        n[p as usize] += 1;
+                        n[p as usize] - 1
+                    };
+                    drop(
+                        producer
+                            .send_with_callback(
+                                ProducerRecord::new(&*topic)
+                                    .partition(p)
+                                    .value(value(tag, p, seq)),
+                                a.callback(p),
+                            )
+                            .await
+                            .expect("send"),
+                    );
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        producer
+    });
+    BackgroundProducer {
+        stop,
+        sent,
+        acks,
+        task,
+    }
+}
+
+impl BackgroundProducer {
+    fn sent(&self, partition: i32) -> u64 {
+        self.sent.lock().unwrap()[partition as usize]
+    }
+
+    /// Stops sending, waits for every acknowledgement; returns the expected sequence per
+    /// partition.
+    async fn finish(self, tag: &str) -> BTreeMap<i32, Vec<(String, u64)>> {
+        self.stop.store(true, Ordering::Release);
+        let producer = self.task.await.unwrap();
+        tokio::time::timeout(Duration::from_secs(150), producer.flush())
+            .await
+            .expect("flush hung");
+        producer.close(Duration::from_secs(10)).await.unwrap();
+        let sent = *self.sent.lock().unwrap();
+        let total: u64 = sent.iter().sum();
+        eprintln!(
+            "FAILOVER background producer: sent={total} acked={} failed={} errors={:?}",
+            self.acks.ok.load(Ordering::Relaxed),
+            self.acks.failed.load(Ordering::Relaxed),
+            self.acks.errors.lock().unwrap()
+        );
+        assert_eq!(
+            self.acks.failed.load(Ordering::Relaxed),
+            0,
+            "no record failed"
+        );
+        assert_eq!(
+            self.acks.ok.load(Ordering::Relaxed),
+            total,
+            "every record acked"
+        );
+        (0..PARTITIONS)
+            .map(|p| {
+                (
+                    p,
+                    (0..sent[p as usize])
+                        .map(|s| (tag.to_string(), s))
+                        .collect(),
+                )
+            })
+            .collect()
+    }
+}
+
+/// What the group member saw: records (partition, offset, value) with the time they arrived,
+/// and every commit's outcome.
+#[derive(Default)]
+struct MemberLog {
+    records: Mutex<Read>,
+    /// Arrival time of each partition's highest sequence so far.
+    latest: Mutex<BTreeMap<i32, (u64, Instant)>>,
+    commits: Mutex<Vec<(Instant, Result<(), String>)>>,
+    polls_failed: Mutex<Vec<String>>,
+}
+
+impl MemberLog {
+    fn count(&self) -> usize {
+        self.records.lock().unwrap().values().map(Vec::len).sum()
+    }
+    fn max_seq(&self, partition: i32) -> Option<u64> {
+        self.latest.lock().unwrap().get(&partition).map(|l| l.0)
+    }
+    /// The first commit that succeeded after `t`, as a delay from `t`.
+    fn first_commit_after(&self, t: Instant) -> Option<Duration> {
+        self.commits
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|(at, r)| *at > t && r.is_ok())
+            .map(|(at, _)| *at - t)
+    }
+    fn failed_commits(&self) -> Vec<String> {
+        self.commits
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|(_, r)| r.clone().err())
+            .collect()
+    }
+}
+
+/// A one-member group consuming `topic` on its own task, committing every 500 ms; on stop it
+/// commits once more and returns the committed offsets.
+fn spawn_member(
+    bootstrap: &str,
+    group: &str,
+    topic: &str,
+    log: Arc<MemberLog>,
+    stop: Arc<AtomicBool>,
+) -> tokio::task::JoinHandle<BTreeMap<i32, i64>> {
+    let config = ConsumerConfig::builder(bootstrap)
+        .group_id(group)
+        .auto_offset_reset(AutoOffsetReset::Earliest)
+        .enable_auto_commit(false)
+        .session_timeout(Duration::from_secs(10))
+        .heartbeat_interval(Duration::from_secs(1))
+        .fetch_max_wait(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    let topic = topic.to_string();
+    tokio::spawn(async move {
+        let mut consumer = Consumer::new(config).unwrap();
+        consumer
+            .subscribe([topic.as_str()], rafka::consumer::NoopRebalanceListener)
+            .unwrap();
+        let mut next_commit = Instant::now();
+        while !stop.load(Ordering::Acquire) {
+            match consumer.poll(Duration::from_millis(200)).await {
+                Ok(records) => {
+                    let now = Instant::now();
+                    let mut out = log.records.lock().unwrap();
+                    let mut latest = log.latest.lock().unwrap();
+                    for r in records {
+                        let val = r.value.map(|v| v.to_vec()).unwrap_or_default();
+                        let (_, _, seq) = parse_value(&val);
+                        let l = latest.entry(r.partition).or_insert((seq, now));
+                        if seq >= l.0 {
+                            *l = (seq, now);
+                        }
+                        out.entry(r.partition).or_default().push((r.offset, val));
+                    }
+                }
+                Err(e) => {
+                    log.polls_failed.lock().unwrap().push(e.to_string());
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+            if Instant::now() >= next_commit {
+                let r = tokio::time::timeout(Duration::from_secs(60), consumer.commit_sync())
+                    .await
+                    .unwrap_or_else(|_| panic!("commit_sync hung for 60 s"));
+                log.commits
+                    .lock()
+                    .unwrap()
+                    .push((Instant::now(), r.map_err(|e| e.to_string())));
+                next_commit = Instant::now() + Duration::from_millis(500);
+            }
+        }
+        let r = consumer.commit_sync().await;
+        log.commits
+            .lock()
+            .unwrap()
+            .push((Instant::now(), r.map_err(|e| e.to_string())));
+        let tps: Vec<TopicPartition> = (0..PARTITIONS)
+            .map(|p| TopicPartition::new(&*topic, p))
+            .collect();
+        let committed = consumer.committed(&tps).await.expect("committed");
+        consumer.close().await.expect("close");
+        committed
+            .into_iter()
+            .map(|(tp, off)| (tp.partition, off))
+            .collect()
+    })
+}
+
+async fn wait_for(what: &str, within: Duration, mut f: impl FnMut() -> bool) -> Duration {
+    let t = Instant::now();
+    while !f() {
+        assert!(
+            t.elapsed() < within,
+            "timed out after {within:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    t.elapsed()
+}
+
+/// Scenario 3: a consumer group member keeps consuming (and committing) while the leader of
+/// a partition it reads is SIGKILLed, and then while the group coordinator's broker is
+/// SIGKILLed and restarted. Every record produced meanwhile is consumed, commits succeed after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consumer_group_survives_leader_and_coordinator_kills() {
+    let started = Instant::now();
+    let cluster = start_cluster().await;
+    let topic = unique_name("failover-group");
+    let group = unique_name("failover-group");
+    cluster
+        .create_topic(&topic, PARTITIONS, 3, 2)
+        .await
+        .unwrap();
+    let client = cluster.client().await.unwrap();
+    let coordinator = client.group_coordinator(&group).await.unwrap();
+
+    let producer = spawn_producer(&cluster.bootstrap(), &topic, "g");
+    let log = Arc::new(MemberLog::default());
+    let stop = Arc::new(AtomicBool::new(false));
+    let member = spawn_member(
+        &cluster.bootstrap(),
+        &group,
+        &topic,
+        log.clone(),
+        stop.clone(),
+    );
+    let joined = wait_for(
+        "the member's first records",
+        Duration::from_secs(60),
+        || log.count() >= 3_000,
+    )
+    .await;
+    eprintln!(
+        "FAILOVER group: member consuming after {joined:.1?}; coordinator is node {coordinator}"
+    );
+
+    // 1. The leader of a partition the member reads (not the coordinator's node) dies.
+    let mut target = None;
+    for p in 0..PARTITIONS {
+        let l = leader(&cluster, &topic, p).await;
+        if l != coordinator {
+            target = Some((p, l));
+            break;
+        }
+    }
+    let (p, victim) = target.expect("a partition led away from the coordinator");
+    let sent_at_kill = producer.sent(p);
+    blocking(|| cluster.kill(victim)).expect("kill leader");
+    let killed = Instant::now();
+    eprintln!("FAILOVER group: SIGKILLed node {victim} (leader of {topic}-{p})");
+    let caught_up = wait_for(
+        "records produced after the leader kill",
+        Duration::from_secs(90),
+        || log.max_seq(p).is_some_and(|s| s >= sent_at_kill),
+    )
+    .await;
+    let new_leader = leader(&cluster, &topic, p).await;
+    eprintln!(
+        "FAILOVER group: {topic}-{p} leader {victim} -> {new_leader}; first record produced after the kill \
+         consumed {caught_up:.1?} after it; first commit after the kill: {:.1?}",
+        log.first_commit_after(killed)
+    );
+    blocking(|| cluster.restart(victim)).expect("restart");
+    wait_in_isr(&cluster, &topic, victim).await;
+
+    // 2. The group coordinator's broker dies and comes back.
+    let coordinator = cluster
+        .client()
+        .await
+        .unwrap()
+        .group_coordinator(&group)
+        .await
+        .unwrap();
+    let sent_at_kill: Vec<u64> = (0..PARTITIONS).map(|p| producer.sent(p)).collect();
+    blocking(|| cluster.kill(coordinator)).expect("kill coordinator");
+    let killed = Instant::now();
+    eprintln!("FAILOVER group: SIGKILLed node {coordinator} (group coordinator)");
+    let consumed = wait_for(
+        "records produced after the coordinator kill",
+        Duration::from_secs(90),
+        || {
+            (0..PARTITIONS).all(|p| {
+                log.max_seq(p)
+                    .is_some_and(|s| s >= sent_at_kill[p as usize])
+            })
+        },
+    )
+    .await;
+    let committed = wait_for(
+        "a commit after the coordinator kill",
+        Duration::from_secs(90),
+        || log.first_commit_after(killed).is_some(),
+    )
+    .await;
+    let new_coordinator = cluster
+        .client()
+        .await
+        .unwrap()
+        .group_coordinator(&group)
+        .await
+        .unwrap();
+    eprintln!(
+        "FAILOVER group: coordinator {coordinator} -> {new_coordinator}; records produced after the kill \
+         consumed within {consumed:.1?}; first successful commit {:.1?} after the kill (waited {committed:.1?})",
+        log.first_commit_after(killed).unwrap()
+    );
+    blocking(|| cluster.restart(coordinator)).expect("restart");
+    wait_in_isr(&cluster, &topic, coordinator).await;
+    let restarted = Instant::now();
+    wait_for(
+        "a commit after the coordinator's restart",
+        Duration::from_secs(60),
+        || log.first_commit_after(restarted).is_some(),
+    )
+    .await;
+
+    // 3. Everything produced is consumed; the last commit holds the end offsets.
+    let expected = producer.finish("g").await;
+    let want: BTreeMap<i32, u64> = expected.iter().map(|(p, v)| (*p, v.len() as u64)).collect();
+    wait_for("every record consumed", Duration::from_secs(90), || {
+        want.iter()
+            .all(|(p, n)| *n == 0 || log.max_seq(*p).is_some_and(|s| s + 1 >= *n))
+    })
+    .await;
+    stop.store(true, Ordering::Release);
+    let committed_offsets = tokio::time::timeout(Duration::from_secs(60), member)
+        .await
+        .expect("member stop hung")
+        .expect("member task");
+    let read = log.records.lock().unwrap().clone();
+    let v = verdict(&read, &expected);
+    let commits = log.commits.lock().unwrap().len();
+    let failed = log.failed_commits();
+    eprintln!(
+        "FAILOVER group: produced={} consumed={} lost={} duplicated={} out_of_order={} kills=2; commits={commits} \
+         failed={} ({:?}); poll errors={:?}; committed={committed_offsets:?}",
+        want.values().sum::<u64>(),
+        v.read,
+        v.lost,
+        v.duplicated,
+        v.out_of_order,
+        failed.len(),
+        failed.iter().take(5).collect::<Vec<_>>(),
+        log.polls_failed.lock().unwrap().iter().take(5).collect::<Vec<_>>(),
+    );
+    assert_eq!((v.lost, v.out_of_order, v.unexpected), (0, 0, 0), "{v:?}");
+    assert!(
+        log.commits
+            .lock()
+            .unwrap()
+            .last()
+            .is_some_and(|c| c.1.is_ok()),
+        "the last commit succeeded"
+    );
+    for (p, end) in &read {
+        let last = end.last().map_or(0, |r| r.0 + 1);
+        assert_eq!(
+            committed_offsets.get(p),
+            Some(&last),
+            "{topic}-{p} committed at its end"
+        );
+    }
+    eprintln!("FAILOVER test 2 wall time {:.1?}", started.elapsed());
 }

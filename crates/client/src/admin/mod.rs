@@ -2,24 +2,32 @@
 //!
 //! # Layout
 //! - [`topics`]: create, delete and list topics; describe the cluster and configs.
+//! - [`partitions`]: raise partition counts (CreatePartitions), delete records (DeleteRecords).
+//! - [`configs`]: change configs (IncrementalAlterConfigs).
 //! - [`offsets`]: ListOffsets for many partitions at once, grouped by leader.
+//! - `leaders`: the group-by-leader-and-retry loop behind ListOffsets and DeleteRecords.
 //! - [`groups`]: list, describe and delete groups; read and alter their committed offsets.
 //!
 //! Every operation retries retriable errors (with metadata or coordinator refresh) until
 //! `default.api.timeout.ms`; per-topic, per-partition and per-group errors come back in the
 //! result map instead of failing the whole call.
 
+pub mod configs;
 pub mod groups;
+mod leaders;
 pub mod offsets;
+pub mod partitions;
 pub mod topics;
 
 use crate::Client;
 
+pub use configs::AlterConfigOp;
 pub use groups::{GroupDescription, GroupListing, MemberDescription, OffsetAndMetadata};
 pub use offsets::{IsolationLevel, ListedOffset, OffsetSpec};
+pub use partitions::DELETE_TO_HIGH_WATERMARK;
 pub use topics::{ClusterDescription, ConfigEntry, ConfigResource, NewTopic};
 
-/// Administrative operations (topics, offsets, groups, configs).
+/// Administrative operations (topics, partitions, records, offsets, groups, configs).
 #[derive(Debug, Clone)]
 pub struct Admin {
     client: Client,

@@ -7,19 +7,15 @@
 
 use std::collections::BTreeMap;
 
-use futures::future::join_all;
 use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
 use kafka_protocol::messages::{BrokerId, ListOffsetsRequest};
 use rafka_wire::error_code::ErrorCode;
 use rafka_wire::TopicPartition;
 
+use super::leaders::per_leader;
 use super::{topic_name, Admin};
-use crate::backoff::{Backoff, RetryDecision, RetryPolicy};
 use crate::client::{SendOptions, Target};
 use crate::error::Error;
-
-/// Metadata refreshes a partition missing from metadata gets before it is reported unknown.
-const MISSING_ROUNDS: u32 = 3;
 
 /// Which offset to look up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,88 +78,10 @@ impl Admin {
         partitions: &[(TopicPartition, OffsetSpec)],
         isolation: IsolationLevel,
     ) -> Result<BTreeMap<TopicPartition, Result<ListedOffset, Error>>, Error> {
-        let client = self.client();
-        let deadline = crate::now() + client.config().default_api_timeout;
-        let backoff = Backoff::new(
-            client.config().retry_backoff,
-            client.config().retry_backoff_max,
-        );
-        let mut policy = RetryPolicy::new(backoff, deadline);
-        let mut pending: BTreeMap<TopicPartition, OffsetSpec> =
-            partitions.iter().cloned().collect();
-        let mut out = BTreeMap::new();
-        let mut rounds = 0;
-        loop {
-            let topics: Vec<&str> = {
-                let mut t: Vec<&str> = pending.keys().map(|tp| tp.topic.as_str()).collect();
-                t.dedup();
-                t
-            };
-            let cluster = client.metadata_for(&topics).await?;
-            // Group by leader; partitions without one fail this round.
-            let mut by_leader: BTreeMap<i32, Vec<(TopicPartition, OffsetSpec)>> = BTreeMap::new();
-            for (tp, spec) in &pending {
-                match cluster.leader_for(&tp.topic, tp.partition) {
-                    Ok(leader) => by_leader
-                        .entry(leader)
-                        .or_default()
-                        .push((tp.clone(), *spec)),
-                    Err(e) => {
-                        out.insert(tp.clone(), Err(e));
-                    }
-                }
-            }
-            let requests = by_leader.into_iter().map(|(leader, parts)| async move {
-                let result = self.list_offsets_on(leader, &parts, isolation).await;
-                (parts, result)
-            });
-            for (parts, result) in join_all(requests).await {
-                match result {
-                    Ok(answers) => {
-                        for (tp, _) in parts {
-                            let answer = answers.get(&tp).cloned().unwrap_or_else(|| {
-                                Err(Error::UnknownTopicOrPartition {
-                                    topic: tp.topic.clone(),
-                                    partition: Some(tp.partition),
-                                })
-                            });
-                            out.insert(tp, answer);
-                        }
-                    }
-                    Err(e) => {
-                        for (tp, _) in parts {
-                            out.insert(tp, Err(e.clone()));
-                        }
-                    }
-                }
-            }
-            // Keep only the partitions worth another round. A partition missing from metadata
-            // gets only a few refreshed looks: it most likely does not exist, and waiting the
-            // whole default.api.timeout.ms for it would only delay the answer.
-            rounds += 1;
-            let retry: Vec<TopicPartition> = out
-                .iter()
-                .filter(|(tp, r)| {
-                    pending.contains_key(tp)
-                        && match r {
-                            Err(Error::UnknownTopicOrPartition { .. }) => rounds < MISSING_ROUNDS,
-                            Err(e) => e.is_retriable(),
-                            Ok(_) => false,
-                        }
-                })
-                .map(|(tp, _)| tp.clone())
-                .collect();
-            pending.retain(|tp, _| retry.contains(tp));
-            if pending.is_empty() {
-                return Ok(out);
-            }
-            client.invalidate_metadata();
-            let decision = policy.on_failure(true, crate::now(), &mut rand::thread_rng());
-            match decision {
-                RetryDecision::RetryAfter(delay) => tokio::time::sleep(delay).await,
-                RetryDecision::GiveUp => return Ok(out),
-            }
-        }
+        per_leader(self.client(), partitions, |leader, parts| async move {
+            self.list_offsets_on(leader, &parts, isolation).await
+        })
+        .await
     }
 
     /// One ListOffsets request to `leader`.

@@ -57,7 +57,7 @@ pub enum ConfigResource {
 }
 
 impl ConfigResource {
-    fn type_and_name(&self) -> (i8, String) {
+    pub(crate) fn type_and_name(&self) -> (i8, String) {
         match self {
             ConfigResource::Topic(t) => (2, t.clone()),
             ConfigResource::Broker(id) => (4, id.to_string()),
