@@ -64,6 +64,8 @@ fuzz_target!(|data: &[u8]| {
         29 => check::<OffsetDeleteRequest>(version, body),
         30 => check::<AlterConfigsRequest>(version, body),
         31 => check::<IncrementalAlterConfigsRequest>(version, body),
+        32 => check::<DescribeUserScramCredentialsRequest>(version, body),
+        33 => check::<AlterUserScramCredentialsRequest>(version, body),
         _ => unreachable!("{} APIs", SUPPORTED_APIS.len()),
     }
 });

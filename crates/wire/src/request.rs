@@ -120,6 +120,8 @@ kafka_requests! {
     OffsetDeleteRequest => OffsetDelete, "OffsetDelete", 0..=0, GroupCoordinator;
     AlterConfigsRequest => AlterConfigs, "AlterConfigs", 0..=2, Controller;
     IncrementalAlterConfigsRequest => IncrementalAlterConfigs, "IncrementalAlterConfigs", 0..=1, Controller;
+    DescribeUserScramCredentialsRequest => DescribeUserScramCredentials, "DescribeUserScramCredentials", 0..=0, AnyBroker;
+    AlterUserScramCredentialsRequest => AlterUserScramCredentials, "AlterUserScramCredentials", 0..=0, AnyBroker;
 }
 
 /// Appends one whole request frame (size prefix, header, body) to `out`.
@@ -333,6 +335,7 @@ mod tests {
     fn names() {
         assert_eq!(api_name(1), "Fetch");
         assert_eq!(api_name(999), "Unknown");
-        assert_eq!(SUPPORTED_APIS.len(), 32);
+        assert_eq!(api_name(51), "AlterUserScramCredentials");
+        assert_eq!(SUPPORTED_APIS.len(), 34);
     }
 }

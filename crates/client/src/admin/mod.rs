@@ -7,6 +7,7 @@
 //! - [`offsets`]: ListOffsets for many partitions at once, grouped by leader.
 //! - `leaders`: the group-by-leader-and-retry loop behind ListOffsets and DeleteRecords.
 //! - [`groups`]: list, describe and delete groups; read and alter their committed offsets.
+//! - [`scram`]: describe and alter users' SCRAM credentials (KIP-554).
 //!
 //! Every operation retries retriable errors (with metadata or coordinator refresh) until
 //! `default.api.timeout.ms`; per-topic, per-partition and per-group errors come back in the
@@ -17,6 +18,7 @@ pub mod groups;
 mod leaders;
 pub mod offsets;
 pub mod partitions;
+pub mod scram;
 pub mod topics;
 
 use crate::Client;
@@ -25,9 +27,11 @@ pub use configs::AlterConfigOp;
 pub use groups::{GroupDescription, GroupListing, MemberDescription, OffsetAndMetadata};
 pub use offsets::{IsolationLevel, ListedOffset, OffsetSpec};
 pub use partitions::DELETE_TO_HIGH_WATERMARK;
+pub use scram::{ScramCredentialAlteration, ScramCredentialInfo};
 pub use topics::{ClusterDescription, ConfigEntry, ConfigResource, NewTopic};
 
-/// Administrative operations (topics, partitions, records, offsets, groups, configs).
+/// Administrative operations (topics, partitions, records, offsets, groups, configs, SCRAM
+/// credentials).
 #[derive(Debug, Clone)]
 pub struct Admin {
     client: Client,

@@ -51,6 +51,8 @@ throttled!(
     OffsetDeleteResponse,
     AlterConfigsResponse,
     IncrementalAlterConfigsResponse,
+    DescribeUserScramCredentialsResponse,
+    AlterUserScramCredentialsResponse,
 );
 
 impl ThrottleTime for SaslHandshakeResponse {

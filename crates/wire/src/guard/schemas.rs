@@ -709,6 +709,47 @@ const DESCRIBE_CLUSTER_RESPONSE: &[Field] = &[
     Field::new("cluster_authorized_operations", I32, 0),
 ];
 
+// DescribeUserScramCredentialsResponse (KIP-554)
+const DESCRIBE_USER_SCRAM_CREDENTIALS_CREDENTIAL_INFO: &[Field] = &[
+    Field::new("mechanism", I8, 0),
+    Field::new("iterations", I32, 0),
+];
+const DESCRIBE_USER_SCRAM_CREDENTIALS_RESULT: &[Field] = &[
+    Field::new("user", STR, 0),
+    Field::new("error_code", I16, 0),
+    Field::new("error_message", STR, 0),
+    Field::new(
+        "credential_infos",
+        Ty::Array(&Ty::Struct(DESCRIBE_USER_SCRAM_CREDENTIALS_CREDENTIAL_INFO)),
+        0,
+    ),
+];
+const DESCRIBE_USER_SCRAM_CREDENTIALS_RESPONSE: &[Field] = &[
+    Field::new("throttle_time_ms", I32, 0),
+    Field::new("error_code", I16, 0),
+    Field::new("error_message", STR, 0),
+    Field::new(
+        "results",
+        Ty::Array(&Ty::Struct(DESCRIBE_USER_SCRAM_CREDENTIALS_RESULT)),
+        0,
+    ),
+];
+
+// AlterUserScramCredentialsResponse (KIP-554)
+const ALTER_USER_SCRAM_CREDENTIALS_RESULT: &[Field] = &[
+    Field::new("user", STR, 0),
+    Field::new("error_code", I16, 0),
+    Field::new("error_message", STR, 0),
+];
+const ALTER_USER_SCRAM_CREDENTIALS_RESPONSE: &[Field] = &[
+    Field::new("throttle_time_ms", I32, 0),
+    Field::new(
+        "results",
+        Ty::Array(&Ty::Struct(ALTER_USER_SCRAM_CREDENTIALS_RESULT)),
+        0,
+    ),
+];
+
 // OffsetForLeaderEpochResponse
 const OFFSET_FOR_LEADER_EPOCH_EPOCH_END_OFFSET: &[Field] = &[
     Field::new("error_code", I16, 0),
@@ -1000,6 +1041,19 @@ const DESCRIBE_CLUSTER: Schema = Schema {
     body: DESCRIBE_CLUSTER_RESPONSE,
 };
 
+const DESCRIBE_USER_SCRAM_CREDENTIALS: Schema = Schema {
+    api_key: 50,
+    name: "DescribeUserScramCredentials",
+    flexible: 0,
+    body: DESCRIBE_USER_SCRAM_CREDENTIALS_RESPONSE,
+};
+const ALTER_USER_SCRAM_CREDENTIALS: Schema = Schema {
+    api_key: 51,
+    name: "AlterUserScramCredentials",
+    flexible: 0,
+    body: ALTER_USER_SCRAM_CREDENTIALS_RESPONSE,
+};
+
 /// Every response layout, by API key.
 static SCHEMAS: &[&Schema] = &[
     &PRODUCE,
@@ -1033,6 +1087,8 @@ static SCHEMAS: &[&Schema] = &[
     &DELETE_GROUPS,
     &INCREMENTAL_ALTER_CONFIGS,
     &OFFSET_DELETE,
+    &DESCRIBE_USER_SCRAM_CREDENTIALS,
+    &ALTER_USER_SCRAM_CREDENTIALS,
     &DESCRIBE_CLUSTER,
 ];
 
@@ -1084,4 +1140,6 @@ guarded! {
     IncrementalAlterConfigsResponse => INCREMENTAL_ALTER_CONFIGS,
     OffsetDeleteResponse => OFFSET_DELETE,
     DescribeClusterResponse => DESCRIBE_CLUSTER,
+    DescribeUserScramCredentialsResponse => DESCRIBE_USER_SCRAM_CREDENTIALS,
+    AlterUserScramCredentialsResponse => ALTER_USER_SCRAM_CREDENTIALS,
 }

@@ -929,3 +929,57 @@ pub(super) fn incremental_alter_configs_incremental_alter_configs_response(
         ])
         .with_unknown_tagged_fields(unknown(v, 1))
 }
+
+pub(super) fn describe_user_scram_credentials_credential_info(
+    v: i16,
+) -> describe_user_scram_credentials_response::CredentialInfo {
+    describe_user_scram_credentials_response::CredentialInfo::default()
+        .with_mechanism(1)
+        .with_iterations(1)
+        .with_unknown_tagged_fields(unknown(v, 0))
+}
+
+pub(super) fn describe_user_scram_credentials_describe_user_scram_credentials_result(
+    v: i16,
+) -> describe_user_scram_credentials_response::DescribeUserScramCredentialsResult {
+    describe_user_scram_credentials_response::DescribeUserScramCredentialsResult::default()
+        .with_user(s("x"))
+        .with_error_code(1)
+        .with_error_message(Some(s("x")))
+        .with_credential_infos(vec![describe_user_scram_credentials_credential_info(v)])
+        .with_unknown_tagged_fields(unknown(v, 0))
+}
+
+pub(super) fn describe_user_scram_credentials_describe_user_scram_credentials_response(
+    v: i16,
+) -> describe_user_scram_credentials_response::DescribeUserScramCredentialsResponse {
+    describe_user_scram_credentials_response::DescribeUserScramCredentialsResponse::default()
+        .with_throttle_time_ms(1)
+        .with_error_code(1)
+        .with_error_message(Some(s("x")))
+        .with_results(vec![
+            describe_user_scram_credentials_describe_user_scram_credentials_result(v),
+        ])
+        .with_unknown_tagged_fields(unknown(v, 0))
+}
+
+pub(super) fn alter_user_scram_credentials_alter_user_scram_credentials_result(
+    v: i16,
+) -> alter_user_scram_credentials_response::AlterUserScramCredentialsResult {
+    alter_user_scram_credentials_response::AlterUserScramCredentialsResult::default()
+        .with_user(s("x"))
+        .with_error_code(1)
+        .with_error_message(Some(s("x")))
+        .with_unknown_tagged_fields(unknown(v, 0))
+}
+
+pub(super) fn alter_user_scram_credentials_alter_user_scram_credentials_response(
+    v: i16,
+) -> alter_user_scram_credentials_response::AlterUserScramCredentialsResponse {
+    alter_user_scram_credentials_response::AlterUserScramCredentialsResponse::default()
+        .with_throttle_time_ms(1)
+        .with_results(vec![
+            alter_user_scram_credentials_alter_user_scram_credentials_result(v),
+        ])
+        .with_unknown_tagged_fields(unknown(v, 0))
+}

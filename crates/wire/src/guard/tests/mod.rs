@@ -215,6 +215,8 @@ all_apis! {
         OffsetDeleteRequest => fill::offset_delete_offset_delete_response,
         AlterConfigsRequest => fill::alter_configs_alter_configs_response,
         IncrementalAlterConfigsRequest => fill::incremental_alter_configs_incremental_alter_configs_response,
+        DescribeUserScramCredentialsRequest => fill::describe_user_scram_credentials_describe_user_scram_credentials_response,
+        AlterUserScramCredentialsRequest => fill::alter_user_scram_credentials_alter_user_scram_credentials_response,
 }
 
 #[test]
