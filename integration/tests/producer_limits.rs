@@ -1,20 +1,23 @@
-//! buffer.memory back-pressure (max.block.ms) and close() with undeliverable records.
+//! buffer.memory back-pressure (max.block.ms) on the test broker (Kafka or Tansu), and close()
+//! with undeliverable records (a virtual broker of the multi-broker proxy killed on demand, over
+//! a private Tansu).
 
 mod producer_support;
 
 use std::time::Duration;
 
 use rafka::producer::{ProduceError, Producer, ProducerConfig, ProducerRecord};
-use rafka_integration::{MultiBrokerProxy, TestBroker};
+use rafka_integration::{MultiBrokerProxy, TestBroker, TestTarget};
 
 use producer_support::read_partition;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn full_buffer_blocks_send_for_max_block_then_frees_on_delivery() {
-    let broker = TestBroker::start().unwrap();
-    broker.create_topic("mem", 1).unwrap();
+    let t = TestTarget::start().unwrap();
+    let mem = t.topic("mem");
+    t.create_topic(&mem, 1).unwrap();
     let producer = Producer::new(
-        ProducerConfig::new(&broker.addr())
+        ProducerConfig::new(&t.addr())
             .buffer_memory(2_000)
             .linger(Duration::from_secs(5))
             .request_timeout(Duration::from_secs(5))
@@ -25,7 +28,7 @@ async fn full_buffer_blocks_send_for_max_block_then_frees_on_delivery() {
     let mut futures = Vec::new();
     let err = loop {
         match producer
-            .send(ProducerRecord::new("mem").value(vec![7u8; 500]))
+            .send(ProducerRecord::new(&mem).value(vec![7u8; 500]))
             .await
         {
             Ok(f) => futures.push(f),
@@ -50,16 +53,19 @@ async fn full_buffer_blocks_send_for_max_block_then_frees_on_delivery() {
     }
     assert_eq!(producer.metrics().buffer_bytes_in_use, 0);
     let f = producer
-        .send(ProducerRecord::new("mem").value(vec![8u8; 500]))
+        .send(ProducerRecord::new(&mem).value(vec![8u8; 500]))
         .await
         .unwrap();
     producer.close(Duration::from_secs(10)).await.unwrap();
     assert_eq!(f.await.unwrap().offset, 3);
-    assert_eq!(read_partition(&broker.addr(), "mem", 0).await.len(), 4);
+    assert_eq!(read_partition(&t.addr(), &mem, 0).await.len(), 4);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn close_fails_undeliverable_records_instead_of_dropping_them() {
+    // On a private Tansu behind the proxy on purpose: the proxy takes a virtual broker down
+    // while it stays the partition's leader, so records for that partition can never be
+    // delivered; a real cluster would elect another leader and deliver them.
     let broker = TestBroker::start().unwrap();
     broker.create_topic("stuck", 3).unwrap();
     let proxy = MultiBrokerProxy::start(broker.addr(), 3).await.unwrap();
