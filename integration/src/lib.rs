@@ -7,6 +7,8 @@
 //!   test may break, and [`kafka::shared_kafka`], the 3-node cluster `scripts/test.sh` starts.
 //! - [`target`]: [`target::TestTarget`], the broker a test runs on: the shared Kafka cluster, or
 //!   a private Tansu for the smoke subset (`RAFKA_TEST_TARGET=tansu`).
+//! - [`java`]: [`java::Peer`], a Kafka Java tool (4.4) run by main class through
+//!   `scripts/kafka.sh tool`, or any process printing JSON-line events, as an interop peer.
 //! - [`proxy`]: [`proxy::MultiBrokerProxy`], N virtual brokers in front of one Tansu, with leader
 //!   moves and fault injection (Tansu alone is always a single broker, node 111).
 //! - [`python`]: run Python snippets with confluent-kafka 2.16 (librdkafka 2.16), the interop peer.
@@ -19,6 +21,7 @@
 
 pub mod broker;
 pub mod env;
+pub mod java;
 pub mod kafka;
 pub mod proxy;
 pub mod python;
