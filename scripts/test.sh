@@ -8,7 +8,8 @@
 #
 # Environment the tests read (all set here):
 #   RAFKA_TEST_BOOTSTRAP    the shared Apache Kafka cluster (3 KRaft nodes, a fresh one per run),
-#                           127.0.0.1:$RAFKA_KAFKA_PORT..+2 (39092-39094)
+#                           127.0.0.1:$RAFKA_KAFKA_PORT..+2 (39092-39094); when it is already
+#                           set, that cluster is used and none is started
 #   RAFKA_TEST_BROKERS      shared Tansu broker, 127.0.0.1:$RAFKA_TEST_PORT (19092)
 #   RAFKA_TEST_TARGET=tansu set for the smoke run only: TestTarget tests use a private Tansu
 #   TANSU_BIN               the Tansu binary, for tests that start private brokers
@@ -38,11 +39,19 @@ trap 'exit 130' INT TERM
 
 export RAFKA_TEST_PORT="${RAFKA_TEST_PORT:-19092}"
 KAFKA_RUN="$REPO_ROOT/.kafka/run-test"
-# A fresh cluster per run: names on it are per test, but a clean log makes failures readable.
-bash scripts/kafka.sh stop --dir "$KAFKA_RUN" || true
-rm -rf "$KAFKA_RUN"
-RAFKA_TEST_BOOTSTRAP="$(bash scripts/kafka.sh start --nodes 3 --dir "$KAFKA_RUN" \
-    --port "${RAFKA_KAFKA_PORT:-39092}" | tail -n 1)"
+if [ -n "${RAFKA_TEST_BOOTSTRAP:-}" ]; then
+    # An existing cluster (three brokers or more: the shared tests create topics with
+    # replication factor 3 and min.insync.replicas 2). Tests that break a cluster still start
+    # private ones.
+    log "using the existing Kafka cluster at $RAFKA_TEST_BOOTSTRAP"
+    KAFKA_RUN=/nonexistent
+else
+    # A fresh cluster per run: names on it are per test, but a clean log reads better.
+    bash scripts/kafka.sh stop --dir "$KAFKA_RUN" || true
+    rm -rf "$KAFKA_RUN"
+    RAFKA_TEST_BOOTSTRAP="$(bash scripts/kafka.sh start --nodes 3 --dir "$KAFKA_RUN" \
+        --port "${RAFKA_KAFKA_PORT:-39092}" | tail -n 1)"
+fi
 export RAFKA_TEST_BOOTSTRAP
 bash scripts/tansu.sh start
 bash scripts/services.sh start >/dev/null
