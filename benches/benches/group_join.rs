@@ -4,7 +4,7 @@
 //! N = 1, 3, 10 on a 30-partition topic (30 divides evenly), a fresh group per run,
 //! `session.timeout.ms` 6000 (plus 10000 for comparison), heartbeat 500 ms, range and
 //! cooperative-sticky. Tansu holds every JoinGroup for about half the session timeout before it
-//! answers (docs/tansu.md), so this measures mostly that wait; see docs/group-interop.md.
+//! answers (docs/brokers.md), so this measures mostly that wait; see docs/group-interop.md.
 //!
 //! Run: `cargo bench -p rafka-benches --bench group_join`. Needs a Tansu binary (`$TANSU_BIN`
 //! or `<repo>/.tansu/bin/tansu`, see `scripts/tansu.sh`); without one it prints a SKIP line and

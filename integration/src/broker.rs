@@ -1,7 +1,7 @@
 //! [`TestBroker`]: a private Tansu broker per test, with memory storage, on a free loopback port.
 //!
 //! Tansu is a single process that answers as node 111 and leads every partition (see
-//! `docs/tansu.md`). A private broker lets a test restart or kill it without disturbing others;
+//! `docs/brokers.md`). A private broker lets a test restart or kill it without disturbing others;
 //! tests that only produce and consume can use [`shared_broker_addr`] instead.
 
 use std::fs::File;

@@ -16,7 +16,7 @@
 //! - [`env`](mod@env): the environment the tests read, and the skip-or-fail rule for missing services.
 //!
 //! The tests themselves live in `integration/tests/*.rs`; `scripts/test.sh` sets the environment
-//! (see `docs/tansu.md`).
+//! (see `docs/brokers.md`).
 #![warn(missing_docs)]
 
 pub mod broker;

@@ -29,7 +29,7 @@ async fn private_broker_creates_topics_and_restarts_empty_on_the_same_port() {
     let topic = &resp.topics[0];
     assert_eq!(topic.error_code, 0);
     assert_eq!(topic.partitions.len(), 5);
-    // Tansu is one broker, node 111, leading everything (docs/tansu.md).
+    // Tansu is one broker, node 111, leading everything (docs/brokers.md).
     assert_eq!(resp.brokers.len(), 1);
     assert!(topic.partitions.iter().all(|p| p.leader_id.0 == 111));
 
@@ -113,7 +113,7 @@ print("ok")
     assert_eq!(resp.responses[0].partitions[0].high_watermark, 10);
 }
 
-/// The proxy swallows this answer (docs/tansu.md); if Tansu stops sending it, the proxy's acks=0
+/// The proxy swallows this answer (docs/brokers.md); if Tansu stops sending it, the proxy's acks=0
 /// path must change, and this test says so.
 #[tokio::test]
 async fn tansu_answers_even_acks_zero_produce() {
@@ -141,7 +141,7 @@ async fn tansu_answers_even_acks_zero_produce() {
     );
 }
 
-/// docs/tansu.md, "Idempotent producers": Tansu hands every non-transactional InitProducerId
+/// docs/brokers.md, "Idempotent producers": Tansu hands every non-transactional InitProducerId
 /// the same producer id with the next epoch, so a second idempotent producer fences the first
 /// (PRODUCER_FENCED, 90). Kafka gives each its own id. Tests with several idempotent producers
 /// at once need a private broker each, or must expect this.
@@ -209,7 +209,7 @@ async fn tansu_fences_the_older_of_two_idempotent_producers() {
     assert_eq!(rb.responses[0].partition_responses[0].error_code, 0);
 }
 
-/// docs/tansu.md, "Offsets and fetching": ListOffsets(latest) answers the last batch's base
+/// docs/brokers.md, "Offsets and fetching": ListOffsets(latest) answers the last batch's base
 /// offset + 1, not the log end offset; Fetch's high watermark is right.
 #[tokio::test]
 async fn tansu_list_offsets_latest_is_last_batch_base_plus_one() {

@@ -5,7 +5,7 @@
 //! or the last stable offset (read_committed), -2 for the log start offset, any other value
 //! for the first offset whose timestamp is at or after it (the high watermark when none is).
 //! Tansu answers -1 with the last batch's base offset + 1 instead of the high watermark
-//! (docs/tansu.md); the consumer does not work around that, tests do.
+//! (docs/brokers.md); the consumer does not work around that, tests do.
 
 use std::collections::{BTreeMap, HashMap};
 

@@ -57,7 +57,7 @@ fn cooperative_members_hand_partitions_over_without_double_ownership() {
     let shared = Arc::new(Mutex::new(Shared::default()));
     let stop_a = Arc::new(AtomicBool::new(false));
     let stop_b = Arc::new(AtomicBool::new(false));
-    // Tansu holds a cooperative SyncGroup for about 5 s (docs/tansu.md), longer than a
+    // Tansu holds a cooperative SyncGroup for about 5 s (docs/brokers.md), longer than a
     // blocking driver may go without heartbeats under a 6 s session: use 12 s.
     let session = std::time::Duration::from_secs(12);
     let spawn = |name: &'static str, stop: &Arc<AtomicBool>| {

@@ -208,7 +208,7 @@ impl Conn {
     }
 
     /// Sends a request upstream and reads its response. Tansu answers every request, even
-    /// Produce with acks=0 (docs/tansu.md), so there is always one to read. `Ok(None)` when the
+    /// Produce with acks=0 (docs/brokers.md), so there is always one to read. `Ok(None)` when the
     /// upstream closed instead of answering (the upstream connection is then forgotten).
     async fn exchange(&mut self, frame: Bytes) -> anyhow::Result<Option<Bytes>> {
         let up = match self.upstream.take() {

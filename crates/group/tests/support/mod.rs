@@ -1,4 +1,4 @@
-//! Real-broker support: a private Tansu (see docs/tansu.md) and a blocking driver of a few
+//! Real-broker support: a private Tansu (see docs/brokers.md) and a blocking driver of a few
 //! lines for the membership machine — one thread and one connection per member, one request
 //! in flight at a time.
 //!
