@@ -268,3 +268,70 @@ fn bad_input_fails_with_one_line_errors() {
     let out = rafka(&["-b", &addr, "produce", "-t", "x", "-z", "brotli"], b"");
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Standalone (no group) `consume` commits nothing: the consumer used to try an auto-commit
+/// every `auto.commit.interval.ms` and log `WARN auto-commit failed error=commit needs group.id
+/// to be set` each time. As in Java, enable.auto.commit has no effect without a group, and
+/// asking for it explicitly is an error.
+#[test]
+fn standalone_consume_never_tries_to_auto_commit() {
+    let b = broker();
+    let addr = b.addr();
+    let topic = unique("cli-standalone");
+    rafka_ok(
+        &["-b", &addr, "topic", "create", &topic, "--partitions", "1"],
+        b"",
+    );
+    rafka_ok(&["-b", &addr, "produce", "-t", &topic], b"a\nb\nc\n");
+    // A short interval so the old behaviour would warn many times within the run.
+    let child = std::process::Command::new(cli_support::rafka_bin())
+        .args(["-b", &addr, "-X", "auto.commit.interval.ms=100"])
+        .args(["consume", "-t", &topic, "-o", "beginning"])
+        .env_remove("RUST_LOG")
+        .env_remove("RAFKA_BROKERS")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn rafka consume");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill -TERM");
+    assert!(status.success());
+    let out = child.wait_with_output().expect("wait for rafka consume");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "consume failed: {stderr}");
+    assert_eq!(stdout, "a\nb\nc\n");
+    assert!(
+        !stderr.contains("auto-commit"),
+        "standalone consume tried to auto-commit:\n{stderr}"
+    );
+    assert!(
+        !stderr.contains("group.id"),
+        "standalone consume complained about group.id:\n{stderr}"
+    );
+
+    let out = rafka(
+        &[
+            "-b",
+            &addr,
+            "-X",
+            "enable.auto.commit=true",
+            "consume",
+            "-t",
+            &topic,
+            "-e",
+        ],
+        b"",
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.trim_end()
+            .starts_with("rafka: error: enable.auto.commit=true needs a consumer group"),
+        "{err}"
+    );
+}

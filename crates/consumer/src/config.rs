@@ -99,7 +99,8 @@ pub struct ConsumerConfig {
     /// mapped to these). Default `[range, cooperative-sticky]` as in Java 3.x.
     pub partition_assignment_strategy: Vec<String>,
     /// `enable.auto.commit`: commit positions every `auto_commit_interval` from `poll`, and on
-    /// revoke and close. Default true.
+    /// revoke and close. Default true. As in Java it only applies with a `group_id` (or an
+    /// external offset store): a consumer without a group has nothing to commit to.
     pub enable_auto_commit: bool,
     /// `auto.commit.interval.ms`. Default 5 s.
     pub auto_commit_interval: Duration,

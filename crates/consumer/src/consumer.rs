@@ -719,6 +719,11 @@ impl Consumer {
         if !self.config.enable_auto_commit || Instant::now() < self.next_auto_commit {
             return;
         }
+        if self.config.group_id.is_none() && self.config.offset_store.is_kafka() {
+            // As Java: without group.id there is nothing to commit to, so enable.auto.commit
+            // has no effect (close and revoke skip their commit for the same reason).
+            return;
+        }
         self.next_auto_commit = Instant::now() + self.config.auto_commit_interval;
         if self.check_generation(&self.identity()).is_err() {
             return; // between generations: nothing owned to commit for

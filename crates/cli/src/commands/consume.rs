@@ -3,7 +3,8 @@
 //!
 //! In group mode the CLI commits only what it printed: auto-commit is off and the positions of
 //! printed records are committed about once a second and on exit, so `-c 10` never commits an
-//! eleventh record it fetched but did not show.
+//! eleventh record it fetched but did not show. Standalone (no group) nothing is committed, as
+//! with Java's consumer without `group.id`; `-X enable.auto.commit=true` there is an error.
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -39,6 +40,21 @@ pub async fn run(
     let format = Format::parse(&args.format)?;
     if let Some(level) = &args.isolation_level {
         settings.set("isolation.level", level, Origin::Command);
+    }
+    let has_group = args.group.is_some()
+        || settings
+            .get("group.id")
+            .is_some_and(|g| !g.trim().is_empty());
+    if !has_group
+        && settings
+            .get("enable.auto.commit")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+    {
+        // Java refuses this combination the same way (InvalidConfigurationException).
+        anyhow::bail!(
+            "enable.auto.commit=true needs a consumer group: pass -G GROUP \
+             (without a group there is nothing to commit to)"
+        );
     }
     if let Some(group) = &args.group {
         settings.set("group.id", group, Origin::Command);
