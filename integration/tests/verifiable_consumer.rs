@@ -34,6 +34,8 @@ struct Member {
     state: State,
     assignment: BTreeSet<i32>,
     position: BTreeMap<i32, i64>,
+    /// Kafka 4's verifiable consumer prints shutdown_requested when a signal arrives.
+    shutdown_requested: bool,
     shutdown_complete: bool,
 }
 
@@ -83,7 +85,7 @@ impl Group {
             .arg("verifiable-consumer")
             .args(["--group-id", &self.group, "--topic", &self.topic])
             .args([
-                "--broker-list",
+                "--bootstrap-server",
                 &self.addr,
                 "--session-timeout",
                 SESSION_TIMEOUT_MS,
@@ -92,7 +94,8 @@ impl Group {
                 "--assignment-strategy",
                 "org.apache.kafka.clients.consumer.RangeAssignor",
             ])
-            .arg("--consumer.config")
+            .args(["--close-timeout", "20000"])
+            .arg("--command-config")
             .arg(&self.config)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -116,6 +119,7 @@ impl Group {
             state: State::Dead,
             assignment: BTreeSet::new(),
             position: BTreeMap::new(),
+            shutdown_requested: false,
             shutdown_complete: false,
         });
         idx
@@ -126,6 +130,7 @@ impl Group {
         let m = &mut self.members[idx];
         match e.get("name").str().unwrap_or_default() {
             "startup_complete" => m.state = State::Started,
+            "shutdown_requested" => m.shutdown_requested = true,
             "shutdown_complete" => {
                 m.state = State::Dead;
                 m.assignment.clear();
@@ -263,6 +268,10 @@ impl Group {
         self.wait_until("shutdown_complete", Duration::from_secs(30), |g| {
             g.members[idx].shutdown_complete
         });
+        assert!(
+            self.members[idx].shutdown_requested,
+            "member {idx} printed shutdown_complete without shutdown_requested"
+        );
         let mut child = self.members[idx].child.take().unwrap();
         let status = child.wait().unwrap();
         assert!(

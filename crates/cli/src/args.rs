@@ -217,94 +217,194 @@ pub enum GroupCommand {
     },
 }
 
-/// `rafka verifiable-consumer`: the flags of Kafka's `VerifiableConsumer.java`.
+/// `--group-protocol` of the verifiable consumer (Java `group.protocol`, KIP-848).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupProtocol {
+    /// `classic`: JoinGroup/SyncGroup with client-side assignment, the protocol rafka speaks.
+    Classic,
+    /// `consumer`: the KIP-848 protocol (ConsumerGroupHeartbeat, server-side assignment); rafka
+    /// does not implement it yet, so choosing it is an error.
+    Consumer,
+}
+
+/// Parses `--group-protocol` case-insensitively, as Java's `GroupProtocol.of`.
+pub fn parse_group_protocol(s: &str) -> Result<GroupProtocol, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "classic" => Ok(GroupProtocol::Classic),
+        "consumer" => Ok(GroupProtocol::Consumer),
+        _ => Err(format!(
+            "group protocol must be one of CLASSIC, CONSUMER, got '{s}'"
+        )),
+    }
+}
+
+/// `rafka verifiable-consumer`: every flag of Kafka 4.4's `VerifiableConsumer.java`, with its
+/// name, default and meaning (`--help` of `org.apache.kafka.tools.VerifiableConsumer`).
 #[derive(Debug, Args)]
 pub struct VerifiableConsumerArgs {
-    /// The server(s) to connect to, `HOST1:PORT1[,HOST2:PORT2..]`.
-    #[arg(long = "bootstrap-server")]
+    /// The server(s) to connect to, `HOST1:PORT1[,HOST2:PORT2..]` (Java requires it; here the
+    /// global `-b` or a `bootstrap.servers` setting also do).
+    #[arg(
+        long = "bootstrap-server",
+        value_name = "HOST1:PORT1[,HOST2:PORT2[...]]"
+    )]
     pub bootstrap_server: Option<String>,
-    /// Deprecated alias of --bootstrap-server (ignored when that is given).
-    #[arg(long = "broker-list")]
+    /// Kafka 3.x's deprecated alias of --bootstrap-server (ignored when that is given); Kafka 4
+    /// removed it, rafka keeps it for older system-test scripts.
+    #[arg(long = "broker-list", hide = true)]
     pub broker_list: Option<String>,
     /// Consumes messages from this topic.
-    #[arg(long = "topic")]
+    #[arg(long = "topic", value_name = "TOPIC")]
     pub topic: String,
-    /// The group id shared among members of the consumer group.
-    #[arg(long = "group-id")]
+    /// Group protocol (must be one of CLASSIC, CONSUMER; case-insensitive). rafka implements
+    /// only classic: consumer (KIP-848) is refused with an error.
+    #[arg(
+        long = "group-protocol",
+        value_name = "GROUP-PROTOCOL",
+        default_value = "classic",
+        value_parser = parse_group_protocol
+    )]
+    pub group_protocol: GroupProtocol,
+    /// Group remote assignor; only used if the group protocol is CONSUMER (so with rafka, which
+    /// does not implement that protocol, it is always an error).
+    #[arg(long = "group-remote-assignor", value_name = "GROUP-REMOTE-ASSIGNOR")]
+    pub group_remote_assignor: Option<String>,
+    /// The group id of the consumer group.
+    #[arg(long = "group-id", value_name = "GROUP-ID")]
     pub group_id: String,
     /// A unique identifier of the consumer instance (static membership, KIP-345).
-    #[arg(long = "group-instance-id")]
+    #[arg(long = "group-instance-id", value_name = "GROUP-INSTANCE-ID")]
     pub group_instance_id: Option<String>,
-    /// Group protocol: classic (the only one rafka speaks; consumer is refused).
-    #[arg(long = "group-protocol", default_value = "classic")]
-    pub group_protocol: String,
-    /// Remote assignor for the consumer protocol (accepted and ignored with classic).
-    #[arg(long = "group-remote-assignor")]
-    pub group_remote_assignor: Option<String>,
-    /// Consume this many messages; -1 (the default) runs until killed.
-    #[arg(long = "max-messages", default_value_t = -1, allow_hyphen_values = true)]
-    pub max_messages: i64,
-    /// The consumer's session timeout in ms.
-    #[arg(long = "session-timeout", default_value_t = 30000)]
-    pub session_timeout_ms: u64,
-    /// Log every consumed record as a record_data event.
+    /// Consume this many messages. If -1 (the default), the consumer will consume until the
+    /// process is killed externally.
+    #[arg(
+        long = "max-messages",
+        value_name = "MAX-MESSAGES",
+        default_value_t = -1,
+        allow_hyphen_values = true
+    )]
+    pub max_messages: i32,
+    /// Set the consumer's session timeout in ms (not supported with the consumer protocol).
+    /// Unset: the consumer's `session.timeout.ms` (a properties file's, else 45000).
+    #[arg(long = "session-timeout", value_name = "TIMEOUT-MS")]
+    pub session_timeout_ms: Option<u32>,
+    /// Enable to log individual consumed records (record_data events).
     #[arg(long = "verbose")]
     pub verbose: bool,
-    /// Enable offset auto-commit on the consumer.
+    /// Enable offset auto-commit on consumer.
     #[arg(long = "enable-autocommit")]
     pub enable_autocommit: bool,
-    /// Reset policy: earliest, latest or none.
-    #[arg(long = "reset-policy", default_value = "earliest", value_parser = ["earliest", "latest", "none"])]
+    /// Timeout in milliseconds for closing the consumer (revoke, final commit, leave).
+    #[arg(
+        long = "close-timeout",
+        value_name = "CLOSE-TIMEOUT-MS",
+        default_value_t = 30000
+    )]
+    pub close_timeout_ms: u32,
+    /// Set reset policy (must be either 'earliest', 'latest', or 'none').
+    #[arg(
+        long = "reset-policy",
+        value_name = "RESET-POLICY",
+        default_value = "earliest",
+        value_parser = ["earliest", "latest", "none"]
+    )]
     pub reset_policy: String,
-    /// Assignment strategy: a Java class name (org.apache.kafka.clients.consumer.RangeAssignor)
-    /// or range, roundrobin, sticky, cooperative-sticky.
+    /// Set assignment strategy (e.g. org.apache.kafka.clients.consumer.RoundRobinAssignor; also
+    /// range, roundrobin, sticky, cooperative-sticky); only used if the group protocol is CLASSIC.
     #[arg(
         long = "assignment-strategy",
+        value_name = "ASSIGNMENT-STRATEGY",
         default_value = "org.apache.kafka.clients.consumer.RangeAssignor"
     )]
     pub assignment_strategy: String,
-    /// Consumer config properties file (command-line options override it).
-    #[arg(long = "consumer.config")]
+    /// (DEPRECATED) Consumer config properties file. Use --command-config instead.
+    #[arg(
+        long = "consumer.config",
+        value_name = "CONFIG-FILE",
+        conflicts_with = "command_config"
+    )]
     pub consumer_config: Option<PathBuf>,
+    /// Config properties file (config options shared with command line parameters will be
+    /// overridden).
+    #[arg(long = "command-config", value_name = "CONFIG-FILE")]
+    pub command_config: Option<PathBuf>,
 }
 
-/// `rafka verifiable-producer`: the flags of Kafka's `VerifiableProducer.java`.
+/// `rafka verifiable-producer`: every flag of Kafka 4.4's `VerifiableProducer.java`, with its
+/// name, default and meaning (`--help` of `org.apache.kafka.tools.VerifiableProducer`).
 #[derive(Debug, Args)]
 pub struct VerifiableProducerArgs {
     /// Produce messages to this topic.
-    #[arg(long = "topic")]
+    #[arg(long = "topic", value_name = "TOPIC")]
     pub topic: String,
-    /// The server(s) to connect to, `HOST1:PORT1[,HOST2:PORT2..]`.
-    #[arg(long = "bootstrap-server")]
+    /// The server(s) to connect to, `HOST1:PORT1[,HOST2:PORT2..]` (Java requires it; here the
+    /// global `-b` or a `bootstrap.servers` setting also do).
+    #[arg(
+        long = "bootstrap-server",
+        value_name = "HOST1:PORT1[,HOST2:PORT2[...]]"
+    )]
     pub bootstrap_server: Option<String>,
-    /// Deprecated alias of --bootstrap-server (ignored when that is given).
-    #[arg(long = "broker-list")]
+    /// Kafka 2.x's deprecated alias of --bootstrap-server (ignored when that is given); Kafka 4
+    /// removed it, rafka keeps it for older system-test scripts.
+    #[arg(long = "broker-list", hide = true)]
     pub broker_list: Option<String>,
-    /// Produce this many messages; -1 (the default) produces until killed.
-    #[arg(long = "max-messages", default_value_t = -1, allow_hyphen_values = true)]
-    pub max_messages: i64,
-    /// Throttle to about this many messages per second (-1: unthrottled).
-    #[arg(long = "throughput", default_value_t = -1, allow_hyphen_values = true)]
-    pub throughput: i64,
-    /// Acks required on each produced message: 0, 1 or -1.
-    #[arg(long = "acks", default_value_t = -1, allow_hyphen_values = true,
+    /// Produce this many messages. If -1, produce messages until the process is killed
+    /// externally.
+    #[arg(
+        long = "max-messages",
+        value_name = "MAX-MESSAGES",
+        default_value_t = -1,
+        allow_hyphen_values = true
+    )]
+    pub max_messages: i32,
+    /// If set >= 0, throttle maximum message throughput to *approximately* THROUGHPUT
+    /// messages/sec.
+    #[arg(
+        long = "throughput",
+        value_name = "THROUGHPUT",
+        default_value_t = -1,
+        allow_hyphen_values = true
+    )]
+    pub throughput: i32,
+    /// Acks required on each produced message: 0, 1 or -1 (all).
+    #[arg(long = "acks", value_name = "ACKS", default_value_t = -1, allow_hyphen_values = true,
           value_parser = clap::value_parser!(i16).range(-1..=1))]
     pub acks: i16,
-    /// Producer config properties file (deprecated in Kafka in favour of --command-config).
-    #[arg(long = "producer.config", conflicts_with = "command_config")]
+    /// (DEPRECATED) Producer config properties file. Use --command-config instead.
+    #[arg(
+        long = "producer.config",
+        value_name = "CONFIG-FILE",
+        conflicts_with = "command_config"
+    )]
     pub producer_config: Option<PathBuf>,
-    /// Config properties file (command-line options override it).
-    #[arg(long = "command-config")]
-    pub command_config: Option<PathBuf>,
-    /// Send messages with creation time starting at this value, in ms since the epoch.
-    #[arg(long = "message-create-time", default_value_t = -1, allow_hyphen_values = true)]
+    /// Send messages with creation time starting at the arguments value, in milliseconds since
+    /// epoch (-1: the producer's clock).
+    #[arg(
+        long = "message-create-time",
+        value_name = "CREATE-TIME",
+        default_value_t = -1,
+        allow_hyphen_values = true
+    )]
     pub message_create_time: i64,
-    /// Prefix every value with this integer and a dot.
-    #[arg(long = "value-prefix")]
-    pub value_prefix: Option<i64>,
-    /// Keys cycle 0, 1, .. N-1, 0, ..; without it records have no key.
-    #[arg(long = "repeating-keys")]
-    pub repeating_keys: Option<u64>,
+    /// If specified, each produced value will have this prefix with a dot separator.
+    #[arg(
+        long = "value-prefix",
+        value_name = "VALUE-PREFIX",
+        allow_hyphen_values = true
+    )]
+    pub value_prefix: Option<i32>,
+    /// If specified, each produced record will have a key starting at 0 increment by 1 up to the
+    /// number specified (exclusive), then the key is set to 0 again.
+    #[arg(
+        long = "repeating-keys",
+        value_name = "REPEATING-KEYS",
+        allow_hyphen_values = true
+    )]
+    pub repeating_keys: Option<i32>,
+    /// Config properties file (config options shared with command line parameters will be
+    /// overridden).
+    #[arg(long = "command-config", value_name = "CONFIG-FILE")]
+    pub command_config: Option<PathBuf>,
 }
 
 /// `rafka demo`.
@@ -504,82 +604,274 @@ mod tests {
         assert!(Cli::try_parse_from(["rafka", "produce", "-t", "t", "--acks", "2"]).is_err());
     }
 
-    #[test]
-    fn verifiable_consumer_accepts_kafka_system_test_command_line() {
-        // The command line verifiable_consumer.py builds.
-        let cli = Cli::try_parse_from([
-            "rafka",
-            "verifiable-consumer",
-            "--group-id",
-            "g",
-            "--topic",
-            "t",
-            "--broker-list",
-            "h:9092",
-            "--session-timeout",
-            "6000",
+    /// Every flag of Kafka 4.4's `VerifiableConsumer` (`--help`), whether it takes a value, and
+    /// its Java default (None: no default).
+    const JAVA_CONSUMER_FLAGS: &[(&str, bool, Option<&str>)] = &[
+        ("--topic", true, None),
+        ("--group-protocol", true, Some("classic")),
+        ("--group-remote-assignor", true, None),
+        ("--group-id", true, None),
+        ("--group-instance-id", true, None),
+        ("--max-messages", true, Some("-1")),
+        ("--session-timeout", true, None),
+        ("--verbose", false, None),
+        ("--enable-autocommit", false, None),
+        ("--close-timeout", true, Some("30000")),
+        ("--reset-policy", true, Some("earliest")),
+        (
             "--assignment-strategy",
-            "org.apache.kafka.clients.consumer.RoundRobinAssignor",
-            "--enable-autocommit",
-            "--max-messages",
-            "100",
-            "--consumer.config",
-            "/tmp/c.properties",
-        ])
-        .unwrap();
-        match cli.command {
-            Command::VerifiableConsumer(v) => {
-                assert_eq!(v.broker_list.as_deref(), Some("h:9092"));
-                assert_eq!(v.session_timeout_ms, 6000);
-                assert!(v.enable_autocommit);
-                assert_eq!(v.max_messages, 100);
-                assert_eq!(v.reset_policy, "earliest");
-            }
-            other => panic!("parsed as {other:?}"),
+            true,
+            Some("org.apache.kafka.clients.consumer.RangeAssignor"),
+        ),
+        ("--consumer.config", true, None),
+        ("--command-config", true, None),
+        ("--bootstrap-server", true, None),
+    ];
+
+    /// Every flag of Kafka 4.4's `VerifiableProducer` (`--help`), as above.
+    const JAVA_PRODUCER_FLAGS: &[(&str, bool, Option<&str>)] = &[
+        ("--topic", true, None),
+        ("--max-messages", true, Some("-1")),
+        ("--throughput", true, Some("-1")),
+        ("--acks", true, Some("-1")),
+        ("--producer.config", true, None),
+        ("--message-create-time", true, Some("-1")),
+        ("--value-prefix", true, None),
+        ("--repeating-keys", true, None),
+        ("--command-config", true, None),
+        ("--bootstrap-server", true, None),
+    ];
+
+    /// Checks that subcommand `sub` has every Java flag, taking a value exactly when Java's
+    /// does, with Java's default.
+    fn assert_java_flags(sub: &str, flags: &[(&str, bool, Option<&str>)]) {
+        let cli = Cli::command();
+        let cmd = cli
+            .find_subcommand(sub)
+            .unwrap_or_else(|| panic!("no subcommand {sub}"));
+        for (flag, takes_value, default) in flags {
+            let long = flag.trim_start_matches("--");
+            let arg = cmd
+                .get_arguments()
+                .find(|a| a.get_long() == Some(long))
+                .unwrap_or_else(|| panic!("{sub} has no {flag}"));
+            assert!(!arg.is_hide_set(), "{sub} {flag} is hidden");
+            assert_eq!(
+                arg.get_action().takes_values(),
+                *takes_value,
+                "{sub} {flag}: takes a value"
+            );
+            let defaults: Vec<String> = arg
+                .get_default_values()
+                .iter()
+                .map(|v| v.to_string_lossy().into_owned())
+                .collect();
+            let want: Vec<String> = default.iter().map(|d| d.to_string()).collect();
+            assert_eq!(defaults, want, "{sub} {flag}: default");
         }
     }
 
     #[test]
-    fn verifiable_producer_accepts_kafka_system_test_command_line() {
-        let cli = Cli::try_parse_from([
-            "rafka",
-            "verifiable-producer",
+    fn verifiable_consumer_has_every_java_flag_with_java_defaults() {
+        assert_java_flags("verifiable-consumer", JAVA_CONSUMER_FLAGS);
+    }
+
+    #[test]
+    fn verifiable_producer_has_every_java_flag_with_java_defaults() {
+        assert_java_flags("verifiable-producer", JAVA_PRODUCER_FLAGS);
+    }
+
+    fn consumer(args: &[&str]) -> Result<VerifiableConsumerArgs, clap::Error> {
+        let mut argv = vec!["rafka", "verifiable-consumer"];
+        argv.extend_from_slice(args);
+        Cli::try_parse_from(argv).map(|cli| match cli.command {
+            Command::VerifiableConsumer(v) => v,
+            other => panic!("parsed as {other:?}"),
+        })
+    }
+
+    fn producer(args: &[&str]) -> Result<VerifiableProducerArgs, clap::Error> {
+        let mut argv = vec!["rafka", "verifiable-producer"];
+        argv.extend_from_slice(args);
+        Cli::try_parse_from(argv).map(|cli| match cli.command {
+            Command::VerifiableProducer(v) => v,
+            other => panic!("parsed as {other:?}"),
+        })
+    }
+
+    #[test]
+    fn verifiable_consumer_parses_every_java_flag() {
+        let v = consumer(&[
             "--topic",
             "t",
+            "--group-protocol",
+            "CLASSIC",
+            "--group-remote-assignor",
+            "uniform",
+            "--group-id",
+            "g",
+            "--group-instance-id",
+            "i-1",
+            "--max-messages",
+            "100",
+            "--session-timeout",
+            "6000",
+            "--verbose",
+            "--enable-autocommit",
+            "--close-timeout",
+            "5000",
+            "--reset-policy",
+            "latest",
+            "--assignment-strategy",
+            "org.apache.kafka.clients.consumer.RoundRobinAssignor",
+            "--command-config",
+            "/tmp/c.properties",
             "--bootstrap-server",
             "h:9092",
+        ])
+        .unwrap();
+        assert_eq!(v.topic, "t");
+        assert_eq!(v.group_protocol, GroupProtocol::Classic);
+        assert_eq!(v.group_remote_assignor.as_deref(), Some("uniform"));
+        assert_eq!(v.group_id, "g");
+        assert_eq!(v.group_instance_id.as_deref(), Some("i-1"));
+        assert_eq!(v.max_messages, 100);
+        assert_eq!(v.session_timeout_ms, Some(6000));
+        assert!(v.verbose);
+        assert!(v.enable_autocommit);
+        assert_eq!(v.close_timeout_ms, 5000);
+        assert_eq!(v.reset_policy, "latest");
+        assert_eq!(
+            v.assignment_strategy,
+            "org.apache.kafka.clients.consumer.RoundRobinAssignor"
+        );
+        assert_eq!(v.command_config, Some(PathBuf::from("/tmp/c.properties")));
+        assert_eq!(v.consumer_config, None);
+        assert_eq!(v.bootstrap_server.as_deref(), Some("h:9092"));
+
+        // The defaults, as in Java.
+        let d = consumer(&["--topic", "t", "--group-id", "g"]).unwrap();
+        assert_eq!(d.group_protocol, GroupProtocol::Classic);
+        assert_eq!(d.group_remote_assignor, None);
+        assert_eq!(d.max_messages, -1);
+        assert_eq!(d.session_timeout_ms, None);
+        assert!(!d.verbose && !d.enable_autocommit);
+        assert_eq!(d.close_timeout_ms, 30_000);
+        assert_eq!(d.reset_policy, "earliest");
+        assert_eq!(
+            d.assignment_strategy,
+            "org.apache.kafka.clients.consumer.RangeAssignor"
+        );
+
+        // consumer parses (it is a valid Java value); running it is refused later.
+        let c = consumer(&[
+            "--topic",
+            "t",
+            "--group-id",
+            "g",
+            "--group-protocol",
+            "consumer",
+        ])
+        .unwrap();
+        assert_eq!(c.group_protocol, GroupProtocol::Consumer);
+        // The deprecated spelling of the config file, and Kafka 3's --broker-list.
+        let old = consumer(&[
+            "--topic",
+            "t",
+            "--group-id",
+            "g",
+            "--consumer.config",
+            "/tmp/c.properties",
+            "--broker-list",
+            "h:1",
+        ])
+        .unwrap();
+        assert_eq!(
+            old.consumer_config,
+            Some(PathBuf::from("/tmp/c.properties"))
+        );
+        assert_eq!(old.broker_list.as_deref(), Some("h:1"));
+    }
+
+    #[test]
+    fn verifiable_consumer_rejects_what_java_rejects() {
+        let base = ["--topic", "t", "--group-id", "g"];
+        let with = |extra: &[&str]| {
+            let mut a = base.to_vec();
+            a.extend_from_slice(extra);
+            consumer(&a)
+        };
+        assert!(with(&["--group-protocol", "share"]).is_err());
+        assert!(with(&["--reset-policy", "sideways"]).is_err());
+        assert!(with(&["--max-messages", "many"]).is_err());
+        assert!(with(&["--close-timeout", "-1"]).is_err());
+        // Java: "Options --consumer.config and --command-config are mutually exclusive."
+        assert!(with(&["--consumer.config", "a", "--command-config", "b"]).is_err());
+        // Required in Java too.
+        assert!(consumer(&["--topic", "t"]).is_err());
+        assert!(consumer(&["--group-id", "g"]).is_err());
+    }
+
+    #[test]
+    fn verifiable_producer_parses_every_java_flag() {
+        let v = producer(&[
+            "--topic",
+            "t",
             "--max-messages",
             "1000",
             "--throughput",
             "500",
             "--acks",
-            "-1",
+            "1",
+            "--message-create-time",
+            "1700000000000",
             "--value-prefix",
             "7",
             "--repeating-keys",
             "3",
-            "--message-create-time",
-            "1700000000000",
+            "--command-config",
+            "/tmp/p.properties",
+            "--bootstrap-server",
+            "h:9092",
         ])
         .unwrap();
-        match cli.command {
-            Command::VerifiableProducer(v) => {
-                assert_eq!(v.acks, -1);
-                assert_eq!(v.value_prefix, Some(7));
-                assert_eq!(v.repeating_keys, Some(3));
-                assert_eq!(v.message_create_time, 1_700_000_000_000);
-            }
-            other => panic!("parsed as {other:?}"),
-        }
-        assert!(Cli::try_parse_from([
-            "rafka",
-            "verifiable-producer",
+        assert_eq!(v.topic, "t");
+        assert_eq!(v.max_messages, 1000);
+        assert_eq!(v.throughput, 500);
+        assert_eq!(v.acks, 1);
+        assert_eq!(v.message_create_time, 1_700_000_000_000);
+        assert_eq!(v.value_prefix, Some(7));
+        assert_eq!(v.repeating_keys, Some(3));
+        assert_eq!(v.command_config, Some(PathBuf::from("/tmp/p.properties")));
+        assert_eq!(v.bootstrap_server.as_deref(), Some("h:9092"));
+
+        let d = producer(&["--topic", "t"]).unwrap();
+        assert_eq!(
+            (d.max_messages, d.throughput, d.acks, d.message_create_time),
+            (-1, -1, -1, -1)
+        );
+        assert_eq!((d.value_prefix, d.repeating_keys), (None, None));
+        let old = producer(&["--topic", "t", "--producer.config", "/tmp/p.properties"]).unwrap();
+        assert_eq!(
+            old.producer_config,
+            Some(PathBuf::from("/tmp/p.properties"))
+        );
+        let neg = producer(&["--topic", "t", "--acks", "0", "--value-prefix", "-2"]).unwrap();
+        assert_eq!((neg.acks, neg.value_prefix), (0, Some(-2)));
+
+        assert!(producer(&["--topic", "t", "--acks", "2"]).is_err());
+        assert!(producer(&[
             "--topic",
             "t",
-            "--acks",
-            "2"
+            "--producer.config",
+            "a",
+            "--command-config",
+            "b"
         ])
         .is_err());
+        assert!(producer(&["--max-messages", "1"]).is_err());
+        // Java's --max-messages and --throughput are Integers.
+        assert!(producer(&["--topic", "t", "--max-messages", "3000000000"]).is_err());
     }
 
     #[test]

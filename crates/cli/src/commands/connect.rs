@@ -65,12 +65,37 @@ pub fn producer_config(
 pub fn consumer_config(bootstrap: &str, settings: &Settings) -> anyhow::Result<ConsumerConfig> {
     let mut config = ConsumerConfig::default();
     config.client = cli_client_defaults(bootstrap);
-    settings.apply_all(|k, v| config.apply(k, v))?;
+    settings.apply_all(|k, v| match k {
+        // Java's KIP-848 switches: rafka speaks the classic protocol only, so `classic` is
+        // accepted and anything that asks for the new protocol is an error, not ignored.
+        "group.protocol" => check_group_protocol(v).map(|()| true),
+        "group.remote.assignor" => Err(
+            "only used with group.protocol=consumer (KIP-848), which rafka does not implement yet"
+                .to_string(),
+        ),
+        _ => config.apply(k, v).map_err(|e| e.to_string()),
+    })?;
     config.client.apply("bootstrap.servers", bootstrap)?;
     config
         .validate()
         .map_err(|e| anyhow::anyhow!("invalid consumer configuration: {e}"))?;
     Ok(config)
+}
+
+/// Accepts Java's `group.protocol=classic` (any case); `consumer` (KIP-848) is refused with a
+/// message saying rafka does not implement it yet.
+///
+/// # Errors
+/// `consumer` or an unknown protocol name.
+pub fn check_group_protocol(value: &str) -> Result<(), String> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "classic" => Ok(()),
+        "consumer" => Err(
+            "rafka does not implement the KIP-848 consumer group protocol yet; use classic"
+                .to_string(),
+        ),
+        _ => Err("expected classic or consumer".to_string()),
+    }
 }
 
 fn cli_client_defaults(bootstrap: &str) -> ClientConfig {
@@ -160,5 +185,26 @@ mod tests {
         assert_eq!(cc.fetch_min_bytes, 5);
         assert_eq!(cc.client.client_id, "x");
         assert!(!cc.client.allow_auto_create_topics);
+    }
+
+    #[test]
+    fn group_protocol_classic_is_accepted_and_consumer_refused() {
+        let mut s = Settings::new();
+        s.set("group.protocol", "CLASSIC", Origin::Flag);
+        consumer_config("h:1", &s).unwrap();
+        s.set("group.protocol", "consumer", Origin::Flag);
+        let err = consumer_config("h:1", &s).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "invalid value for 'group.protocol' (from -X): rafka does not implement the \
+             KIP-848 consumer group protocol yet; use classic"
+        );
+        let mut s = Settings::new();
+        s.set("group.remote.assignor", "uniform", Origin::Flag);
+        let err = consumer_config("h:1", &s).unwrap_err().to_string();
+        assert!(
+            err.starts_with("invalid value for 'group.remote.assignor' (from -X): only used"),
+            "{err}"
+        );
     }
 }

@@ -16,7 +16,7 @@ use rafka_consumer::{
 };
 
 use super::events::{emit, CommitData, Event, PartitionData, RecordSetSummary};
-use crate::args::VerifiableConsumerArgs;
+use crate::args::{GroupProtocol, VerifiableConsumerArgs};
 use crate::settings::{Origin, Settings};
 use crate::shutdown::Shutdown;
 
@@ -136,30 +136,48 @@ pub fn summarize(records: &[ConsumerRecord], remaining: Option<u64>, verbose: bo
     batch
 }
 
-/// Runs the verifiable consumer until `--max-messages` are consumed or a signal arrives.
+/// The error for `--group-protocol consumer`.
+pub const CONSUMER_PROTOCOL_UNSUPPORTED: &str = "--group-protocol consumer: rafka does not \
+     implement the KIP-848 consumer group protocol yet; use --group-protocol classic";
+
+/// The error for `--group-remote-assignor`.
+pub const REMOTE_ASSIGNOR_UNSUPPORTED: &str = "--group-remote-assignor is only used with \
+     --group-protocol consumer (KIP-848), which rafka does not implement yet";
+
+/// The client settings of a verifiable consumer, built as Java's `createFromArgs` builds its
+/// `Properties`: the config file first (`--command-config` or the deprecated
+/// `--consumer.config`), then the command line over it. Arguments rafka cannot honour are
+/// errors rather than silently dropped.
 ///
 /// # Errors
-/// Bad arguments or configuration, or no broker reachable.
-pub async fn run(
-    settings: Settings,
-    args: VerifiableConsumerArgs,
-    mut shutdown: Shutdown,
-) -> anyhow::Result<ExitCode> {
-    if args.group_protocol.eq_ignore_ascii_case("consumer") {
-        anyhow::bail!("--group-protocol consumer (KIP-848) is not supported; use classic");
+/// `--group-protocol consumer` or `--group-remote-assignor` (KIP-848 is not implemented), an
+/// unknown assignment strategy, or an unreadable config file.
+pub fn consumer_settings(
+    mut settings: Settings,
+    args: &VerifiableConsumerArgs,
+) -> anyhow::Result<Settings> {
+    if args.group_protocol == GroupProtocol::Consumer {
+        anyhow::bail!(CONSUMER_PROTOCOL_UNSUPPORTED);
     }
-    let bootstrap = super::bootstrap(
-        args.bootstrap_server.as_deref(),
-        args.broker_list.as_deref(),
-        &settings,
-    )?;
-    // Java: the properties file first, then the command line overrides it.
-    let mut settings = settings;
+    if args.group_remote_assignor.is_some() {
+        anyhow::bail!(REMOTE_ASSIGNOR_UNSUPPORTED);
+    }
     if let Some(file) = &args.consumer_config {
+        // Java prints this on stdout; here stdout carries only the JSON events.
+        eprintln!(
+            "Option --consumer.config has been deprecated and will be removed in a future \
+             version. Use --command-config instead."
+        );
+        settings.load_file(file)?;
+    }
+    if let Some(file) = &args.command_config {
         settings.load_file(file)?;
     }
     let strategy = super::assignment_strategy(&args.assignment_strategy)?;
     settings.set("partition.assignment.strategy", strategy, Origin::Command);
+    if let Some(ms) = args.session_timeout_ms {
+        settings.set("session.timeout.ms", &ms.to_string(), Origin::Command);
+    }
     settings.set("group.id", &args.group_id, Origin::Command);
     if let Some(id) = &args.group_instance_id {
         settings.set("group.instance.id", id, Origin::Command);
@@ -171,19 +189,39 @@ pub async fn run(
     };
     settings.set("enable.auto.commit", auto_commit, Origin::Command);
     settings.set("auto.offset.reset", &args.reset_policy, Origin::Command);
-    settings.set(
-        "session.timeout.ms",
-        &args.session_timeout_ms.to_string(),
-        Origin::Command,
-    );
+    Ok(settings)
+}
+
+/// Runs the verifiable consumer until `--max-messages` are consumed or a signal arrives.
+///
+/// # Errors
+/// Bad arguments or configuration, or no broker reachable.
+pub async fn run(
+    settings: Settings,
+    args: VerifiableConsumerArgs,
+    mut shutdown: Shutdown,
+) -> anyhow::Result<ExitCode> {
+    let bootstrap = super::bootstrap(
+        args.bootstrap_server.as_deref(),
+        args.broker_list.as_deref(),
+        &settings,
+    )?;
+    let settings = consumer_settings(settings, &args)?;
     let config = crate::commands::connect::consumer_config(&bootstrap, &settings)?;
     let client = crate::commands::connect::connect_with(config.client.clone()).await?;
     let mut consumer = Consumer::with_client(config, client);
 
     emit(&Event::StartupComplete);
     let outcome = consume(&mut consumer, &args, &mut shutdown).await;
-    if let Err(e) = consumer.close().await {
-        eprintln!("rafka: error while closing the consumer: {e}");
+    // Java: consumer.close(CloseOptions.timeout(closeTimeoutMs)).
+    let close_timeout = Duration::from_millis(u64::from(args.close_timeout_ms));
+    match tokio::time::timeout(close_timeout, consumer.close()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => eprintln!("rafka: error while closing the consumer: {e}"),
+        Err(_) => eprintln!(
+            "rafka: closing the consumer did not finish within --close-timeout {} ms; gave up",
+            args.close_timeout_ms
+        ),
     }
     emit(&Event::ShutdownComplete);
     match outcome {
@@ -202,12 +240,16 @@ async fn consume(
     shutdown: &mut Shutdown,
 ) -> anyhow::Result<()> {
     consumer.subscribe(vec![args.topic.clone()], EventListener)?;
-    let limit = (args.max_messages >= 0).then_some(args.max_messages as u64);
+    let limit = u64::try_from(args.max_messages).ok();
     let mut consumed: u64 = 0;
     while limit.is_none_or(|l| consumed < l) {
         let records = tokio::select! {
             r = consumer.poll(Duration::from_millis(500)) => r?,
-            _ = shutdown.wait() => return Ok(()),
+            _ = shutdown.wait() => {
+                // Java's shutdown hook prints this before waking the consumer up.
+                emit(&Event::ShutdownRequested);
+                return Ok(());
+            }
         };
         if records.is_empty() {
             continue;
@@ -258,6 +300,123 @@ mod tests {
             headers: Vec::new(),
             leader_epoch: None,
         }
+    }
+
+    fn args(extra: &[&str]) -> VerifiableConsumerArgs {
+        use clap::Parser as _;
+        let mut argv = vec![
+            "rafka",
+            "verifiable-consumer",
+            "--topic",
+            "t",
+            "--group-id",
+            "g",
+        ];
+        argv.extend_from_slice(extra);
+        match crate::args::Cli::try_parse_from(argv).unwrap().command {
+            crate::args::Command::VerifiableConsumer(v) => v,
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    fn settings_for(extra: &[&str]) -> anyhow::Result<Settings> {
+        consumer_settings(Settings::new(), &args(extra))
+    }
+
+    #[test]
+    fn command_line_maps_to_java_settings() {
+        let s = settings_for(&[
+            "--session-timeout",
+            "6000",
+            "--group-instance-id",
+            "i1",
+            "--enable-autocommit",
+            "--reset-policy",
+            "none",
+            "--assignment-strategy",
+            "org.apache.kafka.clients.consumer.CooperativeStickyAssignor",
+        ])
+        .unwrap();
+        assert_eq!(s.get("group.id"), Some("g"));
+        assert_eq!(s.get("group.instance.id"), Some("i1"));
+        assert_eq!(s.get("session.timeout.ms"), Some("6000"));
+        assert_eq!(s.get("enable.auto.commit"), Some("true"));
+        assert_eq!(s.get("auto.offset.reset"), Some("none"));
+        assert_eq!(
+            s.get("partition.assignment.strategy"),
+            Some("cooperative-sticky")
+        );
+        // The whole set is a valid rafka consumer config.
+        crate::commands::connect::consumer_config("h:1", &s).unwrap();
+
+        // Java 4.4 sets session.timeout.ms only when --session-timeout is given.
+        let d = settings_for(&[]).unwrap();
+        assert_eq!(d.get("session.timeout.ms"), None);
+        assert_eq!(d.get("enable.auto.commit"), Some("false"));
+        assert_eq!(d.get("auto.offset.reset"), Some("earliest"));
+        assert_eq!(d.get("partition.assignment.strategy"), Some("range"));
+        let config = crate::commands::connect::consumer_config("h:1", &d).unwrap();
+        assert_eq!(config.session_timeout, Duration::from_millis(45_000));
+    }
+
+    #[test]
+    fn config_file_comes_first_and_the_command_line_overrides_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.properties");
+        std::fs::write(
+            &file,
+            "session.timeout.ms=9000\nclient.id=from-file\ngroup.protocol=CLASSIC\nauto.offset.reset=latest\n",
+        )
+        .unwrap();
+        let path = file.to_str().unwrap();
+        for flag in ["--command-config", "--consumer.config"] {
+            let s = settings_for(&[flag, path]).unwrap();
+            assert_eq!(s.get("client.id"), Some("from-file"), "{flag}");
+            assert_eq!(s.get("session.timeout.ms"), Some("9000"), "{flag}");
+            assert_eq!(s.get("auto.offset.reset"), Some("earliest"), "{flag}");
+            crate::commands::connect::consumer_config("h:1", &s).unwrap();
+            let s = settings_for(&[flag, path, "--session-timeout", "7000"]).unwrap();
+            assert_eq!(s.get("session.timeout.ms"), Some("7000"), "{flag}");
+        }
+        let missing = settings_for(&["--command-config", "/nonexistent/c.properties"]);
+        assert!(missing.is_err());
+    }
+
+    #[test]
+    fn kip_848_arguments_are_refused_not_ignored() {
+        let err = settings_for(&["--group-protocol", "consumer"])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(err, CONSUMER_PROTOCOL_UNSUPPORTED);
+        assert!(err.contains("KIP-848") && err.contains("not"), "{err}");
+        let err = settings_for(&[
+            "--group-protocol",
+            "CONSUMER",
+            "--group-remote-assignor",
+            "uniform",
+        ])
+        .unwrap_err()
+        .to_string();
+        assert_eq!(err, CONSUMER_PROTOCOL_UNSUPPORTED);
+        let err = settings_for(&["--group-remote-assignor", "uniform"])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(err, REMOTE_ASSIGNOR_UNSUPPORTED);
+        // A file asking for the consumer protocol is refused when the config is built (Java
+        // would let the command line's default, classic, override it silently).
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.properties");
+        std::fs::write(&file, "group.protocol=consumer\n").unwrap();
+        let s = settings_for(&["--command-config", file.to_str().unwrap()]).unwrap();
+        let err = crate::commands::connect::consumer_config("h:1", &s)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("group.protocol") && err.contains("KIP-848"),
+            "{err}"
+        );
+        // An unknown strategy is an error too.
+        assert!(settings_for(&["--assignment-strategy", "com.example.Mine"]).is_err());
     }
 
     #[test]

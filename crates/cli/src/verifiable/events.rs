@@ -54,6 +54,9 @@ pub enum Event {
     StartupComplete,
     /// The tool closed its client and is about to exit.
     ShutdownComplete,
+    /// A signal asked the consumer to stop (Java 4.x prints it from its shutdown hook, before
+    /// closing).
+    ShutdownRequested,
     /// `onPartitionsRevoked`.
     PartitionsRevoked {
         /// The revoked partitions.

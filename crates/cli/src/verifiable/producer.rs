@@ -21,41 +21,45 @@ use crate::settings::{Origin, Settings};
 use crate::shutdown::Shutdown;
 
 /// The value of message `i`: `i`, or `prefix.i` with `--value-prefix`.
-pub fn value_of(prefix: Option<i64>, i: u64) -> String {
+pub fn value_of(prefix: Option<i32>, i: u64) -> String {
     match prefix {
         Some(p) => format!("{p}.{i}"),
         None => i.to_string(),
     }
 }
 
-/// Keys `0..n-1` repeating (Java's `getKey`), or no key.
+/// Keys `0..n-1` repeating, exactly as Java's `getKey`: the counter goes up by one per record
+/// and returns to 0 when it reaches `n` (so with `n <= 0` it never does), or no key at all.
 #[derive(Debug, Clone)]
 pub struct KeyCycle {
-    modulus: Option<u64>,
-    next: u64,
+    repeating: Option<i32>,
+    next: i64,
 }
 
 impl KeyCycle {
-    /// Cycles through `0..n` when `n` is given (and positive).
-    pub fn new(n: Option<u64>) -> Self {
+    /// Keys from `--repeating-keys n`; none without it.
+    pub fn new(n: Option<i32>) -> Self {
         KeyCycle {
-            modulus: n.filter(|n| *n > 0),
+            repeating: n,
             next: 0,
         }
     }
 
     /// The next key.
     pub fn next_key(&mut self) -> Option<String> {
-        let n = self.modulus?;
+        let n = self.repeating?;
         let key = self.next.to_string();
-        self.next = (self.next + 1) % n;
+        self.next += 1;
+        if self.next == i64::from(n) {
+            self.next = 0;
+        }
         Some(key)
     }
 }
 
 /// Java's `ThroughputThrottler`: how long to sleep before sending message `sent` so the rate
 /// stays at or under `per_second` (None: no throttling).
-pub fn throttle_delay(per_second: i64, sent: u64, elapsed: Duration) -> Option<Duration> {
+pub fn throttle_delay(per_second: i32, sent: u64, elapsed: Duration) -> Option<Duration> {
     if per_second <= 0 {
         return None;
     }
@@ -73,6 +77,34 @@ pub fn exception_name(e: &ProduceError) -> String {
     format!("class rafka_producer::ProduceError::{variant}")
 }
 
+/// The client settings of a verifiable producer, built as Java's `createFromArgs` builds its
+/// `Properties`: `acks` and `retries=0` from the command line, then the config file
+/// (`--command-config` or the deprecated `--producer.config`) over them.
+///
+/// # Errors
+/// An unreadable config file.
+pub fn producer_settings(
+    mut settings: Settings,
+    args: &VerifiableProducerArgs,
+) -> anyhow::Result<Settings> {
+    settings.set("acks", &args.acks.to_string(), Origin::Command);
+    settings.set("retries", "0", Origin::Command);
+    // Without retries Java turns idempotence off; say so explicitly for rafka's validate().
+    settings.set("enable.idempotence", "false", Origin::Command);
+    if let Some(file) = &args.producer_config {
+        // Java prints this on stdout; here stdout carries only the JSON events.
+        eprintln!(
+            "Option --producer.config has been deprecated and will be removed in a future \
+             version. Use --command-config instead."
+        );
+        settings.load_file(file)?;
+    }
+    if let Some(file) = &args.command_config {
+        settings.load_file(file)?;
+    }
+    Ok(settings)
+}
+
 /// Runs the verifiable producer until `--max-messages` are sent or a signal arrives.
 ///
 /// # Errors
@@ -87,18 +119,7 @@ pub async fn run(
         args.broker_list.as_deref(),
         &settings,
     )?;
-    let mut settings = settings;
-    settings.set("acks", &args.acks.to_string(), Origin::Command);
-    settings.set("retries", "0", Origin::Command);
-    // Without retries Java turns idempotence off; say so explicitly for rafka's validate().
-    settings.set("enable.idempotence", "false", Origin::Command);
-    if let Some(file) = args
-        .producer_config
-        .as_deref()
-        .or(args.command_config.as_deref())
-    {
-        settings.load_file(file)?;
-    }
+    let settings = producer_settings(settings, &args)?;
     let (producer_config, client_config) =
         crate::commands::connect::producer_config(&bootstrap, &settings)?;
     let client = crate::commands::connect::connect_with(client_config).await?;
@@ -121,11 +142,7 @@ pub async fn run(
     let start_ms = now_ms();
     emit(&Event::StartupComplete);
 
-    let max = if args.max_messages < 0 {
-        u64::MAX
-    } else {
-        args.max_messages as u64
-    };
+    let max = u64::try_from(args.max_messages).unwrap_or(u64::MAX);
     let mut keys = KeyCycle::new(args.repeating_keys);
     let mut create_time = (args.message_create_time >= 0).then_some(args.message_create_time);
     let mut sent: u64 = 0;
@@ -199,7 +216,7 @@ pub async fn run(
     emit(&Event::ToolData {
         sent,
         acked,
-        target_throughput: args.throughput,
+        target_throughput: i64::from(args.throughput),
         avg_throughput: 1000.0 * acked as f64 / elapsed_ms,
     });
     Ok(ExitCode::SUCCESS)
@@ -213,10 +230,45 @@ mod tests {
     fn values_and_keys_follow_the_java_tool() {
         assert_eq!(value_of(None, 12), "12");
         assert_eq!(value_of(Some(3), 12), "3.12");
+        assert_eq!(value_of(Some(-2), 0), "-2.0");
         let mut k = KeyCycle::new(Some(3));
         let keys: Vec<_> = (0..5).map(|_| k.next_key().unwrap()).collect();
         assert_eq!(keys, ["0", "1", "2", "0", "1"]);
         assert_eq!(KeyCycle::new(None).next_key(), None);
+        // As Java's counter: with 0 or less it never wraps.
+        let mut k = KeyCycle::new(Some(0));
+        let keys: Vec<_> = (0..3).map(|_| k.next_key().unwrap()).collect();
+        assert_eq!(keys, ["0", "1", "2"]);
+    }
+
+    #[test]
+    fn config_file_overrides_the_command_line_as_in_java() {
+        use clap::Parser as _;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("p.properties");
+        std::fs::write(&file, "acks=1\nlinger.ms=3\n").unwrap();
+        let path = file.to_str().unwrap();
+        for flag in ["--command-config", "--producer.config"] {
+            let cli = crate::args::Cli::try_parse_from([
+                "rafka",
+                "verifiable-producer",
+                "--topic",
+                "t",
+                "--acks",
+                "-1",
+                flag,
+                path,
+            ])
+            .unwrap();
+            let crate::args::Command::VerifiableProducer(args) = cli.command else {
+                panic!("not a producer command line");
+            };
+            let s = producer_settings(Settings::new(), &args).unwrap();
+            assert_eq!(s.get("acks"), Some("1"), "{flag}");
+            assert_eq!(s.get("linger.ms"), Some("3"), "{flag}");
+            assert_eq!(s.get("retries"), Some("0"), "{flag}");
+            crate::commands::connect::producer_config("h:1", &s).unwrap();
+        }
     }
 
     #[test]
