@@ -7,6 +7,7 @@
 #                       [--dir DIR]          every node a combined broker+controller, on loopback;
 #                       [--port PORT]        returns once Metadata lists every broker
 #                       [--no-wait] [--conf KEY=VALUE]...
+#                       [--listener NAME:PROTOCOL=PORT]...
 #   scripts/kafka.sh stop [--dir DIR]        stop every node of that cluster (SIGTERM, then SIGKILL)
 #   scripts/kafka.sh node start|stop|kill ID [--dir DIR]   one node of a running cluster
 #   scripts/kafka.sh bootstrap [--dir DIR]   print the cluster's bootstrap address list
@@ -17,7 +18,10 @@
 # Node i (1-based) of a cluster listens on PORT+i-1 (clients) and PORT+100+i-1 (controller).
 # Defaults: PORT 39092 for 3 nodes, 29092 for 1 node; DIR .kafka/run-Nn. Each node logs to
 # DIR/nI.log and keeps its data in DIR/nI/. Overrides: KAFKA_VERSION (4.4.0), JAVA_HOME, KAFKA_HEAP
-# (512m), KAFKA_READY_TIMEOUT_S (120). `--conf` adds a broker setting to every node.
+# (512m), KAFKA_READY_TIMEOUT_S (120). `--conf` adds a broker setting to every node (a later
+# one overrides an earlier). `--listener` adds a client listener NAME with security PROTOCOL
+# (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL) on PORT+i-1 of node i, advertised as such; its
+# settings go in `--conf listener.name.<name>.…`.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -126,6 +130,7 @@ DIR=""
 PORT=""
 WAIT=1
 CONFS=()
+LISTENERS=()
 
 parse_cluster_args() {
     while [ "$#" -gt 0 ]; do
@@ -135,6 +140,7 @@ parse_cluster_args() {
         --port) PORT=$2; shift 2 ;;
         --no-wait) WAIT=0; shift ;;
         --conf) CONFS+=("$2"); shift 2 ;;
+        --listener) LISTENERS+=("$2"); shift 2 ;;
         *) die "unknown argument $1" ;;
         esac
     done
@@ -175,15 +181,24 @@ voters() {
 write_node_config() {
     local id=$1 rf=$NODES min_isr=$((NODES > 1 ? 2 : 1))
     local file="$DIR/n$id.properties"
+    local extra="" map="CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL"
+    local l name proto lport
+    for l in "${LISTENERS[@]}"; do
+        name=${l%%:*} proto=${l#*:} proto=${proto%%=*} lport=${l##*=}
+        [ -n "$name" ] && [ -n "$proto" ] && [ "$lport" -gt 0 ] 2>/dev/null ||
+            die "--listener wants NAME:PROTOCOL=PORT (got $l)"
+        extra="$extra,$name://127.0.0.1:$((lport + id - 1))"
+        case ",$map," in *",$name:"*) ;; *) map="$map,$name:$proto" ;; esac
+    done
     cat >"$file" <<EOF
 process.roles=broker,controller
 node.id=$id
 controller.quorum.voters=$(voters)
-listeners=PLAINTEXT://127.0.0.1:$(broker_port "$id"),CONTROLLER://127.0.0.1:$(controller_port "$id")
-advertised.listeners=PLAINTEXT://127.0.0.1:$(broker_port "$id")
+listeners=PLAINTEXT://127.0.0.1:$(broker_port "$id"),CONTROLLER://127.0.0.1:$(controller_port "$id")$extra
+advertised.listeners=PLAINTEXT://127.0.0.1:$(broker_port "$id")$extra
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL
+listener.security.protocol.map=$map
 log.dirs=$DIR/n$id/data
 offsets.topic.replication.factor=$rf
 offsets.topic.num.partitions=3

@@ -39,6 +39,8 @@ pub struct KafkaCluster {
     dir: PathBuf,
     nodes: i32,
     port: u16,
+    /// Extra client listeners: name and the port of node 1 (node i: port + i - 1).
+    listeners: Vec<(String, u16)>,
 }
 
 impl KafkaCluster {
@@ -58,10 +60,39 @@ impl KafkaCluster {
     /// # Errors
     /// As [`KafkaCluster::start`].
     pub fn start_with(nodes: i32, settings: &[(&str, &str)]) -> anyhow::Result<KafkaCluster> {
-        let port = free_port_block(nodes)?;
+        Self::start_with_listeners(nodes, &[], settings)
+    }
+
+    /// Like [`KafkaCluster::start_with`] with extra client listeners beside `PLAINTEXT`:
+    /// `(name, security protocol)` pairs such as `("SASL_PLAINTEXT", "SASL_PLAINTEXT")` or
+    /// `("MTLS", "SSL")`, each on its own free ports, advertised, and added to
+    /// `listener.security.protocol.map`. Their settings go in `settings`
+    /// (`listener.name.<lowercase name>.…`); [`KafkaCluster::listener_bootstrap`] gives their
+    /// addresses. The cluster is ready once its `PLAINTEXT` listener answers.
+    ///
+    /// # Errors
+    /// As [`KafkaCluster::start`]; also more than 9 extra listeners.
+    pub fn start_with_listeners(
+        nodes: i32,
+        listeners: &[(&str, &str)],
+        settings: &[(&str, &str)],
+    ) -> anyhow::Result<KafkaCluster> {
+        if listeners.len() > 9 {
+            bail!("at most 9 extra listeners");
+        }
+        let port = free_port_block_with(nodes, listeners.len())?;
         let dir = std::env::temp_dir().join(format!("rafka-kafka-{port}"));
         let _ = std::fs::remove_dir_all(&dir);
-        let cluster = KafkaCluster { dir, nodes, port };
+        let cluster = KafkaCluster {
+            dir,
+            nodes,
+            port,
+            listeners: listeners
+                .iter()
+                .enumerate()
+                .map(|(k, (name, _))| (name.to_string(), extra_listener_port(port, k)))
+                .collect(),
+        };
         let mut args = vec![
             "start".to_string(),
             "--nodes".into(),
@@ -71,6 +102,10 @@ impl KafkaCluster {
             "--port".into(),
             port.to_string(),
         ];
+        for ((name, protocol), (_, lport)) in listeners.iter().zip(&cluster.listeners) {
+            args.push("--listener".into());
+            args.push(format!("{name}:{protocol}={lport}"));
+        }
         for (k, v) in settings {
             args.push("--conf".into());
             args.push(format!("{k}={v}"));
@@ -97,6 +132,18 @@ impl KafkaCluster {
     /// `127.0.0.1:PORT` of node `node` (1-based, as its `node.id`).
     pub fn addr(&self, node: i32) -> String {
         format!("127.0.0.1:{}", self.port as i32 + node - 1)
+    }
+
+    /// The bootstrap list of every node on the extra listener `name` (see
+    /// [`KafkaCluster::start_with_listeners`]), `None` for a listener the cluster does not have.
+    pub fn listener_bootstrap(&self, name: &str) -> Option<String> {
+        let (_, port) = self.listeners.iter().find(|(n, _)| n == name)?;
+        Some(
+            (0..self.nodes)
+                .map(|i| format!("127.0.0.1:{}", *port as i32 + i))
+                .collect::<Vec<_>>()
+                .join(","),
+        )
     }
 
     /// The node ids, `1..=nodes`.
@@ -334,8 +381,14 @@ fn script(args: &[String]) -> anyhow::Result<std::process::Output> {
         .with_context(|| format!("running {}", path.display()))
 }
 
-/// A base port with `nodes` client ports and `nodes` controller ports (base + 100) free.
-fn free_port_block(nodes: i32) -> anyhow::Result<u16> {
+/// The port of node 1 on extra listener `k` (0-based) of a cluster based at `base`.
+fn extra_listener_port(base: u16, k: usize) -> u16 {
+    base + 10 * (k as u16 + 1)
+}
+
+/// A base port with `nodes` client ports, `nodes` controller ports (base + 100) and `nodes`
+/// ports for each of `extra` listeners (base + 10, base + 20, ...) free.
+fn free_port_block_with(nodes: i32, extra: usize) -> anyhow::Result<u16> {
     for _ in 0..50 {
         let probe = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
         let base = probe.local_addr()?.port();
@@ -345,8 +398,9 @@ fn free_port_block(nodes: i32) -> anyhow::Result<u16> {
         }
         let all_free = (0..nodes as u16).all(|i| {
             [base + i, base + 100 + i]
-                .iter()
-                .all(|p| TcpListener::bind((Ipv4Addr::LOCALHOST, *p)).is_ok())
+                .into_iter()
+                .chain((0..extra).map(|k| extra_listener_port(base, k) + i))
+                .all(|p| TcpListener::bind((Ipv4Addr::LOCALHOST, p)).is_ok())
         });
         if all_free {
             return Ok(base);
