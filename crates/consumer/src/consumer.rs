@@ -311,7 +311,7 @@ impl Consumer {
         loop {
             self.handle_group_events().await?;
             self.maybe_auto_commit().await;
-            self.update_leaders().await;
+            self.update_leaders().await?;
             self.init_positions().await?;
 
             let shared = self.shared.clone();
@@ -489,7 +489,7 @@ impl Consumer {
                     return Ok(p);
                 }
             }
-            self.update_leaders().await;
+            self.update_leaders().await?;
             self.init_positions().await?;
         }
         self.shared
@@ -889,8 +889,10 @@ impl Consumer {
     // ----- positions and leaders -----
 
     /// Looks up leaders of assigned partitions when some are unknown or a fetch reported a
-    /// leadership change, and starts fetch tasks for new leader brokers.
-    async fn update_leaders(&mut self) {
+    /// leadership change, and starts fetch tasks for new leader brokers. Failed lookups are
+    /// tried again on a later call, except SASL and TLS failures, which are returned (Java's
+    /// `poll` throws its AuthenticationException instead of waiting).
+    async fn update_leaders(&mut self) -> Result<(), ConsumerError> {
         let (missing, refresh, topics) = {
             let mut st = self.shared.lock();
             let assigned = st.subs.assignment();
@@ -901,14 +903,14 @@ impl Consumer {
             (missing, refresh, topics)
         };
         if !missing && !refresh {
-            return;
+            return Ok(());
         }
         let now = Instant::now();
         if now < self.next_metadata_refresh {
             if refresh {
                 self.shared.lock().refresh_metadata = true;
             }
-            return;
+            return Ok(());
         }
         self.next_metadata_refresh = now + self.config.client.retry_backoff;
         if refresh {
@@ -917,9 +919,12 @@ impl Consumer {
         let names: Vec<&str> = topics.iter().map(String::as_str).collect();
         let cluster = match self.client.metadata_for(&names).await {
             Ok(c) => c,
+            Err(e @ (rafka_client::Error::Sasl { .. } | rafka_client::Error::Tls { .. })) => {
+                return Err(ConsumerError::Client(e));
+            }
             Err(e) => {
                 tracing::debug!(error = %e, "metadata refresh failed");
-                return;
+                return Ok(());
             }
         };
         let mut brokers = BTreeSet::new();
@@ -953,6 +958,7 @@ impl Consumer {
             }
         }
         self.shared.fetch_wanted.notify_waiters();
+        Ok(())
     }
 
     /// Gives every partition without a position one: committed offset (Kafka or store),

@@ -122,7 +122,9 @@ pub(crate) async fn run(
 
         while let Some(action) = machine.poll_action() {
             match action {
-                Action::Send(request) => spawn_request(&client, request, answer_tx.clone()),
+                Action::Send(request) => {
+                    spawn_request(&client, request, answer_tx.clone(), events.clone())
+                }
                 Action::Event(event) => match event {
                     Event::PartitionsRevoked { partitions, .. } => {
                         let (tx, rx) = oneshot::channel();
@@ -322,10 +324,14 @@ async fn partition_counts(
     }
 }
 
+/// Sends one request of the membership machine and hands its answer back, `None` when it
+/// failed (the machine backs off and retries). SASL and TLS failures are also reported to
+/// `poll` as [`GroupEvent::Error`], as Java's `poll` throws its AuthenticationException.
 fn spawn_request(
     client: &Client,
     request: OutgoingRequest,
     answers: mpsc::UnboundedSender<(RequestId, Option<Answer>)>,
+    events: mpsc::UnboundedSender<GroupEvent>,
 ) {
     let client = client.clone();
     tokio::spawn(async move {
@@ -376,6 +382,12 @@ fn spawn_request(
             }
             Err(e) => {
                 tracing::debug!(error = %e, "group request failed");
+                if matches!(
+                    e,
+                    rafka_client::Error::Sasl { .. } | rafka_client::Error::Tls { .. }
+                ) {
+                    let _ = events.send(GroupEvent::Error(ConsumerError::Client(e)));
+                }
                 None
             }
         };

@@ -80,6 +80,11 @@ pub enum ProduceError {
     /// The connection or request layer failed.
     #[error("client error: {0}")]
     Client(String),
+    /// SASL or TLS with a broker failed (Java's `AuthenticationException` and
+    /// `SslAuthenticationException`): wrong credentials, an unknown user, an untrusted
+    /// certificate. Not retriable; holds the client error's message.
+    #[error("authentication error: {0}")]
+    Authentication(String),
     /// The configuration is unusable.
     #[error(transparent)]
     Config(#[from] ConfigError),

@@ -431,7 +431,8 @@ impl Producer {
     /// [`ProduceError::RecordTooLarge`] (larger than `max.request.size` or `buffer.memory`),
     /// [`ProduceError::MaxBlockTimeout`], [`ProduceError::InvalidPartition`],
     /// [`ProduceError::Closed`], [`ProduceError::Transaction`] (transactional producer outside
-    /// a transaction), [`ProduceError::Fenced`].
+    /// a transaction), [`ProduceError::Fenced`], [`ProduceError::Authentication`] when the
+    /// metadata request fails SASL or TLS (at once, not after `max.block.ms`).
     pub async fn send(&self, record: ProducerRecord) -> Result<DeliveryFuture, ProduceError> {
         self.send_inner(record, None).await
     }
@@ -467,7 +468,18 @@ impl Producer {
             let topics = [topic];
             let fetch = self.shared.client.metadata_for(&topics);
             let remaining = deadline.saturating_duration_since(Instant::now());
-            if let Ok(Ok(cluster)) = tokio::time::timeout(remaining, fetch).await {
+            let fetched = tokio::time::timeout(remaining, fetch).await;
+            if let Ok(Err(e)) = &fetched {
+                // Waiting cannot cure refused credentials or certificates: fail now, as Java's
+                // `waitOnMetadata` throws the AuthenticationException at once.
+                if matches!(
+                    e,
+                    rafka_client::Error::Sasl { .. } | rafka_client::Error::Tls { .. }
+                ) {
+                    return Err(ProduceError::Authentication(e.to_string()));
+                }
+            }
+            if let Ok(Ok(cluster)) = fetched {
                 if let Some(t) = cluster.topics.get(topic) {
                     if !t.partitions.is_empty() {
                         let info = Arc::new(partition_info(t));
@@ -693,7 +705,7 @@ impl Producer {
     ///
     /// # Errors
     /// [`ProduceError::MaxBlockTimeout`] when the topic's metadata is not known within
-    /// `max.block.ms`.
+    /// `max.block.ms`; [`ProduceError::Authentication`] when SASL or TLS fails.
     pub async fn partitions_for(
         &self,
         topic: &str,
