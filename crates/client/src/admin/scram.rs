@@ -251,9 +251,10 @@ impl Admin {
     /// Returns one result per user named in `alterations`. Per-user errors, from the broker's
     /// answer: UNACCEPTABLE_CREDENTIAL (93) for an empty user name or iterations outside
     /// 4096..=16384, RESOURCE_NOT_FOUND (91) for deleting a credential that does not exist,
-    /// DUPLICATE_RESOURCE (92) for two alterations of the same user and mechanism,
-    /// UNSUPPORTED_SASL_MECHANISM (33), CLUSTER_AUTHORIZATION_FAILED (31) without ALTER on the
-    /// cluster. A user with iterations above 16384 or below 1 is refused by rafka with
+    /// DUPLICATE_RESOURCE (92) for a user named by more than one alteration of the request
+    /// (Kafka's KRaft controller refuses that even for different mechanisms: alter one user's
+    /// SHA-256 and SHA-512 credentials in two calls), UNSUPPORTED_SASL_MECHANISM (33),
+    /// CLUSTER_AUTHORIZATION_FAILED (31) without ALTER on the cluster. A user with iterations above 16384 or below 1 is refused by rafka with
     /// UNACCEPTABLE_CREDENTIAL before sending, and none of that user's alterations are sent.
     /// The broker applies the changes through the metadata log, so a login with a new
     /// credential may fail for a moment after this returns.
