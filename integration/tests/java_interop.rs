@@ -423,6 +423,8 @@ struct MixedGroup {
     intervals: Vec<(i32, usize, i64, i64)>,
     consumed: BTreeMap<i32, Vec<(i64, i64)>>,
     committed: BTreeMap<i32, i64>,
+    /// Who committed the offset in `committed`, and when.
+    committer: BTreeMap<i32, (String, i64)>,
     total_consumed: i64,
     violations: Vec<String>,
 }
@@ -534,8 +536,9 @@ impl MixedGroup {
                     if let Some(c) = self.committed.get(&p) {
                         if *c > min {
                             self.violations.push(format!(
-                                "partition {p}: {} consumed from {min}, behind the committed {c}",
-                                self.members[idx].client_id
+                                "partition {p}: {} consumed from {min} at {ts}, behind {c} committed by {:?}",
+                                self.members[idx].client_id,
+                                self.committer.get(&p)
                             ));
                         }
                     }
@@ -555,19 +558,27 @@ impl MixedGroup {
                         ));
                     }
                     self.committed.insert(p, offset);
+                    self.committer.insert(p, (m.client_id.clone(), ts));
                 }
             }
             _ => {}
         }
     }
 
-    /// Handles whatever every member printed since the last call.
+    /// Handles whatever every member printed since the last call, in timestamp order across
+    /// members (each member's own order kept), so that one member's commit is not handled
+    /// before another's earlier consumption.
     fn pump(&mut self) {
+        let mut batch: Vec<(i64, usize, Value)> = Vec::new();
         for idx in 0..self.members.len() {
             self.members[idx].peer.drain();
             while let Some(e) = self.members[idx].peer.next_event(Duration::ZERO) {
-                self.handle(idx, &e);
+                batch.push((int(&e, "timestamp").unwrap_or(0), idx, e));
             }
+        }
+        batch.sort_by_key(|(ts, _, _)| *ts);
+        for (_, idx, e) in batch {
+            self.handle(idx, &e);
         }
     }
 
@@ -715,13 +726,18 @@ impl Drop for MixedGroup {
     }
 }
 
-/// One Java and one rafka member in one group, `first` started first (so it leads), then a
-/// rolling bounce of both while a producer writes. With two members the
-/// leadership is deterministic: bouncing the leader hands it to the other side, and the
-/// restarted member rejoins as a follower, so every case sees a Java leader assigning to a
-/// rafka follower and a rafka leader assigning to a Java follower, whichever side started.
-fn mixed_group_case(strategy_class: &str, first: Side) {
+/// A group of `sides` (at least one Java and one rafka member), `sides[0]` started first (so it
+/// leads the first mixed generation), the others once it owns everything; then a rolling bounce
+/// of every member, the first one (the leader) first, while a producer writes.
+///
+/// With two members the leadership is deterministic: bouncing the leader hands it to the other
+/// side and the restarted member rejoins as a follower, so a two-member case sees a Java leader
+/// assigning to a rafka follower and a rafka leader assigning to a Java follower, whichever
+/// side started. With three the coordinator picks the next leader among the survivors.
+fn mixed_group_case(strategy_class: &str, sides: &[Side]) {
     let Some(bootstrap) = bootstrap() else { return };
+    let n = sides.len();
+    let first = sides[0];
     let started = Instant::now();
     let topic = unique_name("java-mixed");
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -730,10 +746,6 @@ fn mixed_group_case(strategy_class: &str, first: Side) {
         .unwrap();
     rt.block_on(create_topic(&bootstrap, &topic, GROUP_PARTITIONS, 3, &[]))
         .unwrap();
-    let second = match first {
-        Side::Java => Side::Rafka,
-        Side::Rafka => Side::Java,
-    };
 
     // rafka's verifiable producer writes throughout (no JVM: the cores go to the members).
     let mut producer_cmd = Command::new(cli_support::rafka_bin());
@@ -754,35 +766,36 @@ fn mixed_group_case(strategy_class: &str, first: Side) {
         intervals: Vec::new(),
         consumed: BTreeMap::new(),
         committed: BTreeMap::new(),
+        committer: BTreeMap::new(),
         total_consumed: 0,
         violations: Vec::new(),
     };
-    let a = g.spawn(first);
+    g.spawn(first);
     g.wait_until("the first member to own everything", JVM_START, |g| {
         g.stable(1)
     });
-    let b = g.spawn(second);
-    g.wait_until("two members to share the partitions", JVM_START, |g| {
-        g.stable(2)
-    });
+    for side in &sides[1..] {
+        g.spawn(*side);
+    }
+    g.wait_until("every member to get its share", JVM_START, |g| g.stable(n));
     let before = g.total_consumed;
-    g.wait_until("progress with two members", Duration::from_secs(30), |g| {
+    g.wait_until("progress with every member", Duration::from_secs(30), |g| {
         g.total_consumed > before + 200
     });
 
     // Rolling bounce, leader first: each member stops (clean close) and a new process of its
     // side takes its place.
-    for idx in [a, b] {
+    for idx in 0..n {
         let side = g.members[idx].side;
         g.stop(idx);
         g.wait_until(
-            "the survivor to own everything",
+            "the survivors to own everything",
             Duration::from_secs(60),
-            |g| g.stable(1),
+            |g| g.stable(n - 1),
         );
         g.spawn(side);
         g.wait_until("the group to settle after a restart", JVM_START, |g| {
-            g.stable(2)
+            g.stable(n)
         });
         let before = g.total_consumed;
         g.wait_until("progress after a restart", Duration::from_secs(30), |g| {
@@ -820,8 +833,8 @@ fn mixed_group_case(strategy_class: &str, first: Side) {
         |g| ends.iter().all(|(p, e)| g.committed.get(p) == Some(e)),
     );
     assert!(
-        g.stable(2),
-        "both members end with an assignment: {}",
+        g.stable(n),
+        "every member ends with an assignment: {}",
         g.describe()
     );
     let final_owners: Vec<(Side, usize)> = g
@@ -840,9 +853,16 @@ fn mixed_group_case(strategy_class: &str, first: Side) {
 
     assert!(
         g.violations.is_empty(),
-        "{strategy_class}: event-stream violations: {:#?}",
-        g.violations
+        "{strategy_class}: event-stream violations: {:#?}\nownership (partition, member, from, to): {:?}\noverlaps: {:#?}",
+        g.violations,
+        g.intervals
+            .iter()
+            .map(|(p, i, from, to)| (p, &g.members[*i].client_id, from, to))
+            .collect::<Vec<_>>(),
+        g.overlaps()
     );
+    // Not vacuous: every member of every generation owned something for a while.
+    assert!(g.intervals.len() >= 2 * n, "{:?}", g.intervals);
     let overlaps = g.overlaps();
     assert!(
         overlaps.is_empty(),
@@ -856,8 +876,10 @@ fn mixed_group_case(strategy_class: &str, first: Side) {
         &lost[..lost.len().min(5)]
     );
 
-    // Who led: the first mixed generation's leader is the member started first, and over the
-    // bounce both sides led a generation with the other side in it.
+    // Who led (from the rafka members' JoinGroup responses): the first mixed generation's
+    // leader is the member started first; a rafka leader assigned to the whole mixed group;
+    // and (deterministic with two members, or when Java started first) a Java leader
+    // assigned to a group with a rafka member in it.
     let first_mixed = joins
         .iter()
         .find(|j| j.generation >= 2 && !j.leader.is_empty())
@@ -870,54 +892,59 @@ fn mixed_group_case(strategy_class: &str, first: Side) {
     assert!(
         joins
             .iter()
-            .any(|j| j.leader.starts_with("java-") && !j.by.is_empty()),
-        "{strategy_class}: no generation with a rafka member was led by Java: {joins:#?}"
+            .any(|j| j.leader.starts_with("rafka-") && j.members == n as i64),
+        "{strategy_class}: no rafka leader assigned to the whole group: {joins:#?}"
     );
-    assert!(
-        joins
-            .iter()
-            .any(|j| j.leader.starts_with("rafka-") && j.members == 2),
-        "{strategy_class}: no rafka leader assigned to a group of two: {joins:#?}"
-    );
+    if n == 2 || first == Side::Java {
+        assert!(
+            joins.iter().any(|j| j.leader.starts_with("java-")),
+            "{strategy_class}: no generation with a rafka member was led by Java: {joins:#?}"
+        );
+    }
+    let leaders: Vec<String> = joins
+        .iter()
+        .map(|j| {
+            format!(
+                "g{} {} led (seen by {})",
+                j.generation,
+                j.leader.split('-').take(2).collect::<Vec<_>>().join("-"),
+                j.by
+            )
+        })
+        .collect();
     eprintln!(
-        "{strategy_class} ({first:?} first): {} records acked and consumed ({} polled), final owners {final_owners:?}, {} JoinGroup responses, {:.1} s",
+        "{strategy_class} {sides:?}: {} records acked and consumed ({} polled), final owners {final_owners:?}, leaders seen by rafka {leaders:?}, {:.1} s",
         acked.len(),
         g.total_consumed,
-        joins.len(),
         started.elapsed().as_secs_f64()
     );
 }
 
-#[test]
-fn mixed_group_range_java_first() {
-    mixed_group_case(
-        "org.apache.kafka.clients.consumer.RangeAssignor",
-        Side::Java,
-    );
+/// Both orders: Java first with one rafka member (both sides lead over the bounce), then rafka
+/// first with a Java member and a second rafka member.
+fn mixed_group(strategy_class: &str) {
+    mixed_group_case(strategy_class, &[Side::Java, Side::Rafka]);
+    mixed_group_case(strategy_class, &[Side::Rafka, Side::Java, Side::Rafka]);
 }
 
 #[test]
-fn mixed_group_roundrobin_rafka_first() {
-    mixed_group_case(
-        "org.apache.kafka.clients.consumer.RoundRobinAssignor",
-        Side::Rafka,
-    );
+fn mixed_group_range() {
+    mixed_group("org.apache.kafka.clients.consumer.RangeAssignor");
 }
 
 #[test]
-fn mixed_group_sticky_java_first() {
-    mixed_group_case(
-        "org.apache.kafka.clients.consumer.StickyAssignor",
-        Side::Java,
-    );
+fn mixed_group_roundrobin() {
+    mixed_group("org.apache.kafka.clients.consumer.RoundRobinAssignor");
 }
 
 #[test]
-fn mixed_group_cooperative_sticky_rafka_first() {
-    mixed_group_case(
-        "org.apache.kafka.clients.consumer.CooperativeStickyAssignor",
-        Side::Rafka,
-    );
+fn mixed_group_sticky() {
+    mixed_group("org.apache.kafka.clients.consumer.StickyAssignor");
+}
+
+#[test]
+fn mixed_group_cooperative_sticky() {
+    mixed_group("org.apache.kafka.clients.consumer.CooperativeStickyAssignor");
 }
 
 // --- transactions ------------------------------------------------------------------------
