@@ -1,6 +1,6 @@
-//! Group consumption against a real broker (Tansu): subscribe, partition spread over
-//! members, a member leaving and the others taking over with nothing lost, rebalance hooks,
-//! commits carrying the generation.
+//! Group consumption against a real broker (the shared Apache Kafka cluster, or Tansu with
+//! `RAFKA_TEST_TARGET=tansu`): subscribe, partition spread over members, a member leaving and
+//! the others taking over with nothing lost, rebalance hooks, commits carrying the generation.
 
 mod consumer_common;
 
@@ -128,15 +128,20 @@ fn drain(rx: &mut mpsc::UnboundedReceiver<(i32, i64, String)>, into: &mut Vec<(i
 
 #[tokio::test]
 async fn subscribe_consumes_everything() {
-    let broker = broker();
-    let client = client(&broker.addr()).await;
-    create_topic(&client, "g1", 3).await;
+    let t = target();
+    let (topic, client) = topic_and_client(&t, "g1", 3).await;
     for p in 0..3 {
-        produce_each(&client, "g1", p, &format!("p{p}"), 10).await;
+        produce_each(&client, &topic, p, &format!("p{p}"), 10).await;
     }
-    let mut consumer =
-        Consumer::new(config(&broker.addr(), Some("g1-group")).build().unwrap()).unwrap();
-    consumer.subscribe(["g1"], NoopRebalanceListener).unwrap();
+    let mut consumer = Consumer::new(
+        config(&t.addr(), Some(&t.group("g1-group")))
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    consumer
+        .subscribe([topic.as_str()], NoopRebalanceListener)
+        .unwrap();
     let records = poll_n(&mut consumer, 30, WAIT).await;
     assert_eq!(records.len(), 30);
     let per_partition: BTreeMap<i32, usize> = records.iter().fold(BTreeMap::new(), |mut m, r| {
@@ -145,10 +150,13 @@ async fn subscribe_consumes_everything() {
     });
     assert_eq!(per_partition, BTreeMap::from([(0, 10), (1, 10), (2, 10)]));
     assert_eq!(consumer.assignment().len(), 3);
-    assert_eq!(consumer.subscription(), ["g1"]);
+    assert_eq!(consumer.subscription(), std::slice::from_ref(&topic));
     consumer.commit_sync().await.unwrap();
     let committed = consumer
-        .committed(&[TopicPartition::new("g1", 0), TopicPartition::new("g1", 2)])
+        .committed(&[
+            TopicPartition::new(&topic, 0),
+            TopicPartition::new(&topic, 2),
+        ])
         .await
         .unwrap();
     assert_eq!(committed.values().copied().collect::<Vec<_>>(), [10, 10]);
@@ -157,12 +165,12 @@ async fn subscribe_consumes_everything() {
 
 #[tokio::test]
 async fn three_members_share_six_partitions_and_survive_a_leave() {
-    let broker = broker();
-    let client = client(&broker.addr()).await;
-    create_topic(&client, "g2", 6).await;
+    let t = target();
+    let (topic, client) = topic_and_client(&t, "g2", 6).await;
+    let group = t.group("g2-group");
     let (tx, mut rx) = mpsc::unbounded_channel();
     let members: Vec<Member> = (0..3)
-        .map(|_| spawn_member(&broker.addr(), "g2-group", "g2", "range", tx.clone()))
+        .map(|_| spawn_member(&t.addr(), &group, &topic, "range", tx.clone()))
         .collect();
 
     // Each of the 3 members owns 2 of the 6 partitions, all distinct.
@@ -179,7 +187,7 @@ async fn three_members_share_six_partitions_and_survive_a_leave() {
     assert_eq!(all.len(), 6);
 
     for p in 0..6 {
-        produce_each(&client, "g2", p, &format!("a{p}"), 5).await;
+        produce_each(&client, &topic, p, &format!("a{p}"), 5).await;
     }
     let mut got = Vec::new();
     wait_until("first 30 records", || {
@@ -201,7 +209,7 @@ async fn three_members_share_six_partitions_and_survive_a_leave() {
     .await;
 
     for p in 0..6 {
-        produce_each(&client, "g2", p, &format!("b{p}"), 5).await;
+        produce_each(&client, &topic, p, &format!("b{p}"), 5).await;
     }
     wait_until("all 60 records", || {
         drain(&mut rx, &mut got);
@@ -231,31 +239,40 @@ async fn three_members_share_six_partitions_and_survive_a_leave() {
 
 #[tokio::test]
 async fn pattern_subscription_matches_whole_topic_names() {
-    let broker = broker();
-    let client = client(&broker.addr()).await;
-    for t in ["metrics-a", "metrics-b", "other", "xmetrics-c"] {
-        create_topic(&client, t, 1).await;
-        produce_each(&client, t, 0, t, 2).await;
+    let t = target();
+    let client = client(&t.addr()).await;
+    // On the shared cluster every name ends with this test's suffix, and so does the pattern,
+    // so that other tests' topics cannot match.
+    let suffix = t.topic("metrics-a")["metrics-a".len()..].to_string();
+    let names = [
+        t.topic("metrics-a"),
+        t.topic("metrics-b"),
+        t.topic("other"),
+        format!("x{}", t.topic("metrics-c")),
+    ];
+    for name in &names {
+        create_topic(&t, name, 1);
+        produce_each(&client, name, 0, name, 2).await;
     }
     let mut consumer = Consumer::new(
-        config(&broker.addr(), Some("pattern-group"))
+        config(&t.addr(), Some(&t.group("pattern-group")))
             .build()
             .unwrap(),
     )
     .unwrap();
     consumer
         .subscribe(
-            rafka::consumer::Regex::new("metrics-.*").unwrap(),
+            rafka::consumer::Regex::new(&format!("metrics-.*{suffix}")).unwrap(),
             NoopRebalanceListener,
         )
         .unwrap();
     let records = poll_n(&mut consumer, 4, WAIT).await;
     let topics: BTreeSet<String> = records.iter().map(|r| r.topic.to_string()).collect();
+    assert_eq!(topics, BTreeSet::from([names[0].clone(), names[1].clone()]));
     assert_eq!(
-        topics,
-        BTreeSet::from(["metrics-a".to_string(), "metrics-b".to_string()])
+        consumer.subscription(),
+        [names[0].clone(), names[1].clone()]
     );
-    assert_eq!(consumer.subscription(), ["metrics-a", "metrics-b"]);
     consumer.close().await.unwrap();
 }
 
@@ -263,22 +280,16 @@ async fn pattern_subscription_matches_whole_topic_names() {
 /// others giving up everything: the first member's revoke hook sees only what moves.
 #[tokio::test]
 async fn cooperative_sticky_moves_only_what_changes_owner() {
-    let broker = broker();
-    let client = client(&broker.addr()).await;
-    create_topic(&client, "g3", 4).await;
+    let t = target();
+    let (topic, client) = topic_and_client(&t, "g3", 4).await;
+    let group = t.group("g3-group");
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let first = spawn_member(
-        &broker.addr(),
-        "g3-group",
-        "g3",
-        "cooperative-sticky",
-        tx.clone(),
-    );
+    let first = spawn_member(&t.addr(), &group, &topic, "cooperative-sticky", tx.clone());
     wait_until("first member owns all 4", || {
         first.tracker.owned.lock().unwrap().len() == 4
     })
     .await;
-    let second = spawn_member(&broker.addr(), "g3-group", "g3", "cooperative-sticky", tx);
+    let second = spawn_member(&t.addr(), &group, &topic, "cooperative-sticky", tx);
     wait_until("2 partitions each", || {
         first.tracker.owned.lock().unwrap().len() == 2
             && second.tracker.owned.lock().unwrap().len() == 2
@@ -292,7 +303,7 @@ async fn cooperative_sticky_moves_only_what_changes_owner() {
     );
 
     for p in 0..4 {
-        produce_each(&client, "g3", p, &format!("c{p}"), 3).await;
+        produce_each(&client, &topic, p, &format!("c{p}"), 3).await;
     }
     let mut got = Vec::new();
     wait_until("12 records", || {

@@ -1,12 +1,15 @@
-//! isolation.level against transactions written by librdkafka (confluent-kafka 2.16) into
-//! Tansu.
+//! isolation.level against real aborted transactions, written by librdkafka (confluent-kafka
+//! 2.16) and by rafka's own producer, on the test broker (the shared Apache Kafka cluster, or
+//! Tansu with `RAFKA_TEST_TARGET=tansu`).
 //!
 //! Kafka semantics: under read_committed the broker lists aborted transactions in the Fetch
-//! response and the client drops their batches (rafka's fetcher unit tests check that with
-//! Kafka-shaped responses). Tansu sends an empty aborted-transactions list (and a last stable
-//! offset equal to the high watermark), so no client can filter aborted records there — not
-//! librdkafka either. These tests pin that: rafka returns what librdkafka returns, under both
-//! isolation levels, and transaction markers (control records) are never returned.
+//! response and returns records only up to the last stable offset; the client drops the
+//! aborted batches. On Kafka rafka and librdkafka must both return c1 c2 c3 under
+//! read_committed and all five records under read_uncommitted. Tansu sends an empty
+//! aborted-transactions list (and a last stable offset equal to the high watermark), so no
+//! client can filter aborted records there, not librdkafka either: on Tansu the tests pin that
+//! rafka returns what librdkafka returns. Transaction markers (control records) are never
+//! returned.
 
 mod consumer_common;
 
@@ -14,8 +17,10 @@ use std::time::Duration;
 
 use consumer_common::*;
 use rafka::consumer::{Consumer, IsolationLevel};
+use rafka::producer::{Producer, ProducerConfig, ProducerRecord};
 use rafka::wire::TopicPartition;
 use rafka_integration::python::{require_python, run_python_async};
+use rafka_integration::TestTarget;
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -23,8 +28,8 @@ const WAIT: Duration = Duration::from_secs(20);
 const RDKAFKA_CONSUME: &str = r#"
 import sys, time
 from confluent_kafka import Consumer, TopicPartition
-brokers, topic, isolation = sys.argv[1], sys.argv[2], sys.argv[3]
-c = Consumer({"bootstrap.servers": brokers, "group.id": "rc-rdkafka-" + isolation,
+brokers, topic, isolation, group = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+c = Consumer({"bootstrap.servers": brokers, "group.id": group,
               "isolation.level": isolation, "enable.auto.commit": False,
               "auto.offset.reset": "earliest"})
 c.assign([TopicPartition(topic, 0, 0)])
@@ -44,8 +49,8 @@ print("\n".join(got))
 const TRANSACTIONS: &str = r#"
 import sys
 from confluent_kafka import Producer
-brokers, topic = sys.argv[1], sys.argv[2]
-p = Producer({"bootstrap.servers": brokers, "transactional.id": "rafka-rc-test",
+brokers, topic, transactional_id = sys.argv[1], sys.argv[2], sys.argv[3]
+p = Producer({"bootstrap.servers": brokers, "transactional.id": transactional_id,
               "enable.idempotence": True, "linger.ms": 0})
 p.init_transactions(30)
 for values, commit in ((["c1", "c2"], True), (["a1", "a2"], False), (["c3"], True)):
@@ -60,7 +65,14 @@ for values, commit in ((["c1", "c2"], True), (["a1", "a2"], False), (["c3"], Tru
 print("done")
 "#;
 
-async fn consume_all(addr: &str, isolation: IsolationLevel, expected: usize) -> Vec<String> {
+/// The values on partition 0 read with rafka under `isolation`: `expected` of them, then
+/// anything else that comes within half a second.
+async fn consume_all(
+    addr: &str,
+    topic: &str,
+    isolation: IsolationLevel,
+    expected: usize,
+) -> Vec<String> {
     let mut consumer = Consumer::new(
         config(addr, None)
             .isolation_level(isolation)
@@ -68,11 +80,44 @@ async fn consume_all(addr: &str, isolation: IsolationLevel, expected: usize) -> 
             .unwrap(),
     )
     .unwrap();
-    consumer.assign(&[TopicPartition::new("rc", 0)]).unwrap();
+    consumer.assign(&[TopicPartition::new(topic, 0)]).unwrap();
     let mut records = poll_n(&mut consumer, expected, WAIT).await;
     // Anything beyond the expected count would show up now.
     records.extend(consumer.poll(Duration::from_millis(500)).await.unwrap());
     values(&records)
+}
+
+/// The values on partition 0 read with librdkafka under `isolation`
+/// (`read_committed` / `read_uncommitted`).
+async fn rdkafka_consume(t: &TestTarget, topic: &str, isolation: &str) -> Vec<String> {
+    let group = t.group(&format!("rc-rdkafka-{isolation}"));
+    let out = run_python_async(RDKAFKA_CONSUME, &[&t.addr(), topic, isolation, &group])
+        .await
+        .unwrap();
+    out.lines().map(str::to_string).collect()
+}
+
+/// Reads the topic both ways with rafka and librdkafka and checks Kafka's semantics (Tansu's
+/// departure on Tansu).
+async fn check_isolation_levels(t: &TestTarget, topic: &str) {
+    let all = ["c1", "c2", "a1", "a2", "c3"];
+    let uncommitted = consume_all(&t.addr(), topic, IsolationLevel::ReadUncommitted, 5).await;
+    assert_eq!(uncommitted, all, "control records are never returned");
+    let committed = if t.is_kafka() {
+        let committed = consume_all(&t.addr(), topic, IsolationLevel::ReadCommitted, 3).await;
+        assert_eq!(committed, ["c1", "c2", "c3"], "aborted records dropped");
+        committed
+    } else {
+        // Tansu lists no aborted transactions: a1, a2 come through, for librdkafka too.
+        let committed = consume_all(&t.addr(), topic, IsolationLevel::ReadCommitted, 5).await;
+        assert_eq!(committed, all);
+        committed
+    };
+    assert_eq!(
+        rdkafka_consume(t, topic, "read_uncommitted").await,
+        uncommitted
+    );
+    assert_eq!(rdkafka_consume(t, topic, "read_committed").await, committed);
 }
 
 #[tokio::test]
@@ -80,34 +125,57 @@ async fn isolation_levels_match_librdkafka_over_librdkafka_transactions() {
     if require_python().is_none() {
         return;
     }
-    let broker = broker();
-    let client = client(&broker.addr()).await;
-    create_topic(&client, "rc", 1).await;
-    let out = run_python_async(TRANSACTIONS, &[&broker.addr(), "rc"])
-        .await
-        .unwrap();
+    let t = target();
+    let topic = t.topic("rc");
+    create_topic(&t, &topic, 1);
+    let out = run_python_async(
+        TRANSACTIONS,
+        &[&t.addr(), &topic, &t.group("rafka-rc-test")],
+    )
+    .await
+    .unwrap();
     assert!(out.contains("done"), "{out}");
+    check_isolation_levels(&t, &topic).await;
+}
 
-    let uncommitted = consume_all(&broker.addr(), IsolationLevel::ReadUncommitted, 5).await;
-    assert_eq!(
-        uncommitted,
-        ["c1", "c2", "a1", "a2", "c3"],
-        "control records are never returned"
-    );
-    let committed = consume_all(&broker.addr(), IsolationLevel::ReadCommitted, 3).await;
-
-    let rdkafka = |isolation: &'static str| {
-        let addr = broker.addr();
-        async move {
-            let out = run_python_async(RDKAFKA_CONSUME, &[&addr, "rc", isolation])
-                .await
-                .unwrap();
-            out.lines().map(str::to_string).collect::<Vec<_>>()
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn isolation_levels_match_librdkafka_over_rafka_transactions() {
+    if require_python().is_none() {
+        return;
+    }
+    let t = target();
+    let topic = t.topic("rc-rafka");
+    create_topic(&t, &topic, 1);
+    let producer = Producer::new(
+        ProducerConfig::new(&t.addr())
+            .transactional_id(t.group("rafka-rc-producer"))
+            .max_block(Duration::from_secs(20))
+            .request_timeout(Duration::from_secs(10))
+            .delivery_timeout(Duration::from_secs(30)),
+    )
+    .unwrap();
+    producer.init_transactions().await.unwrap();
+    for (values, commit) in [
+        (&["c1", "c2"][..], true),
+        (&["a1", "a2"][..], false),
+        (&["c3"][..], true),
+    ] {
+        producer.begin_transaction().unwrap();
+        let mut deliveries = Vec::new();
+        for v in values {
+            let record = ProducerRecord::new(&topic).partition(0).value(*v);
+            deliveries.push(producer.send(record).await.unwrap());
         }
-    };
-    assert_eq!(rdkafka("read_uncommitted").await, uncommitted);
-    // Same as librdkafka on Tansu: the aborted a1, a2 come through because Tansu lists no
-    // aborted transactions. On Apache Kafka both would give c1, c2, c3.
-    assert_eq!(rdkafka("read_committed").await, committed);
-    assert_eq!(committed, ["c1", "c2", "a1", "a2", "c3"]);
+        producer.flush().await;
+        for d in deliveries {
+            d.await.unwrap();
+        }
+        if commit {
+            producer.commit_transaction().await.unwrap();
+        } else {
+            producer.abort_transaction().await.unwrap();
+        }
+    }
+    producer.close(Duration::from_secs(10)).await.unwrap();
+    check_isolation_levels(&t, &topic).await;
 }

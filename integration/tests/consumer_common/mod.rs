@@ -1,4 +1,6 @@
-//! Helpers shared by the consumer integration tests: a broker, topics, raw produce.
+//! Helpers shared by the consumer integration tests: the test's broker ([`TestTarget`]: the
+//! shared Apache Kafka cluster, or a private Tansu with `RAFKA_TEST_TARGET=tansu`), topics, raw
+//! produce.
 //!
 //! Records are produced with a raw ProduceRequest through rafka-client and
 //! `rafka_wire::records::encode_batch`, one batch per call, so that each test controls batch
@@ -12,15 +14,15 @@ use bytes::BytesMut;
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
 use kafka_protocol::messages::{ProduceRequest, TopicName};
 use kafka_protocol::protocol::StrBytes;
-use rafka::client::{Admin, Client, ClientConfig, Target};
+use rafka::client::{Client, ClientConfig, Target};
 use rafka::consumer::{AutoOffsetReset, Consumer, ConsumerConfig, ConsumerRecord};
 use rafka::wire::records::{encode_batch, BatchMeta, RecordRef};
 use rafka::wire::{ErrorCode, TopicPartition};
-use rafka_integration::broker::TestBroker;
+use rafka_integration::TestTarget;
 
-/// Starts a private Tansu.
-pub fn broker() -> TestBroker {
-    TestBroker::start().expect("tansu broker")
+/// This test's broker: the shared Kafka cluster, or a private Tansu.
+pub fn target() -> TestTarget {
+    TestTarget::start().expect("test broker")
 }
 
 /// A connected client.
@@ -30,12 +32,18 @@ pub async fn client(addr: &str) -> Client {
         .expect("client")
 }
 
-/// Creates a topic.
-pub async fn create_topic(client: &Client, name: &str, partitions: i32) {
-    Admin::new(client.clone())
-        .create_topic(name, partitions, 1)
-        .await
-        .expect("create topic");
+/// Creates topic `name` (already named through `t.topic`): replication factor 3 and
+/// `min.insync.replicas` 2 on Kafka, waiting until every partition has a leader and a full ISR.
+pub fn create_topic(t: &TestTarget, name: &str, partitions: i32) {
+    t.create_topic(name, partitions)
+        .unwrap_or_else(|e| panic!("create topic {name}: {e:#}"));
+}
+
+/// Creates topic `t.topic(base)` and connects a client; returns both.
+pub async fn topic_and_client(t: &TestTarget, base: &str, partitions: i32) -> (String, Client) {
+    let topic = t.topic(base);
+    create_topic(t, &topic, partitions);
+    (topic, client(&t.addr()).await)
 }
 
 /// Produces `values` to one partition as one batch; returns the base offset.
@@ -95,7 +103,7 @@ pub fn now_ms() -> i64 {
 }
 
 /// A consumer config for tests: earliest, short group timeouts (Tansu holds JoinGroup about
-/// half the session timeout).
+/// half the session timeout; Kafka answers as soon as the members rejoined).
 pub fn config(addr: &str, group: Option<&str>) -> rafka::consumer::ConsumerConfigBuilder {
     let mut b = ConsumerConfig::builder(addr)
         .auto_offset_reset(AutoOffsetReset::Earliest)
