@@ -117,7 +117,9 @@ impl Connector {
             }
             None => Connection::start(tcp, broker.clone(), &self.settings),
         };
-        let versions = api_versions(&conn, self.config.request_timeout).await?;
+        let versions = api_versions(&conn, self.config.request_timeout)
+            .await
+            .map_err(tls_alert_as_tls_error)?;
         conn.set_versions(versions);
         if self.config.security_protocol.uses_sasl() {
             let username = self.config.sasl_username.as_deref();
@@ -131,6 +133,27 @@ impl Connector {
             authenticate(&conn, self.config.sasl_mechanism, username, password).await?;
         }
         Ok(conn)
+    }
+}
+
+/// Under TLS 1.3 a broker that refuses the client certificate (`ssl.client.auth=required`,
+/// none sent or one it does not trust) does so after the client's side of the handshake is
+/// done: its alert arrives as the first read's I/O error, which would count as retriable.
+/// Such an error carries rustls' own error; it is a TLS failure like a refused handshake
+/// (Java: `SslAuthenticationException`).
+fn tls_alert_as_tls_error(e: Error) -> Error {
+    match e {
+        Error::Io { broker, source }
+            if source
+                .get_ref()
+                .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some()) =>
+        {
+            Error::Tls {
+                broker: Some(broker),
+                message: source.to_string(),
+            }
+        }
+        other => other,
     }
 }
 
@@ -269,4 +292,44 @@ pub async fn authenticate(
     }
     tracing::debug!(broker = %conn.broker(), mechanism = mechanism.name(), "SASL authenticated");
     Ok(())
+}
+
+#[cfg(test)]
+mod tls_alert_tests {
+    use super::*;
+
+    fn broker() -> BrokerRef {
+        BrokerRef {
+            node_id: -1,
+            addr: "127.0.0.1:9093".into(),
+        }
+    }
+
+    #[test]
+    fn rustls_alert_on_first_read_is_a_tls_error() {
+        let alert = std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            rustls::Error::AlertReceived(rustls::AlertDescription::CertificateRequired),
+        );
+        let err = tls_alert_as_tls_error(Error::Io {
+            broker: broker(),
+            source: Arc::new(alert),
+        });
+        assert!(
+            matches!(&err, Error::Tls { broker: Some(b), message } if b == &broker() && message.contains("CertificateRequired")),
+            "{err:?}"
+        );
+        assert!(!err.is_retriable());
+    }
+
+    #[test]
+    fn other_io_errors_stay_retriable() {
+        let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+        let err = tls_alert_as_tls_error(Error::Io {
+            broker: broker(),
+            source: Arc::new(reset),
+        });
+        assert!(matches!(err, Error::Io { .. }), "{err:?}");
+        assert!(err.is_retriable());
+    }
 }
