@@ -256,8 +256,10 @@ impl Admin {
     /// SHA-256 and SHA-512 credentials in two calls), UNSUPPORTED_SASL_MECHANISM (33),
     /// CLUSTER_AUTHORIZATION_FAILED (31) without ALTER on the cluster. A user with iterations above 16384 or below 1 is refused by rafka with
     /// UNACCEPTABLE_CREDENTIAL before sending, and none of that user's alterations are sent.
-    /// The broker applies the changes through the metadata log, so a login with a new
-    /// credential may fail for a moment after this returns.
+    /// The controller commits the changes to the metadata log before answering, but brokers
+    /// take them in a moment later: right after this returns, a login with a new credential
+    /// may still fail and [`Admin::describe_user_scram_credentials`] may still show the old
+    /// state (seen on Kafka 4.4).
     ///
     /// # Errors
     /// The error of the whole request after retrying retriable ones until
