@@ -1,4 +1,5 @@
-//! Every built-in assignor in a live group on Tansu: three rafka members share six partitions,
+//! Every built-in assignor in a live group on the test broker (the shared Apache Kafka cluster,
+//! or Tansu with `RAFKA_TEST_TARGET=tansu`): three rafka members share six partitions,
 //! a fourth joins and leaves (LeaveGroup), one member crashes and is expelled after the session
 //! timeout. Records are produced throughout; none may be lost.
 //!
@@ -16,7 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use consumer_common::{broker, client, create_topic, produce};
+use consumer_common::{client, create_topic, produce, target};
 use group_support::*;
 use rafka::consumer::{Consumer, ConsumerConfig};
 use rafka::wire::TopicPartition;
@@ -73,12 +74,12 @@ fn describe(view: &GroupView, names: &[&str]) -> String {
 }
 
 async fn group_lifecycle(strategy: &str) {
-    let broker = broker();
-    let addr = broker.addr();
+    let t = target();
+    let addr = t.addr();
     let admin = client(&addr).await;
-    let topic = format!("ga-{strategy}");
-    let group = format!("ga-{strategy}-group");
-    create_topic(&admin, &topic, PARTITIONS).await;
+    let topic = t.topic(&format!("ga-{strategy}"));
+    let group = t.group(&format!("ga-{strategy}-group"));
+    create_topic(&t, &topic, PARTITIONS);
     let all = partitions(&topic, PARTITIONS);
     let view = GroupView::new();
 

@@ -1,4 +1,5 @@
-//! Mixed consumer groups on Tansu: rafka members and librdkafka 2.16 members (confluent-kafka
+//! Mixed consumer groups on the test broker (the shared Apache Kafka cluster, or Tansu with
+//! `RAFKA_TEST_TARGET=tansu`): rafka members and librdkafka 2.16 members (confluent-kafka
 //! Python processes) in ONE group, for `range`, `roundrobin` and `cooperative-sticky`.
 //!
 //! Each test starts one member alone (it becomes the leader and owns everything), then two of
@@ -9,7 +10,8 @@
 //!   roundrobin, equal to what rafka's assignor computes for the same member ids — so a
 //!   librdkafka leader's result equals rafka's and rafka's leader result equals librdkafka's
 //!   (Java's algorithm, which both implement);
-//! - DescribeGroups lists the same three member ids, group Stable;
+//! - DescribeGroups lists the same three member ids, group Stable (on Kafka also their client
+//!   ids and non-empty subscriptions and assignments, which Tansu leaves empty);
 //! - the ConsumerProtocol bytes interoperate: every member consumes exactly the records
 //!   produced to its partitions after the rebalance (librdkafka decoded rafka's Assignment and
 //!   rafka decoded librdkafka's, and the leader decoded the others' Subscriptions).
@@ -21,14 +23,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use consumer_common::{broker, client, create_topic, produce};
+use consumer_common::{client, create_topic, produce, target};
 use group_support::*;
-use kafka_protocol::messages::{DescribeGroupsRequest, GroupId};
-use kafka_protocol::protocol::StrBytes;
 use rafka::group::assignor::{builtin, ClusterMetadata};
 use rafka::group::Subscription;
 use rafka_integration::python::{require_python, spawn_python};
-use rafka_integration::raw::RawConnection;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 const PARTITIONS: i32 = 6;
@@ -236,16 +235,16 @@ async fn mixed_group(strategy: &str, leader: Leader) {
     if require_python().is_none() {
         return;
     }
-    let broker = broker();
-    let addr = broker.addr();
+    let t = target();
+    let addr = t.addr();
     let admin = client(&addr).await;
     let tag = match leader {
         Leader::Rafka => "r",
         Leader::Librdkafka => "l",
     };
-    let topic = format!("gi-{strategy}-{tag}");
-    let group = format!("gi-{strategy}-{tag}-group");
-    create_topic(&admin, &topic, PARTITIONS).await;
+    let topic = t.topic(&format!("gi-{strategy}-{tag}"));
+    let group = t.group(&format!("gi-{strategy}-{tag}-group"));
+    create_topic(&t, &topic, PARTITIONS);
     for p in 0..PARTITIONS {
         produce(&admin, &topic, p, &[format!("early-{p}")]).await;
     }
@@ -331,9 +330,22 @@ async fn mixed_group(strategy: &str, leader: Leader) {
     let ids: BTreeSet<String> = s.values().map(|(id, _, _)| id.clone()).collect();
     assert_eq!(ids.len(), 3, "three distinct member ids: {s:#?}");
     // The coordinator's view: the same three members, stable.
-    let (state, described) = describe_group(&addr, &group).await;
+    let (state, described) = describe_group(&admin, &group).await;
     assert_eq!(state, "Stable");
-    assert_eq!(described, ids);
+    assert_eq!(
+        described.keys().cloned().collect::<BTreeSet<_>>(),
+        ids,
+        "{described:?}"
+    );
+    if t.is_kafka() {
+        for (name, (id, _, _)) in &s {
+            assert_eq!(
+                described[id],
+                (name.clone(), true),
+                "{name}: client id, subscription and assignment as Kafka describes them"
+            );
+        }
+    }
 
     // Java's algorithm, as rafka implements it, gives the same result for these member ids.
     if strategy != "cooperative-sticky" {
@@ -411,16 +423,27 @@ async fn mixed_group(strategy: &str, leader: Leader) {
     }
 }
 
-/// Group state and member ids as the coordinator describes them (DescribeGroups v0). Tansu
-/// fills member ids and the state but leaves client ids, metadata and assignments empty.
-async fn describe_group(addr: &str, group: &str) -> (String, BTreeSet<String>) {
-    let mut conn = RawConnection::connect(addr).await.expect("connect");
-    let req = DescribeGroupsRequest::default()
-        .with_groups(vec![GroupId(StrBytes::from_string(group.to_string()))]);
-    let resp = conn.call(0, &req).await.expect("DescribeGroups");
-    let g = &resp.groups[0];
-    assert_eq!(g.error_code, 0, "DescribeGroups error");
-    assert_eq!(g.protocol_type.as_str(), "consumer");
-    let ids = g.members.iter().map(|m| m.member_id.to_string()).collect();
-    (g.group_state.to_string(), ids)
+/// Group state and members as the group's coordinator describes them (DescribeGroups through
+/// `Admin::describe_groups`): state, member id → (client id, metadata and assignment both
+/// non-empty). Tansu fills member ids and the state but leaves client ids, metadata and
+/// assignments empty.
+async fn describe_group(
+    admin: &rafka::client::Client,
+    group: &str,
+) -> (String, BTreeMap<String, (String, bool)>) {
+    let described = rafka::client::Admin::new(admin.clone())
+        .describe_groups(&[group])
+        .await
+        .expect("DescribeGroups");
+    let g = described[group].as_ref().expect("DescribeGroups error");
+    assert_eq!(g.protocol_type, "consumer");
+    let members = g
+        .members
+        .iter()
+        .map(|m| {
+            let filled = !m.metadata.is_empty() && !m.assignment.is_empty();
+            (m.member_id.clone(), (m.client_id.clone(), filled))
+        })
+        .collect();
+    (g.state.clone(), members)
 }

@@ -26,7 +26,8 @@ use tracing::field::{Field, Visit};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::Layer;
 
-/// Session timeout of every member: Tansu holds JoinGroup about half of it.
+/// Session timeout of every member: Tansu holds JoinGroup about half of it (Kafka answers once
+/// the members rejoined).
 pub const SESSION_TIMEOUT: Duration = Duration::from_secs(6);
 /// Heartbeat interval of every member.
 pub const HEARTBEAT: Duration = Duration::from_millis(500);
