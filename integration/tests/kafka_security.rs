@@ -172,6 +172,46 @@ async fn login_eventually(cfg: &ClientConfig) -> anyhow::Result<Client> {
     }
 }
 
+/// Starts a SCRAM login as `user` by hand on the first node of `bootstrap` and returns the
+/// salt and iteration count of the broker's server-first message (RFC 5802 `s=` and `i=`).
+async fn server_first(
+    bootstrap: &str,
+    mechanism: &str,
+    user: &str,
+) -> anyhow::Result<(Vec<u8>, u32)> {
+    use base64::Engine;
+    use kafka_protocol::messages::{SaslAuthenticateRequest, SaslHandshakeRequest};
+    use kafka_protocol::protocol::StrBytes;
+
+    let addr = bootstrap.split(',').next().unwrap();
+    let mut conn = rafka_integration::raw::RawConnection::connect(addr).await?;
+    let handshake = conn
+        .call(
+            1,
+            &SaslHandshakeRequest::default()
+                .with_mechanism(StrBytes::from_string(mechanism.to_string())),
+        )
+        .await?;
+    anyhow::ensure!(handshake.error_code == 0, "SaslHandshake: {handshake:?}");
+    let first = format!("n,,n={user},r=rafkaTestNonce");
+    let answer = conn
+        .call(
+            2,
+            &SaslAuthenticateRequest::default().with_auth_bytes(bytes::Bytes::from(first)),
+        )
+        .await?;
+    anyhow::ensure!(answer.error_code == 0, "SaslAuthenticate: {answer:?}");
+    let text = String::from_utf8(answer.auth_bytes.to_vec())?;
+    let field = |k: &str| {
+        text.split(',')
+            .find_map(|a| a.strip_prefix(k))
+            .with_context(|| format!("no {k} in {text}"))
+    };
+    anyhow::ensure!(field("r=")?.starts_with("rafkaTestNonce"), "{text}");
+    let salt = base64::engine::general_purpose::STANDARD.decode(field("s=")?)?;
+    Ok((salt, field("i=")?.parse()?))
+}
+
 type Described = BTreeMap<String, Result<Vec<ScramCredentialInfo>, Error>>;
 
 /// DescribeUserScramCredentials for `users` until `done` holds (15 s at most), then the last
@@ -344,6 +384,11 @@ async fn sasl_plain_and_scram_users_made_with_the_admin_api() {
     login_eventually(&cfg(SaslMechanism::ScramSha512, "carol", "carol-512"))
         .await
         .expect("carol, SCRAM-SHA-512, 16384 iterations, fixed salt");
+    // The broker's server-first message carries the salt and iterations the upsertion sent.
+    assert_eq!(
+        server_first(&sasl, "SCRAM-SHA-512", "carol").await.unwrap(),
+        (b"a fixed salt".to_vec(), 16384)
+    );
 
     for (m, user, pw, what) in [
         (
