@@ -1,6 +1,7 @@
 //! rafka-producer against a real broker (the shared Apache Kafka cluster, or a private Tansu):
 //! partitioning as Java, every codec, acks 0/1/all, oversized records,
-//! headers/tombstones/timestamps, close.
+//! headers/tombstones/timestamps, create and log-append time, two idempotent producers at once,
+//! close.
 
 mod producer_support;
 
@@ -8,12 +9,14 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use rafka::producer::{
-    Acks, CompressionType, ProduceError, Producer, ProducerConfig, ProducerRecord,
+    Acks, CompressionType, ProduceError, Producer, ProducerConfig, ProducerRecord, RecordMetadata,
 };
 use rafka::wire::records::Compression;
 use rafka_integration::TestTarget;
 
-use producer_support::{java_partition, read_partition, read_partition_until};
+use producer_support::{
+    create_topic, java_partition, read_partition, read_partition_until, wait_until_leaders_serve,
+};
 
 fn config(addr: &str) -> ProducerConfig {
     ProducerConfig::new(addr)
@@ -27,7 +30,7 @@ fn config(addr: &str) -> ProducerConfig {
 async fn keyed_records_land_on_javas_partition() {
     let t = TestTarget::start().unwrap();
     let keyed = t.topic("keyed");
-    t.create_topic(&keyed, 7).unwrap();
+    create_topic(&t, &keyed, 7).await;
     let producer = Producer::new(config(&t.addr())).unwrap();
     let mut futures = Vec::new();
     for i in 0..60 {
@@ -73,7 +76,7 @@ async fn keyed_records_land_on_javas_partition() {
     }
     // A known Java fact: "foobar" → murmur2 -790332482 → partition 2 of 4.
     let keyed4 = t.topic("keyed4");
-    t.create_topic(&keyed4, 4).unwrap();
+    create_topic(&t, &keyed4, 4).await;
     let md = producer
         .send(ProducerRecord::new(&keyed4).key("foobar").value("x"))
         .await
@@ -95,7 +98,7 @@ async fn every_codec_round_trips_headers_tombstones_and_timestamps() {
         (CompressionType::Zstd, Compression::Zstd, Some(3)),
     ] {
         let topic = t.topic(&format!("codec-{}", codec.name()));
-        t.create_topic(&topic, 1).unwrap();
+        create_topic(&t, &topic, 1).await;
         let producer = Producer::new(config(&t.addr()).compression(codec, level)).unwrap();
         let mut last = None;
         for i in 0..300i64 {
@@ -156,7 +159,9 @@ async fn acks_zero_one_and_all_deliver() {
         (Acks::None, "zero"),
     ] {
         let topic = t.topic(&format!("acks-{name}"));
-        t.create_topic(&topic, 2).unwrap();
+        // Also waits until the leaders serve the partitions: acks=0 records sent to a Kafka
+        // leader that does not know the topic yet are lost (the broker closes the connection).
+        create_topic(&t, &topic, 2).await;
         let producer = Producer::new(
             config(&t.addr())
                 .acks(acks)
@@ -213,7 +218,7 @@ async fn acks_zero_one_and_all_deliver() {
 async fn oversized_records_refused_and_closed_producer_refuses() {
     let t = TestTarget::start().unwrap();
     let big = t.topic("big");
-    t.create_topic(&big, 1).unwrap();
+    create_topic(&t, &big, 1).await;
     let producer = Producer::new(config(&t.addr()).max_request_size(1_000)).unwrap();
     let err = producer
         .send(ProducerRecord::new(&big).value(vec![0u8; 2_000]))
@@ -247,7 +252,7 @@ async fn oversized_records_refused_and_closed_producer_refuses() {
 async fn unkeyed_records_stick_then_spread_and_callbacks_run() {
     let t = TestTarget::start().unwrap();
     let sticky = t.topic("sticky");
-    t.create_topic(&sticky, 4).unwrap();
+    create_topic(&t, &sticky, 4).await;
     let producer = Producer::new(config(&t.addr()).batch_size(1_000)).unwrap();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     for i in 0..400 {
@@ -316,7 +321,7 @@ async fn interceptors_and_custom_partitioner_are_used() {
 
     let t = TestTarget::start().unwrap();
     let hooks = t.topic("hooks");
-    t.create_topic(&hooks, 3).unwrap();
+    create_topic(&t, &hooks, 3).await;
     let interceptor = Arc::new(Upper(AtomicUsize::new(0)));
     let producer = Producer::builder(config(&t.addr()))
         .interceptor(interceptor.clone())
@@ -344,4 +349,145 @@ async fn interceptors_and_custom_partitioner_are_used() {
     assert_eq!(got.len(), 10);
     assert!(got.iter().all(|r| r.value.as_deref() == Some(&b"ABC"[..])));
     producer.close(Duration::from_secs(5)).await.unwrap();
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timestamps_are_the_create_time_or_the_brokers_append_time() {
+    let t = TestTarget::start().unwrap();
+    let topic = t.topic("create-time");
+    create_topic(&t, &topic, 1).await;
+    let producer = Producer::new(config(&t.addr())).unwrap();
+    let given = producer
+        .send(
+            ProducerRecord::new(&topic)
+                .timestamp(1_700_000_000_000)
+                .value("given"),
+        )
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    let before = now_ms();
+    let stamped = producer
+        .send(ProducerRecord::new(&topic).value("stamped"))
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    let after = now_ms();
+    // On a CreateTime topic (Kafka's default) the record keeps the producer's timestamp: the
+    // one given, else the send time.
+    assert_eq!(given.timestamp, 1_700_000_000_000);
+    assert!(
+        (before..=after).contains(&stamped.timestamp),
+        "{before} <= {} <= {after}",
+        stamped.timestamp
+    );
+    let log: Vec<i64> = read_partition(&t.addr(), &topic, 0)
+        .await
+        .iter()
+        .map(|r| r.timestamp)
+        .collect();
+    assert_eq!(log, vec![given.timestamp, stamped.timestamp]);
+
+    if t.is_kafka() {
+        // On a LogAppendTime topic the broker stamps the batch, and the delivery reports the
+        // broker's time (Java's RecordMetadata.timestamp()), not the producer's.
+        let appended = t.topic("append-time");
+        rafka_integration::kafka::create_topic(
+            &t.addr(),
+            &appended,
+            1,
+            3,
+            &[
+                ("min.insync.replicas", "2"),
+                ("message.timestamp.type", "LogAppendTime"),
+            ],
+        )
+        .await
+        .unwrap();
+        wait_until_leaders_serve(&t.addr(), &appended, 1).await;
+        let before = now_ms();
+        let md = producer
+            .send(
+                ProducerRecord::new(&appended)
+                    .timestamp(1_700_000_000_000)
+                    .value("appended"),
+            )
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+        let after = now_ms();
+        assert!(
+            (before..=after).contains(&md.timestamp),
+            "append time {before} <= {} <= {after}",
+            md.timestamp
+        );
+        let log = read_partition(&t.addr(), &appended, 0).await;
+        assert_eq!(log.len(), 1);
+        assert_eq!(
+            log[0].timestamp, md.timestamp,
+            "the log holds the append time"
+        );
+    }
+    producer.close(Duration::from_secs(10)).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_idempotent_producers_at_once() {
+    let t = TestTarget::start().unwrap();
+    let topic = t.topic("two-idempotent");
+    create_topic(&t, &topic, 1).await;
+    let first = Producer::new(config(&t.addr())).unwrap();
+    let second = Producer::new(config(&t.addr())).unwrap();
+    async fn send(p: &Producer, topic: &str, v: &str) -> Result<RecordMetadata, ProduceError> {
+        p.send(ProducerRecord::new(topic).value(v.to_string()))
+            .await?
+            .await
+    }
+    // Kafka gives every idempotent producer an id of its own: both keep writing, each with its
+    // own id and sequences. Tansu 0.6 gives two InitProducerId requests on two raw connections
+    // the same id with the next epoch, which fences the first producer (docs/brokers.md); two
+    // rafka producers started together have been seen to get ids 1 and 2 instead. So on Tansu
+    // the first producer's records may fail, but only as fenced.
+    let mut written = Vec::new();
+    for (p, v) in [
+        (&first, "first-1"),
+        (&second, "second-1"),
+        (&first, "first-2"),
+        (&second, "second-2"),
+    ] {
+        match send(p, &topic, v).await {
+            Ok(_) => written.push(v),
+            Err(e) => assert!(
+                !t.is_kafka() && v.starts_with("first") && matches!(e, ProduceError::Fenced(_)),
+                "{v}: {e}"
+            ),
+        }
+    }
+    let log = read_partition(&t.addr(), &topic, 0).await;
+    let values: Vec<String> = log
+        .iter()
+        .map(|r| String::from_utf8(r.value.clone().unwrap().to_vec()).unwrap())
+        .collect();
+    assert_eq!(values, written);
+    if written.len() == 4 {
+        assert_eq!(log[0].producer_id, log[2].producer_id);
+        assert_eq!(log[1].producer_id, log[3].producer_id);
+        assert_ne!(log[0].producer_id, log[1].producer_id);
+        assert_eq!(
+            log.iter().map(|r| r.base_sequence).collect::<Vec<_>>(),
+            vec![0, 0, 1, 1]
+        );
+    }
+    second.close(Duration::from_secs(10)).await.unwrap();
+    let _ = first.close(Duration::from_secs(1)).await;
 }

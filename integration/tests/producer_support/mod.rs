@@ -14,6 +14,7 @@ use kafka_protocol::protocol::StrBytes;
 use rafka::client::{Client, ClientConfig};
 use rafka::wire::records::{decode_batches, Compression};
 use rafka_integration::raw::RawConnection;
+use rafka_integration::TestTarget;
 
 /// One record read back, with its batch's facts.
 #[derive(Debug, Clone)]
@@ -41,10 +42,22 @@ fn broker_addr(client: &Client, node: i32) -> String {
     format!("{}:{}", broker.host, broker.port)
 }
 
-/// `host:port` of the leader of `topic`/`partition`.
+/// `host:port` of the leader of `topic`/`partition`, asking Metadata again (up to 30 s) while
+/// the broker that answers does not know the topic yet (a Kafka broker learns a new topic from
+/// the metadata log on its own time).
 pub async fn leader_addr(bootstrap: &str, topic: &str, partition: i32) -> String {
     let client = Client::connect(ClientConfig::new(bootstrap)).await.unwrap();
-    let leader = client.leader_for(topic, partition).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let leader = loop {
+        match client.leader_for(topic, partition).await {
+            Ok(leader) => break leader,
+            Err(e) if Instant::now() >= deadline => panic!("leader of {topic}-{partition}: {e}"),
+            Err(_) => {
+                client.invalidate_metadata();
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    };
     let addr = broker_addr(&client, leader);
     client.close();
     addr
@@ -89,6 +102,67 @@ pub async fn read_partition_until(
     }
 }
 
+/// A Fetch (v12) of one partition from `offset`, waiting at most 50 ms.
+fn fetch_request(topic: &str, partition: i32, offset: i64) -> FetchRequest {
+    FetchRequest::default()
+        .with_replica_id(BrokerId(-1))
+        .with_max_wait_ms(50)
+        .with_min_bytes(1)
+        .with_max_bytes(8 << 20)
+        .with_session_epoch(-1)
+        .with_topics(vec![fetch_request::FetchTopic::default()
+            .with_topic(TopicName(StrBytes::from_string(topic.to_string())))
+            .with_partitions(vec![fetch_request::FetchPartition::default()
+                .with_partition(partition)
+                .with_current_leader_epoch(-1)
+                .with_fetch_offset(offset)
+                .with_partition_max_bytes(8 << 20)])])
+}
+
+/// Waits (up to 30 s) until the leader of every partition of `topic` serves it.
+///
+/// On Kafka every broker applies a new topic from the metadata log on its own: Metadata from
+/// one broker may already name a leader that has not created the partition yet, and a Produce
+/// that reaches it then fails. Retries hide that, except with acks=0, where Kafka closes the
+/// connection and the records are lost (as they would be for any client).
+pub async fn wait_until_leaders_serve(bootstrap: &str, topic: &str, partitions: i32) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    for partition in 0..partitions {
+        loop {
+            let addr = leader_addr(bootstrap, topic, partition).await;
+            let mut conn = RawConnection::connect(&addr).await.unwrap();
+            let resp = conn
+                .call(12, &fetch_request(topic, partition, 0))
+                .await
+                .unwrap();
+            let code = resp.responses[0].partitions[0].error_code;
+            if code == 0 {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{topic}-{partition}: the leader still answers error {code} after 30 s"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// Creates `name` on the test broker ([`TestTarget::create_topic`]), then waits until the leader
+/// of every partition serves it ([`wait_until_leaders_serve`]).
+///
+/// An idempotent producer that starts at once can otherwise lose records on Kafka 4.4: its
+/// first Produce reaches a leader that has not applied the new partition yet and fails with a
+/// retriable error, the next Produce (in flight behind it) arrives once the partition exists and
+/// is accepted although its sequence does not start at 0 (a broker takes any first sequence from
+/// a producer it has no state for), and every retry of the first batch is then
+/// OUT_OF_ORDER_SEQUENCE_NUMBER until `delivery.timeout.ms` fails it. Java's producer behaves the
+/// same; the broker side is KAFKA-15591, fixed in Kafka 4.5.
+pub async fn create_topic(t: &TestTarget, name: &str, partitions: i32) {
+    t.create_topic(name, partitions).unwrap();
+    wait_until_leaders_serve(&t.addr(), name, partitions).await;
+}
+
 /// Every record, transaction markers included (`control` is set on those).
 pub async fn read_partition_all(bootstrap: &str, topic: &str, partition: i32) -> Vec<ReadRecord> {
     let addr = leader_addr(bootstrap, topic, partition).await;
@@ -96,20 +170,10 @@ pub async fn read_partition_all(bootstrap: &str, topic: &str, partition: i32) ->
     let mut out = Vec::new();
     let mut offset = 0i64;
     for _ in 0..1000 {
-        let req = FetchRequest::default()
-            .with_replica_id(BrokerId(-1))
-            .with_max_wait_ms(50)
-            .with_min_bytes(1)
-            .with_max_bytes(8 << 20)
-            .with_session_epoch(-1)
-            .with_topics(vec![fetch_request::FetchTopic::default()
-                .with_topic(TopicName(StrBytes::from_string(topic.to_string())))
-                .with_partitions(vec![fetch_request::FetchPartition::default()
-                    .with_partition(partition)
-                    .with_current_leader_epoch(-1)
-                    .with_fetch_offset(offset)
-                    .with_partition_max_bytes(8 << 20)])]);
-        let resp = conn.call(12, &req).await.unwrap();
+        let resp = conn
+            .call(12, &fetch_request(topic, partition, offset))
+            .await
+            .unwrap();
         let p = &resp.responses[0].partitions[0];
         assert_eq!(p.error_code, 0, "fetch error");
         let hw = p.high_watermark;
