@@ -11,7 +11,7 @@ use rafka::wire::records::Compression;
 use rafka_integration::python::{require_python, run_python_async};
 use rafka_integration::TestTarget;
 
-use producer_support::read_partition;
+use producer_support::{create_topic, read_partition};
 
 const CODECS: [(CompressionType, Compression); 5] = [
     (CompressionType::None, Compression::None),
@@ -64,7 +64,7 @@ async fn librdkafka_reads_rafka_records_for_every_codec() {
     let t = TestTarget::start().unwrap();
     for (codec, _) in CODECS {
         let topic = t.topic(&format!("to-rdkafka-{}", codec.name()));
-        t.create_topic(&topic, 1).unwrap();
+        create_topic(&t, &topic, 1).await;
         let producer =
             Producer::new(ProducerConfig::new(&t.addr()).compression(codec, None)).unwrap();
         for i in 0..50i64 {
@@ -106,7 +106,7 @@ async fn rafka_reads_librdkafka_records_and_partitions_keys_alike() {
     let t = TestTarget::start().unwrap();
     for (codec, wire) in CODECS {
         let topic = t.topic(&format!("from-rdkafka-{}", codec.name()));
-        t.create_topic(&topic, 5).unwrap();
+        create_topic(&t, &topic, 5).await;
         let out = run_python_async(PRODUCE, &[&t.addr(), &topic, codec.name(), "60"])
             .await
             .unwrap();

@@ -9,13 +9,13 @@ use std::time::Duration;
 use rafka::producer::{ProduceError, Producer, ProducerConfig, ProducerRecord};
 use rafka_integration::{MultiBrokerProxy, TestBroker, TestTarget};
 
-use producer_support::read_partition;
+use producer_support::{create_topic, read_partition};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn full_buffer_blocks_send_for_max_block_then_frees_on_delivery() {
     let t = TestTarget::start().unwrap();
     let mem = t.topic("mem");
-    t.create_topic(&mem, 1).unwrap();
+    create_topic(&t, &mem, 1).await;
     let producer = Producer::new(
         ProducerConfig::new(&t.addr())
             .buffer_memory(2_000)

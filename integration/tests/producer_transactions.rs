@@ -15,7 +15,7 @@ use rafka::producer::{
 use rafka::TopicPartition;
 use rafka_integration::TestTarget;
 
-use producer_support::{group_coordinator_addr, read_partition_until};
+use producer_support::{create_topic, group_coordinator_addr, read_partition_until};
 
 fn txn_config(addr: &str, id: &str) -> ProducerConfig {
     ProducerConfig::new(addr)
@@ -29,7 +29,7 @@ fn txn_config(addr: &str, id: &str) -> ProducerConfig {
 async fn commit_and_abort_write_markers() {
     let t = TestTarget::start().unwrap();
     let txn = t.topic("txn");
-    t.create_topic(&txn, 2).unwrap();
+    create_topic(&t, &txn, 2).await;
     let producer = Producer::new(txn_config(&t.addr(), &t.group("tx-1"))).unwrap();
     assert!(matches!(
         producer
@@ -100,7 +100,7 @@ async fn newer_producer_fences_the_older_one() {
     let t = TestTarget::start().unwrap();
     let fence = t.topic("fence");
     let id = t.group("tx-fence");
-    t.create_topic(&fence, 1).unwrap();
+    create_topic(&t, &fence, 1).await;
     let old = Producer::new(txn_config(&t.addr(), &id).max_block(Duration::from_secs(3))).unwrap();
     old.init_transactions().await.unwrap();
     old.begin_transaction().unwrap();
@@ -172,8 +172,8 @@ async fn offsets_are_committed_with_the_transaction() {
     let input = t.topic("in");
     let output = t.topic("out");
     let group = t.group("txn-group");
-    t.create_topic(&input, 1).unwrap();
-    t.create_topic(&output, 1).unwrap();
+    create_topic(&t, &input, 1).await;
+    create_topic(&t, &output, 1).await;
     let producer = Producer::new(txn_config(&t.addr(), &t.group("tx-offsets"))).unwrap();
     producer.init_transactions().await.unwrap();
     producer.begin_transaction().unwrap();
