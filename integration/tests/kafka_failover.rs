@@ -861,3 +861,388 @@ async fn consumer_group_survives_leader_and_coordinator_kills() {
     }
     eprintln!("FAILOVER test 2 wall time {:.1?}", started.elapsed());
 }
+
+/// How one transaction ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TxnOutcome {
+    Committed,
+    Aborted,
+}
+
+/// Scenario 4: the transaction coordinator's broker is SIGKILLed in the middle of a
+/// transaction (records of it sent, some acknowledged) and stays down. The producer must
+/// finish that transaction, commit or abort, within bounded time, and go on with the next
+/// ones. Under read_committed every transaction is all or nothing.
+async fn transactions_through_coordinator_kill(
+    cluster: &KafkaCluster,
+    topic: &str,
+) -> (i32, BTreeMap<i32, Vec<(String, u64)>>) {
+    const TXNS: u64 = 6;
+    const PER_TXN: u64 = 3_000;
+    let txn_id = unique_name("failover-coord");
+    let producer =
+        Producer::new(producer_config(&cluster.bootstrap()).transactional_id(&txn_id)).unwrap();
+    producer
+        .init_transactions()
+        .await
+        .expect("init_transactions");
+    let client = cluster.client().await.unwrap();
+    let coordinator = client.transaction_coordinator(&txn_id).await.unwrap();
+    let mut outcomes = Vec::new();
+    let mut sent: BTreeMap<String, BTreeMap<i32, Vec<(String, u64)>>> = BTreeMap::new();
+    let mut killed_at = None;
+    for t in 0..TXNS {
+        let tag = format!("c{t}");
+        producer.begin_transaction().unwrap();
+        for i in 0..PER_TXN {
+            if t == 2 && i == PER_TXN / 2 {
+                producer.flush().await;
+                blocking(|| cluster.kill(coordinator)).expect("kill coordinator");
+                killed_at = Some(Instant::now());
+                eprintln!(
+                    "FAILOVER txn coordinator: SIGKILLed node {coordinator} (coordinator of {txn_id}) \
+                     in transaction {t} after {i} of its records"
+                );
+            }
+            let p = (i % PARTITIONS as u64) as i32;
+            let seq = i / PARTITIONS as u64;
+            match producer
+                .send(
+                    ProducerRecord::new(topic)
+                        .partition(p)
+                        .value(value(&tag, p, seq)),
+                )
+                .await
+            {
+                // Outcomes are judged by the transaction as a whole.
+                Ok(delivery) => drop(delivery),
+                Err(e) => {
+                    eprintln!("FAILOVER txn coordinator: send refused in transaction {t}: {e}");
+                    break;
+                }
+            }
+            sent.entry(tag.clone())
+                .or_default()
+                .entry(p)
+                .or_default()
+                .push((tag.clone(), seq));
+        }
+        let t0 = Instant::now();
+        let outcome = match tokio::time::timeout(
+            Duration::from_secs(120),
+            producer.commit_transaction(),
+        )
+        .await
+        .expect("commit_transaction hung for 120 s")
+        {
+            Ok(()) => TxnOutcome::Committed,
+            Err(e) => {
+                eprintln!(
+                    "FAILOVER txn coordinator: transaction {t} did not commit after {:.1?} ({e}); aborting",
+                    t0.elapsed()
+                );
+                let t1 = Instant::now();
+                tokio::time::timeout(Duration::from_secs(120), producer.abort_transaction())
+                    .await
+                    .expect("abort_transaction hung for 120 s")
+                    .expect("abort_transaction");
+                eprintln!(
+                    "FAILOVER txn coordinator: transaction {t} aborted in {:.1?}",
+                    t1.elapsed()
+                );
+                TxnOutcome::Aborted
+            }
+        };
+        eprintln!(
+            "FAILOVER txn coordinator: transaction {t} {outcome:?} in {:.1?}",
+            t0.elapsed()
+        );
+        outcomes.push((tag, outcome));
+    }
+    producer.close(Duration::from_secs(10)).await.unwrap();
+    let new_coordinator = cluster
+        .client()
+        .await
+        .unwrap()
+        .transaction_coordinator(&txn_id)
+        .await
+        .unwrap();
+    let mut expected: BTreeMap<i32, Vec<(String, u64)>> = BTreeMap::new();
+    for (tag, o) in &outcomes {
+        if *o == TxnOutcome::Committed {
+            for (p, recs) in &sent[tag] {
+                expected.entry(*p).or_default().extend(recs.iter().cloned());
+            }
+        }
+    }
+    let want: usize = expected.values().map(Vec::len).sum();
+    let read = read_back(
+        &cluster.bootstrap(),
+        topic,
+        IsolationLevel::ReadCommitted,
+        want,
+        Duration::from_secs(90),
+    )
+    .await;
+    // All or nothing: count what was read of each transaction.
+    let mut per_txn: BTreeMap<String, usize> = BTreeMap::new();
+    for recs in read.values() {
+        for (_, val) in recs {
+            *per_txn.entry(parse_value(val).0).or_default() += 1;
+        }
+    }
+    let v = verdict(&read, &expected);
+    eprintln!(
+        "FAILOVER txn coordinator: coordinator {coordinator} -> {new_coordinator} (down since {:.1?}); \
+         outcomes {outcomes:?}; read_committed per transaction {per_txn:?}; lost={} duplicated={} \
+         out_of_order={} from aborted transactions={}",
+        killed_at.unwrap().elapsed(),
+        v.lost,
+        v.duplicated,
+        v.out_of_order,
+        v.unexpected
+    );
+    for (tag, o) in &outcomes {
+        let total: usize = sent[tag].values().map(Vec::len).sum();
+        let got = per_txn.get(tag).copied().unwrap_or(0);
+        match o {
+            TxnOutcome::Committed => assert_eq!(got, total, "{tag} committed: all of it"),
+            TxnOutcome::Aborted => assert_eq!(got, 0, "{tag} aborted: none of it"),
+        }
+    }
+    assert_eq!(
+        (v.lost, v.duplicated, v.out_of_order, v.unexpected),
+        (0, 0, 0, 0),
+        "{v:?}"
+    );
+    (coordinator, expected)
+}
+
+/// Scenario 5a: an idempotent producer writes 60,000 records while the leader of partition 2
+/// is stopped with SIGTERM (a controlled shutdown moves leadership first). Returns the
+/// expected records per partition.
+async fn produce_through_controlled_shutdown(
+    cluster: &KafkaCluster,
+    topic: &str,
+) -> BTreeMap<i32, Vec<(String, u64)>> {
+    const RECORDS: u64 = 60_000;
+    let producer = Producer::new(producer_config(&cluster.bootstrap())).unwrap();
+    let acks = Arc::new(Acks::default());
+    let victim = leader(cluster, topic, 2).await;
+    let mut next_seq = [0u64; PARTITIONS as usize];
+    let mut stopped_at = None;
+    let started = Instant::now();
+    for i in 0..RECORDS {
+        if i == RECORDS / 3 {
+            let t = Instant::now();
+            blocking(|| cluster.stop(victim)).expect("stop leader");
+            stopped_at = Some(Instant::now());
+            eprintln!(
+                "FAILOVER controlled shutdown: node {victim} (leader of {topic}-2) stopped in {:.1?} \
+                 after {i} sends ({} acked)",
+                t.elapsed(),
+                acks.ok.load(Ordering::Relaxed)
+            );
+        }
+        let p = (i % PARTITIONS as u64) as i32;
+        let seq = next_seq[p as usize];
+        next_seq[p as usize] += 1;
+        drop(
+            producer
+                .send_with_callback(
+                    ProducerRecord::new(topic)
+                        .partition(p)
+                        .value(value("s", p, seq)),
+                    acks.callback(p),
+                )
+                .await
+                .expect("send"),
+        );
+    }
+    tokio::time::timeout(Duration::from_secs(150), producer.flush())
+        .await
+        .expect("flush hung after a controlled shutdown");
+    let m = producer.metrics();
+    producer.close(Duration::from_secs(10)).await.unwrap();
+    let new_leader = leader(cluster, topic, 2).await;
+    eprintln!(
+        "FAILOVER controlled shutdown: produced {RECORDS} in {:.1?}: acked={} failed={} retries={}; \
+         {topic}-2 leader {victim} -> {new_leader}; first ack on {topic}-2 after the stop: {:.1?}; \
+         longest ack gap on {topic}-2: {:.1?}; errors {:?}",
+        started.elapsed(),
+        acks.ok.load(Ordering::Relaxed),
+        acks.failed.load(Ordering::Relaxed),
+        m.retries,
+        acks.first_after(2, stopped_at.unwrap()),
+        acks.longest_gap(2),
+        acks.errors.lock().unwrap()
+    );
+    assert_eq!(acks.failed.load(Ordering::Relaxed), 0, "no record failed");
+    assert_eq!(
+        acks.ok.load(Ordering::Relaxed),
+        RECORDS,
+        "every record acked"
+    );
+    blocking(|| cluster.restart(victim)).expect("restart");
+    wait_in_isr(cluster, topic, victim).await;
+    (0..PARTITIONS)
+        .map(|p| {
+            (
+                p,
+                (0..next_seq[p as usize])
+                    .map(|s| ("s".to_string(), s))
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+/// Reads `topic` and asserts it holds exactly `expected`, in order.
+async fn assert_topic_holds(
+    cluster: &KafkaCluster,
+    topic: &str,
+    isolation: IsolationLevel,
+    expected: &BTreeMap<i32, Vec<(String, u64)>>,
+    what: &str,
+) {
+    let want: usize = expected.values().map(Vec::len).sum();
+    let read = read_back(
+        &cluster.bootstrap(),
+        topic,
+        isolation,
+        want,
+        Duration::from_secs(90),
+    )
+    .await;
+    let v = verdict(&read, expected);
+    eprintln!(
+        "FAILOVER {what}: {topic} read {} of {want}: lost={} duplicated={} out_of_order={} unexpected={}",
+        v.read, v.lost, v.duplicated, v.out_of_order, v.unexpected
+    );
+    assert_eq!(
+        (v.lost, v.duplicated, v.out_of_order, v.unexpected),
+        (0, 0, 0, 0),
+        "{what}: {v:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn txn_coordinator_kill_controlled_shutdown_and_full_restart() {
+    let started = Instant::now();
+    let cluster = start_cluster().await;
+
+    // 4. The transaction coordinator dies mid-transaction.
+    let txn_topic = unique_name("failover-coord");
+    cluster
+        .create_topic(&txn_topic, PARTITIONS, 3, 2)
+        .await
+        .unwrap();
+    let (coordinator, txn_expected) =
+        transactions_through_coordinator_kill(&cluster, &txn_topic).await;
+    blocking(|| cluster.restart(coordinator)).expect("restart");
+    wait_in_isr(&cluster, &txn_topic, coordinator).await;
+
+    // 5a. A leader is stopped (controlled shutdown) during produce.
+    let topic = unique_name("failover-stop");
+    cluster
+        .create_topic(&topic, PARTITIONS, 3, 2)
+        .await
+        .unwrap();
+    let mut expected = produce_through_controlled_shutdown(&cluster, &topic).await;
+    assert_topic_holds(
+        &cluster,
+        &topic,
+        IsolationLevel::ReadUncommitted,
+        &expected,
+        "controlled shutdown",
+    )
+    .await;
+
+    // 5b. The whole cluster stops and starts again; both topics keep their data, and the
+    // topic takes more records.
+    let t = Instant::now();
+    blocking(|| {
+        std::thread::scope(|s| {
+            for n in cluster.node_ids() {
+                let c = &cluster;
+                s.spawn(move || c.stop(n).expect("stop node"));
+            }
+        })
+    });
+    let stopped = t.elapsed();
+    let t = Instant::now();
+    for n in cluster.node_ids() {
+        blocking(|| cluster.restart(n)).expect("start node");
+    }
+    // wait_for_brokers needs one node answering to begin with.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while cluster.client().await.is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "no node answers after a full restart"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    cluster
+        .wait_for_brokers(&[1, 2, 3], Duration::from_secs(120))
+        .await
+        .expect("brokers after a full restart");
+    for p in 0..PARTITIONS {
+        for tp in [&topic, &txn_topic] {
+            cluster
+                .wait_for_partition(tp, p, Duration::from_secs(120), |l, isr| {
+                    l.is_some() && isr.len() == 3
+                })
+                .await
+                .expect("partitions led with a full ISR after a full restart");
+        }
+    }
+    eprintln!(
+        "FAILOVER full restart: 3 nodes stopped in {stopped:.1?}, back with full ISRs in {:.1?}",
+        t.elapsed()
+    );
+    assert_topic_holds(
+        &cluster,
+        &txn_topic,
+        IsolationLevel::ReadCommitted,
+        &txn_expected,
+        "full restart (transactions)",
+    )
+    .await;
+    let t = Instant::now();
+    let producer = Producer::new(producer_config(&cluster.bootstrap())).unwrap();
+    let mut deliveries = Vec::new();
+    for p in 0..PARTITIONS {
+        let next = expected[&p].len() as u64;
+        for seq in next..next + 5_000 {
+            deliveries.push(
+                producer
+                    .send(
+                        ProducerRecord::new(&*topic)
+                            .partition(p)
+                            .value(value("s", p, seq)),
+                    )
+                    .await
+                    .expect("send after a full restart"),
+            );
+            expected.get_mut(&p).unwrap().push(("s".to_string(), seq));
+        }
+    }
+    for d in deliveries {
+        d.await.expect("record acked after a full restart");
+    }
+    producer.close(Duration::from_secs(10)).await.unwrap();
+    eprintln!(
+        "FAILOVER full restart: 15000 more records produced in {:.1?}",
+        t.elapsed()
+    );
+    assert_topic_holds(
+        &cluster,
+        &topic,
+        IsolationLevel::ReadUncommitted,
+        &expected,
+        "full restart",
+    )
+    .await;
+    eprintln!("FAILOVER test 3 wall time {:.1?}", started.elapsed());
+}
