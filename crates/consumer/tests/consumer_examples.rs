@@ -1,5 +1,6 @@
-//! Runs the consumer examples against a private Tansu broker: each example's `run` is the
-//! code `cargo run --example` runs.
+//! Runs the consumer examples against the test broker (the shared Apache Kafka cluster, or a
+//! private Tansu with `RAFKA_TEST_TARGET=tansu`): each example's `run` is the code
+//! `cargo run --example` runs.
 
 mod consumer_support;
 
@@ -17,13 +18,13 @@ use consumer_support::{broker_with_topic, numbered, produce};
 
 #[tokio::test]
 async fn standalone_offset_manager_resumes_after_the_last_marked_record() {
-    let (broker, client) = broker_with_topic("om", 2).await;
-    produce(&client, "om", 0, &numbered("a", 6)).await;
-    produce(&client, "om", 1, &numbered("b", 4)).await;
+    let (t, topic, client) = broker_with_topic("om", 2).await;
+    produce(&client, &topic, 0, &numbered("a", 6)).await;
+    produce(&client, &topic, 1, &numbered("b", 4)).await;
     let options = standalone_offset_manager::Options {
-        brokers: broker.addr(),
-        topic: "om".into(),
-        group_id: "om-group".into(),
+        brokers: t.addr(),
+        topic: topic.clone(),
+        group_id: t.group("om-group"),
         auto_commit_interval: Duration::from_millis(300),
         idle: Duration::from_secs(2),
     };
@@ -36,7 +37,7 @@ async fn standalone_offset_manager_resumes_after_the_last_marked_record() {
     let second = standalone_offset_manager::run(&options).await.unwrap();
     assert!(second.processed.is_empty(), "{:?}", second.processed);
 
-    produce(&client, "om", 1, &numbered("c", 3)).await;
+    produce(&client, &topic, 1, &numbered("c", 3)).await;
     let third = standalone_offset_manager::run(&options).await.unwrap();
     let got: Vec<(i32, i64, String)> = third.processed;
     assert_eq!(
@@ -52,14 +53,15 @@ async fn standalone_offset_manager_resumes_after_the_last_marked_record() {
 
 #[tokio::test]
 async fn rebalance_listener_saves_on_revoke_and_seeks_on_assign() {
-    let (broker, client) = broker_with_topic("rl", 2).await;
-    produce(&client, "rl", 0, &numbered("a", 5)).await;
-    produce(&client, "rl", 1, &numbered("b", 3)).await;
+    let (t, topic, client) = broker_with_topic("rl", 2).await;
+    let group = t.group("rl-group");
+    produce(&client, &topic, 0, &numbered("a", 5)).await;
+    produce(&client, &topic, 1, &numbered("b", 3)).await;
     let dir = tempfile::tempdir().unwrap();
     let options = rebalance_listener::Options {
-        brokers: broker.addr(),
-        topic: "rl".into(),
-        group_id: "rl-group".into(),
+        brokers: t.addr(),
+        topic: topic.clone(),
+        group_id: group.clone(),
         positions_file: dir.path().join("positions.txt"),
         idle: Duration::from_secs(2),
         session_timeout: Duration::from_secs(6),
@@ -68,33 +70,33 @@ async fn rebalance_listener_saves_on_revoke_and_seeks_on_assign() {
     let first = rebalance_listener::run(&options).await.unwrap();
     assert_eq!(first.len(), 8);
     let saved = std::fs::read_to_string(&options.positions_file).unwrap();
-    assert_eq!(saved, "rl 0 5\nrl 1 3\n");
+    assert_eq!(saved, format!("{topic} 0 5\n{topic} 1 3\n"));
 
     // Restart: the assign hook seeks to the saved positions, nothing is read again.
     let second = rebalance_listener::run(&options).await.unwrap();
     assert!(second.is_empty(), "{second:?}");
 
-    produce(&client, "rl", 0, &numbered("c", 2)).await;
+    produce(&client, &topic, 0, &numbered("c", 2)).await;
     let third = rebalance_listener::run(&options).await.unwrap();
     assert_eq!(
         third,
         [(0, 5, "c-0".to_string()), (0, 6, "c-1".to_string())]
     );
     let saved = std::fs::read_to_string(&options.positions_file).unwrap();
-    assert_eq!(saved, "rl 0 7\nrl 1 3\n");
+    assert_eq!(saved, format!("{topic} 0 7\n{topic} 1 3\n"));
 
     // Nothing was committed to Kafka.
     let mut reader = rafka_consumer::Consumer::new(
-        rafka_consumer::ConsumerConfig::builder(&broker.addr())
-            .group_id("rl-group")
+        rafka_consumer::ConsumerConfig::builder(&t.addr())
+            .group_id(&group)
             .build()
             .unwrap(),
     )
     .unwrap();
     let committed = reader
         .committed(&[
-            rafka_wire::TopicPartition::new("rl", 0),
-            rafka_wire::TopicPartition::new("rl", 1),
+            rafka_wire::TopicPartition::new(&topic, 0),
+            rafka_wire::TopicPartition::new(&topic, 1),
         ])
         .await
         .unwrap();

@@ -21,11 +21,9 @@ use store_support::kafka::{
 };
 use store_support::{service_url, unique_name};
 
-const GROUP: &str = "store-consumer";
-
-fn config(brokers: &str, store: Arc<dyn OffsetStore>) -> ConsumerConfig {
+fn config(brokers: &str, group: &str, store: Arc<dyn OffsetStore>) -> ConsumerConfig {
     ConsumerConfig::builder(brokers)
-        .group_id(GROUP)
+        .group_id(group)
         .enable_auto_commit(false)
         .auto_offset_reset(AutoOffsetReset::Earliest)
         .session_timeout(SESSION_TIMEOUT)
@@ -62,14 +60,14 @@ fn assert_positions(
 }
 
 async fn resume_from(store: Arc<dyn OffsetStore>) {
-    let topic = unique_name("store-consumer");
-    let broker = broker_with_topic(&topic, 2);
-    let ends = fill(&broker.addr(), &topic, 2, 6).await;
+    let (t, topic) = broker_with_topic(&unique_name("store-consumer"), 2);
+    let group = t.group("store-consumer");
+    let ends = fill(&t.addr(), &topic, 2, 6).await;
     let partitions: Vec<_> = ends.keys().cloned().collect();
 
     // First member: a few records, commit_sync (a save to the store), one more batch, close
     // (which saves what was consumed since).
-    let mut first = Consumer::new(config(&broker.addr(), store.clone())).unwrap();
+    let mut first = Consumer::new(config(&t.addr(), &group, store.clone())).unwrap();
     first
         .subscribe(topic.as_str(), NoopRebalanceListener)
         .unwrap();
@@ -80,7 +78,7 @@ async fn resume_from(store: Arc<dyn OffsetStore>) {
         consumed.extend(first.poll(Duration::from_millis(100)).await.expect("poll"));
     }
     first.commit_sync().await.expect("commit_sync");
-    let loaded = store.load(GROUP, &partitions).await.unwrap();
+    let loaded = store.load(&group, &partitions).await.unwrap();
     assert_positions(
         &loaded,
         &positions_after(&consumed),
@@ -95,7 +93,7 @@ async fn resume_from(store: Arc<dyn OffsetStore>) {
     }
     consumed.extend(more);
     first.close().await.expect("close");
-    let loaded = store.load(GROUP, &partitions).await.unwrap();
+    let loaded = store.load(&group, &partitions).await.unwrap();
     assert_positions(
         &loaded,
         &positions_after(&consumed),
@@ -104,14 +102,14 @@ async fn resume_from(store: Arc<dyn OffsetStore>) {
     );
 
     // Second member: starts at the stored positions, reads the rest.
-    let mut second = Consumer::new(config(&broker.addr(), store.clone())).unwrap();
+    let mut second = Consumer::new(config(&t.addr(), &group, store.clone())).unwrap();
     second
         .subscribe(topic.as_str(), NoopRebalanceListener)
         .unwrap();
     consume_until_idle(&mut second, &mut consumed).await;
     second.close().await.expect("close");
     assert_eq!(coordinates(&consumed), all_coordinates(&ends));
-    assert_eq!(store.load(GROUP, &partitions).await.unwrap(), ends);
+    assert_eq!(store.load(&group, &partitions).await.unwrap(), ends);
 }
 
 async fn sql_store<DB: SqlBackend>(store: SqlOffsetStore<DB>) -> SqlOffsetStore<DB> {

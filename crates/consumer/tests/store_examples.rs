@@ -1,5 +1,5 @@
-//! Runs the offset-store examples against a private Tansu broker (rafka_integration's
-//! TestBroker): offsets_in_sql and exactly_once_sql with SQLite, redis_rebalance_listener with
+//! Runs the offset-store examples against the test broker (rafka_integration's TestTarget: the
+//! shared Apache Kafka cluster, or a private Tansu with `RAFKA_TEST_TARGET=tansu`): offsets_in_sql and exactly_once_sql with SQLite, redis_rebalance_listener with
 //! the Redis of RAFKA_TEST_REDIS_URL (skipped loudly without it, failed under CI /
 //! RAFKA_REQUIRE_SERVICES / RAFKA_TEST_STRICT).
 
@@ -30,14 +30,13 @@ use store_support::{service_url, unique_name};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn offsets_in_sql_resumes_where_the_table_says() {
-    let topic = unique_name("offsets-in-sql");
-    let broker = broker_with_topic(&topic, 2);
-    let ends = fill(&broker.addr(), &topic, 2, 6).await;
+    let (t, topic) = broker_with_topic(&unique_name("offsets-in-sql"), 2);
+    let ends = fill(&t.addr(), &topic, 2, 6).await;
     let dir = tempfile::tempdir().unwrap();
     let mut opts = offsets_in_sql::Options {
-        brokers: broker.addr(),
+        brokers: t.addr(),
         topic: topic.clone(),
-        group_id: "sql-group".into(),
+        group_id: t.group("sql-group"),
         db_path: dir.path().join("offsets.db"),
         max_records: 5,
         idle: IDLE,
@@ -51,7 +50,7 @@ async fn offsets_in_sql_resumes_where_the_table_says() {
         .await
         .unwrap();
     let partitions: Vec<_> = ends.keys().cloned().collect();
-    let saved = store.load("sql-group", &partitions).await.unwrap();
+    let saved = store.load(&opts.group_id, &partitions).await.unwrap();
     let mut expected_saved = HashMap::new();
     for r in &first {
         let next = expected_saved.entry(r.topic_partition()).or_insert(0);
@@ -65,19 +64,18 @@ async fn offsets_in_sql_resumes_where_the_table_says() {
     let mut both = first.clone();
     both.extend(second);
     assert_eq!(coordinates(&both), all_coordinates(&ends));
-    assert_eq!(store.load("sql-group", &partitions).await.unwrap(), ends);
+    assert_eq!(store.load(&opts.group_id, &partitions).await.unwrap(), ends);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exactly_once_sql_rolls_back_a_crashed_batch_and_redoes_it_once() {
-    let topic = unique_name("exactly-once");
-    let broker = broker_with_topic(&topic, 2);
-    let ends = fill(&broker.addr(), &topic, 2, 8).await;
+    let (t, topic) = broker_with_topic(&unique_name("exactly-once"), 2);
+    let ends = fill(&t.addr(), &topic, 2, 8).await;
     let dir = tempfile::tempdir().unwrap();
     let mut opts = exactly_once_sql::Options {
-        brokers: broker.addr(),
+        brokers: t.addr(),
         topic: topic.clone(),
-        group_id: "eos-group".into(),
+        group_id: t.group("eos-group"),
         db_path: dir.path().join("eos.db"),
         idle: IDLE,
         session_timeout: SESSION_TIMEOUT,
@@ -100,7 +98,7 @@ async fn exactly_once_sql_rolls_back_a_crashed_batch_and_redoes_it_once() {
     );
     // The positions committed are exactly one past the rows committed, partition by partition.
     assert_eq!(
-        store.load("eos-group", &partitions).await.unwrap(),
+        store.load(&opts.group_id, &partitions).await.unwrap(),
         positions_after(&topic, &rows)
     );
 
@@ -116,7 +114,7 @@ async fn exactly_once_sql_rolls_back_a_crashed_batch_and_redoes_it_once() {
     for ((partition, offset), value) in &rows {
         assert_eq!(value, &format!("{partition}:{offset}").into_bytes());
     }
-    assert_eq!(store.load("eos-group", &partitions).await.unwrap(), ends);
+    assert_eq!(store.load(&opts.group_id, &partitions).await.unwrap(), ends);
 
     // A third run finds nothing new to do.
     assert_eq!(exactly_once_sql::run(&opts).await.expect("third run"), 0);
@@ -151,14 +149,13 @@ async fn redis_listener_saves_on_revoke_and_seeks_on_assign() {
     let Some(redis_url) = service_url("RAFKA_TEST_REDIS_URL") else {
         return;
     };
-    let topic = unique_name("redis-listener");
-    let broker = broker_with_topic(&topic, 2);
-    let ends = fill(&broker.addr(), &topic, 2, 6).await;
+    let (t, topic) = broker_with_topic(&unique_name("redis-listener"), 2);
+    let ends = fill(&t.addr(), &topic, 2, 6).await;
     let prefix = unique_name("rafka:test:listener");
     let mut opts = redis_rebalance_listener::Options {
-        brokers: broker.addr(),
+        brokers: t.addr(),
         topic: topic.clone(),
-        group_id: "redis-group".into(),
+        group_id: t.group("redis-group"),
         redis_url: redis_url.clone(),
         key_prefix: prefix.clone(),
         min_records: 1,
@@ -178,7 +175,7 @@ async fn redis_listener_saves_on_revoke_and_seeks_on_assign() {
         .await
         .expect("first run");
     assert!(!first.is_empty() && first.len() <= 2, "{}", first.len());
-    let saved = store.load("redis-group", &partitions).await.unwrap();
+    let saved = store.load(&opts.group_id, &partitions).await.unwrap();
     assert_eq!(
         saved.len(),
         2,
@@ -195,7 +192,7 @@ async fn redis_listener_saves_on_revoke_and_seeks_on_assign() {
     let mut both = first.clone();
     both.extend(second);
     assert_eq!(coordinates(&both), all_coordinates(&ends));
-    assert_eq!(store.load("redis-group", &partitions).await.unwrap(), ends);
+    assert_eq!(store.load(&opts.group_id, &partitions).await.unwrap(), ends);
 
     let mut conn = store.connection();
     let keys: Vec<String> = redis::cmd("KEYS")
@@ -233,19 +230,19 @@ async fn redis_listener_hands_positions_over_in_a_live_rebalance() {
     let Some(redis_url) = service_url("RAFKA_TEST_REDIS_URL") else {
         return;
     };
-    let topic = unique_name("redis-live");
-    let broker = broker_with_topic(&topic, 2);
-    let ends = fill(&broker.addr(), &topic, 2, 10).await;
+    let (t, topic) = broker_with_topic(&unique_name("redis-live"), 2);
+    let ends = fill(&t.addr(), &topic, 2, 10).await;
     let prefix = unique_name("rafka:test:live");
     let store = RedisOffsetStore::connect(&redis_url)
         .await
         .unwrap()
         .with_prefix(&prefix);
-    let group = "live-group";
+    let group = t.group("live-group");
+    let group = group.as_str();
 
     // A alone owns both partitions; it takes a few records, then pauses so that the rest is
     // left for after the rebalance.
-    let mut a = Consumer::new(live_config(&broker.addr(), group, "member-a")).unwrap();
+    let mut a = Consumer::new(live_config(&t.addr(), group, "member-a")).unwrap();
     let listener = redis_rebalance_listener::RedisPositions::new(store.clone(), group);
     a.subscribe(topic.as_str(), listener).unwrap();
     let mut a_records = Vec::new();
@@ -283,7 +280,7 @@ async fn redis_listener_hands_positions_over_in_a_live_rebalance() {
         a.close().await.expect("A close");
         a_records
     });
-    let mut b = Consumer::new(live_config(&broker.addr(), group, "member-b")).unwrap();
+    let mut b = Consumer::new(live_config(&t.addr(), group, "member-b")).unwrap();
     let listener = redis_rebalance_listener::RedisPositions::new(store.clone(), group);
     b.subscribe(topic.as_str(), listener).unwrap();
     let mut b_records = Vec::new();

@@ -1,4 +1,6 @@
-//! Helpers for the example-running tests: a private Tansu and raw produce.
+//! Helpers for the example-running tests: the test's broker (rafka_integration's `TestTarget`:
+//! the shared Apache Kafka cluster, or a private Tansu with `RAFKA_TEST_TARGET=tansu`) and raw
+//! produce.
 #![allow(dead_code)]
 
 use bytes::BytesMut;
@@ -6,28 +8,35 @@ use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProdu
 use kafka_protocol::messages::{ProduceRequest, TopicName};
 use kafka_protocol::protocol::StrBytes;
 use rafka_client::{Client, ClientConfig, Target};
-use rafka_integration::TestBroker;
+use rafka_integration::TestTarget;
 use rafka_wire::records::{encode_batch, BatchMeta, RecordRef};
 use rafka_wire::{ErrorCode, TopicPartition};
 
-/// A private broker with `topic` of `partitions` partitions, and a client to it.
-pub async fn broker_with_topic(topic: &str, partitions: i32) -> (TestBroker, Client) {
-    let broker = TestBroker::start().expect("start Tansu");
-    broker
-        .create_topic(topic, partitions)
+/// The test's broker with topic `t.topic(base)` of `partitions` partitions (RF 3 and
+/// `min.insync.replicas` 2 on Kafka), the topic's name, and a client to the broker.
+pub async fn broker_with_topic(base: &str, partitions: i32) -> (TestTarget, String, Client) {
+    let target = TestTarget::start().expect("test broker");
+    let topic = target.topic(base);
+    target
+        .create_topic(&topic, partitions)
         .expect("create topic");
-    let client = Client::connect(ClientConfig::new(&broker.addr()))
+    let client = Client::connect(ClientConfig::new(&target.addr()))
         .await
         .expect("client");
-    (broker, client)
+    (target, topic, client)
 }
 
-/// Produces one record per value to a partition, one batch each.
+/// Produces one record per value to a partition, one batch each, stamped now (a timestamp far
+/// in the past would put the records beyond Kafka's 7-day retention, which deletes them).
 pub async fn produce(client: &Client, topic: &str, partition: i32, values: &[String]) {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_millis() as i64;
     for v in values {
         let mut buf = BytesMut::new();
         let record = RecordRef {
-            timestamp: 1,
+            timestamp: now_ms,
             key: None,
             value: Some(v.as_bytes()),
             headers: &[],

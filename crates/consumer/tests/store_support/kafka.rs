@@ -1,15 +1,17 @@
-//! Kafka side of the store tests: a private Tansu, records produced with the rafka producer,
-//! and checks that every record was consumed exactly once.
+//! Kafka side of the store tests: the test's broker (rafka_integration's `TestTarget`: the
+//! shared Apache Kafka cluster, or a private Tansu with `RAFKA_TEST_TARGET=tansu`), records
+//! produced with the rafka producer, and checks that every record was consumed exactly once.
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
 use rafka_consumer::{Consumer, ConsumerRecord};
-use rafka_integration::TestBroker;
+use rafka_integration::TestTarget;
 use rafka_producer::{Producer, ProducerConfig, ProducerRecord};
 use rafka_wire::TopicPartition;
 
-/// Tansu holds a JoinGroup for about half the session timeout (docs/tansu.md).
+/// Tansu holds a JoinGroup for about half the session timeout (docs/tansu.md); Kafka answers
+/// once the members rejoined.
 pub const SESSION_TIMEOUT: Duration = Duration::from_secs(6);
 /// How long a run waits without records before it stops.
 pub const IDLE: Duration = Duration::from_secs(2);
@@ -19,13 +21,15 @@ pub fn tp(topic: &str, partition: i32) -> TopicPartition {
     TopicPartition::new(topic, partition)
 }
 
-/// A private broker with `topic` of `partitions` partitions.
-pub fn broker_with_topic(topic: &str, partitions: i32) -> TestBroker {
-    let broker = TestBroker::start().expect("start Tansu");
-    broker
-        .create_topic(topic, partitions)
+/// The test's broker with topic `t.topic(base)` of `partitions` partitions (RF 3 and
+/// `min.insync.replicas` 2 on Kafka); returns the broker and the topic's name.
+pub fn broker_with_topic(base: &str, partitions: i32) -> (TestTarget, String) {
+    let target = TestTarget::start().expect("test broker");
+    let topic = target.topic(base);
+    target
+        .create_topic(&topic, partitions)
         .expect("create topic");
-    broker
+    (target, topic)
 }
 
 /// Produces `per_partition` records `"{partition}:{i}"` to each partition with the rafka
