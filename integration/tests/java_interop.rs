@@ -326,9 +326,8 @@ async fn rafka_producer_records_are_read_by_java_with_javas_partitioning() {
             string(e, "value").unwrap().to_string(),
         );
         assert_eq!(
-            kv.0.parse::<usize>()
-                .map(|k| java_partition[&k.to_string()]),
-            Ok(at.0),
+            java_partition.get(&kv.0),
+            Some(&at.0),
             "key {} read from partition {}",
             kv.0,
             at.0
@@ -837,6 +836,27 @@ fn mixed_group_case(strategy_class: &str, sides: &[Side]) {
         "every member ends with an assignment: {}",
         g.describe()
     );
+    // The assignors' shapes, whichever side computed the last assignment: range hands out
+    // contiguous blocks, roundrobin deals the partitions in turn (same p % n per member).
+    let sets: Vec<Vec<i32>> = g
+        .members
+        .iter()
+        .filter(|m| m.alive)
+        .map(|m| m.owned.keys().copied().collect())
+        .collect();
+    if strategy_class.ends_with(".RangeAssignor") {
+        for set in &sets {
+            assert!(set.windows(2).all(|w| w[1] == w[0] + 1), "range: {sets:?}");
+        }
+    } else if strategy_class.ends_with(".RoundRobinAssignor") {
+        let n = n as i32;
+        for set in &sets {
+            assert!(
+                set.iter().all(|p| p % n == set[0] % n),
+                "roundrobin: {sets:?}"
+            );
+        }
+    }
     let final_owners: Vec<(Side, usize)> = g
         .members
         .iter()
