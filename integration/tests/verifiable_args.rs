@@ -38,20 +38,10 @@ fn flags(help: &str) -> BTreeSet<String> {
 
 /// The Java tool's `--help`, or `None` (after a SKIP line) when the jars are not installed.
 fn java_help(class: &str) -> Option<String> {
-    let root = rafka_integration::env::repo_root();
-    let version = std::env::var("KAFKA_VERSION").unwrap_or_else(|_| "4.4.0".into());
-    let installed = root
-        .join(".kafka")
-        .join(&version)
-        .join("libs/.complete")
-        .is_file();
-    if !installed && !rafka_integration::env::strict() {
-        eprintln!(
-            "\n*** SKIP: the Kafka {version} jars are not installed; run \
-             `bash scripts/kafka.sh install` ***\n"
-        );
+    if !cli_support::kafka_installed() {
         return None;
     }
+    let root = rafka_integration::env::repo_root();
     let out = Command::new("bash")
         .arg(root.join("scripts/kafka.sh"))
         .args(["tool", class, "--help"])

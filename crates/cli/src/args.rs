@@ -425,9 +425,30 @@ pub struct DemoArgs {
     /// SQLite database the members write into (replaced at start).
     #[arg(long = "db", default_value = "target/demo/demo.sqlite")]
     pub db: PathBuf,
-    /// Use this broker instead of starting Tansu (also env RAFKA_DEMO_BROKER).
-    #[arg(long = "broker", env = "RAFKA_DEMO_BROKER")]
-    pub broker: Option<String>,
+    /// The broker: `tansu` (a Tansu the demo starts on a free port), `kafka` (a 3-node Apache
+    /// Kafka cluster the demo starts through scripts/kafka.sh; the topic gets replication factor
+    /// 3 and min.insync.replicas=2), or `HOST:PORT[,HOST:PORT..]` of a running broker.
+    #[arg(
+        long = "broker",
+        env = "RAFKA_DEMO_BROKER",
+        default_value = "tansu",
+        value_parser = parse_demo_broker
+    )]
+    pub broker: DemoBrokerChoice,
+    /// Also SIGKILL one broker (the leader of the most demo partitions) mid-run and restart it
+    /// after --broker-down seconds (only with --broker kafka).
+    #[arg(long = "kill-broker")]
+    pub kill_broker: bool,
+    /// Fraction of the records processed before the broker is SIGKILLed (with --kill-broker).
+    #[arg(long = "kill-broker-at", default_value_t = 0.6)]
+    pub kill_broker_at: f64,
+    /// Seconds the killed broker stays down before it is restarted (with --kill-broker).
+    #[arg(long = "broker-down", default_value_t = 10)]
+    pub broker_down_s: u64,
+    /// First client port of the demo's Kafka cluster (node i listens on PORT+i-1, its controller
+    /// on PORT+100+i-1); default: a free block.
+    #[arg(long = "kafka-port")]
+    pub kafka_port: Option<u16>,
     /// Member session timeout in ms (Java `session.timeout.ms`).
     #[arg(long = "session-timeout", default_value_t = 6000)]
     pub session_timeout_ms: u64,
@@ -441,6 +462,37 @@ pub struct DemoArgs {
     /// SIGKILL lands while the group is busy rather than after it finished.
     #[arg(long = "pace", default_value_t = 10)]
     pub pace_s: u64,
+}
+
+/// Which broker `rafka demo` runs on (`--broker`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DemoBrokerChoice {
+    /// A Tansu started by the demo (the default).
+    Tansu,
+    /// A 3-node Apache Kafka cluster started by the demo (scripts/kafka.sh).
+    Kafka,
+    /// A running broker at this bootstrap list.
+    External(String),
+}
+
+/// Parses `--broker`: `tansu`, `kafka` or a bootstrap list.
+pub fn parse_demo_broker(s: &str) -> Result<DemoBrokerChoice, String> {
+    match s.trim() {
+        "" => Err("expected tansu, kafka or HOST:PORT[,HOST:PORT..]".into()),
+        "tansu" => Ok(DemoBrokerChoice::Tansu),
+        "kafka" => Ok(DemoBrokerChoice::Kafka),
+        list if list.split(',').all(|a| {
+            a.trim()
+                .rsplit_once(':')
+                .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok())
+        }) =>
+        {
+            Ok(DemoBrokerChoice::External(list.to_string()))
+        }
+        other => Err(format!(
+            "expected tansu, kafka or HOST:PORT[,HOST:PORT..], got '{other}'"
+        )),
+    }
 }
 
 /// `rafka demo-member` (hidden): one group member of the demo.
@@ -872,6 +924,27 @@ mod tests {
         assert!(producer(&["--max-messages", "1"]).is_err());
         // Java's --max-messages and --throughput are Integers.
         assert!(producer(&["--topic", "t", "--max-messages", "3000000000"]).is_err());
+    }
+
+    #[test]
+    fn demo_broker_choices_parse() {
+        assert_eq!(parse_demo_broker("tansu").unwrap(), DemoBrokerChoice::Tansu);
+        assert_eq!(parse_demo_broker("kafka").unwrap(), DemoBrokerChoice::Kafka);
+        assert_eq!(
+            parse_demo_broker("127.0.0.1:9092,h:9093").unwrap(),
+            DemoBrokerChoice::External("127.0.0.1:9092,h:9093".into())
+        );
+        assert!(parse_demo_broker("kafak").is_err());
+        assert!(parse_demo_broker("h:port").is_err());
+        let cli =
+            Cli::try_parse_from(["rafka", "demo", "--broker", "kafka", "--kill-broker"]).unwrap();
+        match cli.command {
+            Command::Demo(d) => {
+                assert_eq!(d.broker, DemoBrokerChoice::Kafka);
+                assert!(d.kill_broker);
+            }
+            other => panic!("parsed as {other:?}"),
+        }
     }
 
     #[test]

@@ -41,6 +41,26 @@ pub fn rafka_bin() -> PathBuf {
     .clone()
 }
 
+/// True when the Apache Kafka jars `scripts/kafka.sh` uses are installed. Otherwise prints a
+/// SKIP line and returns false, unless under `scripts/test.sh` (`RAFKA_TEST_STRICT=1`), which
+/// installs them: there it returns true and the script installs what is missing.
+pub fn kafka_installed() -> bool {
+    let version = std::env::var("KAFKA_VERSION").unwrap_or_else(|_| "4.4.0".into());
+    let installed = rafka_integration::env::repo_root()
+        .join(".kafka")
+        .join(&version)
+        .join("libs/.complete")
+        .is_file();
+    if !installed && !rafka_integration::env::strict() {
+        eprintln!(
+            "\n*** SKIP: the Apache Kafka {version} jars are not installed; run \
+             `bash scripts/kafka.sh install` ***\n"
+        );
+        return false;
+    }
+    true
+}
+
 /// `rafka ARGS` with `stdin` fed in; waits for it to exit.
 pub fn rafka(args: &[&str], stdin: &[u8]) -> Output {
     let mut child = Command::new(rafka_bin())

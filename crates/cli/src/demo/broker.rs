@@ -1,6 +1,8 @@
-//! The demo's broker: an address given by the user (`--broker` / `RAFKA_DEMO_BROKER`), or a
-//! Tansu the demo installs (through `scripts/tansu.sh install`) and starts on a free port itself,
-//! so a fresh machine needs nothing running beforehand.
+//! The demo's broker: an address given by the user (`--broker HOST:PORT` /
+//! `RAFKA_DEMO_BROKER`), a Tansu the demo installs (through `scripts/tansu.sh install`) and starts
+//! on a free port itself (the default), or a 3-node Apache Kafka cluster it starts through
+//! `scripts/kafka.sh` (`--broker kafka`, see [`super::kafka`]), so a fresh machine needs nothing
+//! running beforehand.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -20,6 +22,8 @@ pub struct DemoBroker {
     pub bootstrap: String,
     /// The Tansu process when the demo started one.
     child: Option<Child>,
+    /// The Kafka cluster when the demo started one.
+    kafka: Option<super::kafka::DemoKafka>,
 }
 
 impl DemoBroker {
@@ -28,6 +32,7 @@ impl DemoBroker {
         DemoBroker {
             bootstrap,
             child: None,
+            kafka: None,
         }
     }
 
@@ -58,6 +63,7 @@ impl DemoBroker {
         let mut broker = DemoBroker {
             bootstrap: format!("127.0.0.1:{port}"),
             child: Some(child),
+            kafka: None,
         };
         let deadline = Instant::now() + READY_TIMEOUT;
         loop {
@@ -80,13 +86,35 @@ impl DemoBroker {
         }
     }
 
-    /// True when the demo started this broker (and so will stop it).
-    pub fn is_owned(&self) -> bool {
-        self.child.is_some()
+    /// Starts a fresh 3-node Apache Kafka cluster in `dir` (see [`super::kafka::DemoKafka`]).
+    ///
+    /// # Errors
+    /// When the cluster does not start.
+    pub fn start_kafka(dir: &Path, port: Option<u16>) -> anyhow::Result<Self> {
+        let kafka = super::kafka::DemoKafka::start(dir, port)?;
+        Ok(DemoBroker {
+            bootstrap: kafka.bootstrap(),
+            child: None,
+            kafka: Some(kafka),
+        })
     }
 
-    /// Stops a broker the demo started (SIGTERM, then SIGKILL after 5 s); no-op otherwise.
+    /// True when the demo started this broker (and so will stop it).
+    pub fn is_owned(&self) -> bool {
+        self.child.is_some() || self.kafka.is_some()
+    }
+
+    /// The Kafka cluster, when the demo started one.
+    pub fn kafka(&self) -> Option<&super::kafka::DemoKafka> {
+        self.kafka.as_ref()
+    }
+
+    /// Stops a broker the demo started (Tansu: SIGTERM, then SIGKILL after 5 s; Kafka: every
+    /// node through the script); no-op otherwise.
     pub fn stop(&mut self) {
+        if let Some(mut kafka) = self.kafka.take() {
+            kafka.stop();
+        }
         if let Some(mut child) = self.child.take() {
             crate::process::signal(child.id(), libc::SIGTERM);
             let deadline = Instant::now() + Duration::from_secs(5);
@@ -153,7 +181,7 @@ pub fn locate_tansu() -> anyhow::Result<PathBuf> {
     }
     bail!(
         "no tansu broker found: set TANSU_BIN, run scripts/tansu.sh install, \
-         or pass --broker HOST:PORT"
+         or pass --broker kafka or --broker HOST:PORT"
     )
 }
 

@@ -6,7 +6,9 @@
 //!    `processed` and stores its positions through rafka's SQL offset store in the same SQLite
 //!    transaction; on assignment it seeks to the stored positions.
 //! 3. After about a third of the records, SIGKILL one member (it cannot commit or leave), wait
-//!    for the group to take over its partitions, then add a replacement member.
+//!    for the group to take over its partitions, then add a replacement member. On a Kafka
+//!    cluster the demo started (`--broker kafka --kill-broker`) it also SIGKILLs the broker
+//!    leading the most partitions and restarts it later (see [`broker_kill`]).
 //! 4. When everything is processed, stop the members and check: every produced record has
 //!    exactly one `processed` row.
 //!
@@ -14,7 +16,9 @@
 //! the verdict comes from the database alone.
 
 pub mod broker;
+pub mod broker_kill;
 pub mod db;
+pub mod kafka;
 pub mod member;
 pub mod members;
 pub mod protocol;
@@ -30,10 +34,11 @@ use rafka_client::TopicPartition;
 use rafka_consumer::store::sql::{SqlOffsetStore, Sqlite};
 use rafka_consumer::OffsetStore as _;
 
-use crate::args::DemoArgs;
+use crate::args::{DemoArgs, DemoBrokerChoice};
 use crate::progress::Progress;
 use crate::shutdown::Shutdown;
 use broker::DemoBroker;
+use broker_kill::BrokerEvent;
 use members::{MemberSpec, MemberUpdate, Members};
 use protocol::MemberEvent;
 use rebalance::RebalanceTracker;
@@ -75,33 +80,97 @@ pub async fn run(args: DemoArgs, shutdown: Shutdown) -> anyhow::Result<ExitCode>
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     db::remove(&args.db).with_context(|| format!("cannot remove old {}", args.db.display()))?;
 
-    let mut broker = match &args.broker {
-        Some(addr) => DemoBroker::external(addr.clone()),
-        None => {
+    if args.kill_broker && args.broker != DemoBrokerChoice::Kafka {
+        bail!(
+            "--kill-broker needs --broker kafka: the demo only kills brokers of a cluster it \
+             started (Tansu is a single broker)"
+        );
+    }
+    let broker = match &args.broker {
+        DemoBrokerChoice::External(addr) => DemoBroker::external(addr.clone()),
+        DemoBrokerChoice::Tansu => {
             let log = dir.join("tansu.log");
             tokio::task::spawn_blocking(move || DemoBroker::start_tansu(&log)).await??
+        }
+        DemoBrokerChoice::Kafka => {
+            let kafka_dir = dir.join("kafka");
+            eprintln!(
+                "demo: starting a {}-node Apache Kafka cluster in {} (scripts/kafka.sh)",
+                kafka::NODES,
+                kafka_dir.display()
+            );
+            let port = args.kafka_port;
+            tokio::task::spawn_blocking(move || DemoBroker::start_kafka(&kafka_dir, port)).await??
         }
     };
     eprintln!(
         "demo: broker {} ({})",
         broker.bootstrap,
-        if broker.is_owned() {
-            "tansu started by the demo"
-        } else {
-            "external"
+        match (&args.broker, broker.is_owned()) {
+            (DemoBrokerChoice::Kafka, _) => "3-node Apache Kafka cluster started by the demo",
+            (_, true) => "tansu started by the demo",
+            (_, false) => "external",
         }
     );
-    let outcome = run_on(&args, &broker.bootstrap, &dir, shutdown).await;
-    broker.stop();
+    let outcome = run_on(&args, &broker, &dir, shutdown).await;
+    // Stopping Kafka waits for its JVMs: off the runtime.
+    tokio::task::spawn_blocking(move || {
+        let mut broker = broker;
+        broker.stop();
+    })
+    .await?;
     outcome
+}
+
+/// The demo topic: on the demo's own Kafka cluster replicated 3 times with
+/// `min.insync.replicas=2` (so one broker may die without losing acknowledged records or
+/// blocking acks=all), elsewhere with the broker's defaults.
+pub fn topic_spec(args: &DemoArgs) -> workload::TopicSpec {
+    let kafka = args.broker == DemoBrokerChoice::Kafka;
+    workload::TopicSpec {
+        name: args.topic.clone(),
+        partitions: args.partitions,
+        replication_factor: if kafka { kafka::NODES as i16 } else { -1 },
+        configs: if kafka {
+            vec![("min.insync.replicas".to_string(), "2".to_string())]
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+/// Where the optional broker kill is.
+enum BrokerKillPlan {
+    /// No broker kill (the default).
+    Off,
+    /// Kill when this many records are processed.
+    Pending(u64),
+    /// The kill task runs; its events arrive here.
+    Running(tokio::sync::mpsc::UnboundedReceiver<BrokerEvent>),
+    /// The node is back in every ISR.
+    Done,
+}
+
+impl BrokerKillPlan {
+    fn finished(&self) -> bool {
+        matches!(self, BrokerKillPlan::Off | BrokerKillPlan::Done)
+    }
+
+    async fn next_event(&mut self) -> Option<BrokerEvent> {
+        match self {
+            BrokerKillPlan::Running(rx) => rx.recv().await,
+            _ => std::future::pending().await,
+        }
+    }
 }
 
 async fn run_on(
     args: &DemoArgs,
-    bootstrap: &str,
+    broker: &DemoBroker,
     dir: &std::path::Path,
     mut shutdown: Shutdown,
 ) -> anyhow::Result<ExitCode> {
+    let bootstrap = broker.bootstrap.as_str();
     let pool = db::open(&args.db, 2)
         .await
         .context("cannot open the demo database")?;
@@ -110,7 +179,21 @@ async fn run_on(
     let store = SqlOffsetStore::<Sqlite>::new(pool.clone());
     store.create_table_if_missing().await?;
 
-    workload::recreate_topic(bootstrap, &args.topic, args.partitions).await?;
+    let spec = topic_spec(args);
+    workload::recreate_topic(bootstrap, &spec).await?;
+    if spec.replication_factor > 0 {
+        eprintln!(
+            "demo: topic {} with {} partitions, replication factor {}, {}",
+            spec.name,
+            spec.partitions,
+            spec.replication_factor,
+            spec.configs
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+    }
     let produced = workload::produce(bootstrap, &args.topic, args.records).await?;
     db::insert_produced(&pool, &args.topic, &produced.acks).await?;
     let secs = produced.elapsed.as_secs_f64().max(1e-9);
@@ -168,6 +251,14 @@ async fn run_on(
     };
     let kill_threshold = (expected as f64 * args.kill_at.clamp(0.0, 1.0)) as u64;
     let mut victim: Option<String> = None;
+    let mut broker_plan = if args.kill_broker {
+        BrokerKillPlan::Pending((expected as f64 * args.kill_broker_at.clamp(0.0, 1.0)) as u64)
+    } else {
+        BrokerKillPlan::Off
+    };
+    let mut broker_lines: Vec<String> = Vec::new();
+    let mut consume_done: Option<Instant> = None;
+    let mut broker_triggered: Option<(Instant, u64)> = None;
     let mut totals: BTreeMap<String, u64> = BTreeMap::new();
     let mut last_count = 0;
     let mut last_change = Instant::now();
@@ -203,9 +294,82 @@ async fn run_on(
                     }
                 }
             }
+            Some(event) = broker_plan.next_event() => {
+                match event {
+                    BrokerEvent::Killed { node, led } => {
+                        let (at, count) = broker_triggered.unwrap_or((Instant::now(), last_count));
+                        progress.println(&format!(
+                            "demo: SIGKILLed broker {node} (leader of partitions {led:?}) after {last_count} records \
+                             ({:.2} s after the trigger at {count})",
+                            at.elapsed().as_secs_f64()
+                        ));
+                        broker_lines.push(format!(
+                            "broker: node {node} SIGKILLed (leader of partitions {led:?}) after {last_count} records"
+                        ));
+                    }
+                    BrokerEvent::LeadersMoved { node, took } => {
+                        progress.println(&format!(
+                            "demo: partitions of broker {node} led by the other brokers after {:.2} s",
+                            took.as_secs_f64()
+                        ));
+                        if let Some(line) = broker_lines.last_mut() {
+                            line.push_str(&format!(
+                                " -> new leaders in {:.2} s",
+                                took.as_secs_f64()
+                            ));
+                        }
+                    }
+                    BrokerEvent::Restarted { node, down } => {
+                        progress.println(&format!(
+                            "demo: restarted broker {node} after {:.1} s down",
+                            down.as_secs_f64()
+                        ));
+                        broker_lines.push(format!(
+                            "broker: node {node} restarted after {:.1} s down",
+                            down.as_secs_f64()
+                        ));
+                    }
+                    BrokerEvent::InSync { node, took } => {
+                        progress.println(&format!(
+                            "demo: broker {node} back in every ISR {:.2} s after its restart",
+                            took.as_secs_f64()
+                        ));
+                        if let Some(line) = broker_lines.last_mut() {
+                            line.push_str(&format!(
+                                " -> back in every ISR in {:.2} s",
+                                took.as_secs_f64()
+                            ));
+                        }
+                        broker_plan = BrokerKillPlan::Done;
+                    }
+                    BrokerEvent::Failed(e) => {
+                        progress.finish();
+                        members.stop_all(Duration::from_secs(10)).await;
+                        bail!("broker kill: {e}");
+                    }
+                }
+                // The broker's absence stalls some partitions: not a stall of the demo.
+                last_change = Instant::now();
+            }
             _ = tick.tick() => {
                 let now = Instant::now();
                 let count = db::processed_count(&pool, &args.topic).await?;
+                if let BrokerKillPlan::Pending(threshold) = broker_plan {
+                    if count >= threshold {
+                        broker_triggered = Some((now, count));
+                        if let Some(cluster) = broker.kafka() {
+                            let client =
+                                crate::commands::connect::connect(bootstrap, &crate::settings::Settings::new())
+                                    .await?;
+                            broker_plan = BrokerKillPlan::Running(broker_kill::spawn(
+                                cluster.nodes(),
+                                client,
+                                args.topic.clone(),
+                                Duration::from_secs(args.broker_down_s),
+                            ));
+                        }
+                    }
+                }
                 progress.set(count);
                 if count != last_count {
                     last_count = count;
@@ -249,6 +413,9 @@ async fn run_on(
                     _ => {}
                 }
                 if count >= expected && phase == Phase::Steady && !tracker.is_rebalancing() {
+                    consume_done.get_or_insert(now);
+                }
+                if consume_done.is_some() && broker_plan.finished() {
                     break;
                 }
             }
@@ -259,7 +426,10 @@ async fn run_on(
             }
         }
     }
-    let consume_elapsed = consume_started.elapsed();
+    // Processing time: until the group was done, not until a restarted broker caught up.
+    let consume_elapsed = consume_done
+        .unwrap_or_else(Instant::now)
+        .duration_since(consume_started);
     progress.finish();
     let unclean = members.stop_all(Duration::from_secs(20)).await;
     if !unclean.is_empty() {
@@ -281,6 +451,9 @@ async fn run_on(
             m.change,
             m.took.as_secs_f64()
         );
+    }
+    for line in &broker_lines {
+        println!("{line}");
     }
     let per_member: Vec<String> = totals.iter().map(|(n, t)| format!("{n}={t}")).collect();
     println!(

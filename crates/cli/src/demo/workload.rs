@@ -37,11 +37,30 @@ pub fn value(i: u64) -> String {
     format!("{{\"id\":{i:09},\"payload\":\"{}\"}}", "x".repeat(71))
 }
 
-/// Deletes `topic` if it exists and creates it with `partitions` partitions.
+/// How the demo topic is created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicSpec {
+    /// Topic name.
+    pub name: String,
+    /// Partition count.
+    pub partitions: i32,
+    /// Replication factor (-1: the broker's default).
+    pub replication_factor: i16,
+    /// Topic settings, e.g. `min.insync.replicas=2`.
+    pub configs: Vec<(String, String)>,
+}
+
+/// How long a recreated topic may take to be deleted, created and led.
+const TOPIC_READY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Deletes the topic if it exists and creates it as `spec` says, then waits until every
+/// partition has a leader (and, with an explicit replication factor, a full ISR), so the
+/// producer's first sends find leaders.
 ///
 /// # Errors
-/// Admin failures.
-pub async fn recreate_topic(bootstrap: &str, topic: &str, partitions: i32) -> anyhow::Result<()> {
+/// Admin failures, or partitions not ready within a minute.
+pub async fn recreate_topic(bootstrap: &str, spec: &TopicSpec) -> anyhow::Result<()> {
+    let topic = spec.name.as_str();
     let client = crate::commands::connect::connect(bootstrap, &Settings::new()).await?;
     let admin = Admin::new(client.clone());
     if admin.list_topics(false).await?.contains_key(topic) {
@@ -49,11 +68,42 @@ pub async fn recreate_topic(bootstrap: &str, topic: &str, partitions: i32) -> an
             anyhow::bail!("cannot delete the old topic {topic}: {e}");
         }
     }
-    let results = admin
-        .create_topics(&[NewTopic::new(topic, partitions, -1)], false)
-        .await?;
-    if let Some(Err(e)) = results.get(topic) {
-        anyhow::bail!("cannot create topic {topic}: {e}");
+    let mut new_topic = NewTopic::new(topic, spec.partitions, spec.replication_factor);
+    for (k, v) in &spec.configs {
+        new_topic = new_topic.config(k.as_str(), v.as_str());
+    }
+    let deadline = Instant::now() + TOPIC_READY_TIMEOUT;
+    loop {
+        let results = admin
+            .create_topics(std::slice::from_ref(&new_topic), false)
+            .await?;
+        match results.get(topic) {
+            Some(Err(e)) if Instant::now() < deadline && e.to_string().contains("EXISTS") => {
+                // Kafka deletes asynchronously: the old topic may still be going away.
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            Some(Err(e)) => anyhow::bail!("cannot create topic {topic}: {e}"),
+            _ => break,
+        }
+    }
+    let full_isr = usize::try_from(spec.replication_factor).ok();
+    loop {
+        let ready = match super::kafka::partition_states(&client, topic).await {
+            Ok(states) => {
+                states.len() == spec.partitions as usize
+                    && states
+                        .values()
+                        .all(|s| s.leader.is_some() && full_isr.is_none_or(|n| s.isr.len() >= n))
+            }
+            Err(_) => false,
+        };
+        if ready {
+            break;
+        }
+        if Instant::now() > deadline {
+            anyhow::bail!("topic {topic}: partitions without a leader or a full ISR after 60 s");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
     client.close();
     Ok(())
