@@ -477,6 +477,15 @@ async fn produce_survives_leader_sigkill_idempotent_and_transactional() {
         .await
         .unwrap();
     transactions_through_leader_kill(&cluster, &topic).await;
+
+    // The transaction coordinator dies before a transaction's first AddPartitionsToTxn.
+    let topic = unique_name("failover-coord0");
+    cluster
+        .create_topic(&topic, PARTITIONS, 3, 2)
+        .await
+        .unwrap();
+    let (coordinator, _) = transactions_through_coordinator_kill(&cluster, &topic, 4, 1, 0).await;
+    blocking(|| cluster.restart(coordinator)).expect("restart");
     eprintln!("FAILOVER test 1 wall time {:.1?}", started.elapsed());
 }
 
@@ -869,15 +878,19 @@ enum TxnOutcome {
     Aborted,
 }
 
-/// Scenario 4: the transaction coordinator's broker is SIGKILLed in the middle of a
-/// transaction (records of it sent, some acknowledged) and stays down. The producer must
-/// finish that transaction, commit or abort, within bounded time, and go on with the next
-/// ones. Under read_committed every transaction is all or nothing.
+/// Scenario 4: the transaction coordinator's broker is SIGKILLed during transaction
+/// `kill_in` after `kill_after` of its 3,000 records (0: between begin_transaction and the
+/// first send, so that AddPartitionsToTxn meets the dead coordinator; else in the middle, its
+/// partitions added and records acknowledged) and stays down. The producer must finish that
+/// transaction, commit or abort, within bounded time, and go on with the next ones, `txns` in
+/// all. Under read_committed every transaction is all or nothing.
 async fn transactions_through_coordinator_kill(
     cluster: &KafkaCluster,
     topic: &str,
+    txns: u64,
+    kill_in: u64,
+    kill_after: u64,
 ) -> (i32, BTreeMap<i32, Vec<(String, u64)>>) {
-    const TXNS: u64 = 6;
     const PER_TXN: u64 = 3_000;
     let txn_id = unique_name("failover-coord");
     let producer =
@@ -891,11 +904,11 @@ async fn transactions_through_coordinator_kill(
     let mut outcomes = Vec::new();
     let mut sent: BTreeMap<String, BTreeMap<i32, Vec<(String, u64)>>> = BTreeMap::new();
     let mut killed_at = None;
-    for t in 0..TXNS {
+    for t in 0..txns {
         let tag = format!("c{t}");
         producer.begin_transaction().unwrap();
         for i in 0..PER_TXN {
-            if t == 2 && i == PER_TXN / 2 {
+            if t == kill_in && i == kill_after {
                 producer.flush().await;
                 blocking(|| cluster.kill(coordinator)).expect("kill coordinator");
                 killed_at = Some(Instant::now());
@@ -1138,7 +1151,7 @@ async fn txn_coordinator_kill_controlled_shutdown_and_full_restart() {
         .await
         .unwrap();
     let (coordinator, txn_expected) =
-        transactions_through_coordinator_kill(&cluster, &txn_topic).await;
+        transactions_through_coordinator_kill(&cluster, &txn_topic, 6, 2, 1_500).await;
     blocking(|| cluster.restart(coordinator)).expect("restart");
     wait_in_isr(&cluster, &txn_topic, coordinator).await;
 
