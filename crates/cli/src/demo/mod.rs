@@ -73,6 +73,12 @@ pub async fn run(args: DemoArgs, shutdown: Shutdown) -> anyhow::Result<ExitCode>
     if args.partitions < 1 || args.members < 1 || args.records == 0 {
         bail!("--records, --partitions and --members must be at least 1");
     }
+    if args.kill_broker && args.broker != DemoBrokerChoice::Kafka {
+        bail!(
+            "--kill-broker needs --broker kafka: the demo only kills brokers of a cluster it \
+             started (Tansu is a single broker)"
+        );
+    }
     let dir = match args.db.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => std::path::PathBuf::from("."),
@@ -80,12 +86,6 @@ pub async fn run(args: DemoArgs, shutdown: Shutdown) -> anyhow::Result<ExitCode>
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     db::remove(&args.db).with_context(|| format!("cannot remove old {}", args.db.display()))?;
 
-    if args.kill_broker && args.broker != DemoBrokerChoice::Kafka {
-        bail!(
-            "--kill-broker needs --broker kafka: the demo only kills brokers of a cluster it \
-             started (Tansu is a single broker)"
-        );
-    }
     let broker = match &args.broker {
         DemoBrokerChoice::External(addr) => DemoBroker::external(addr.clone()),
         DemoBrokerChoice::Tansu => {
