@@ -6,6 +6,7 @@
 //!   per partition, and Java's key -> partition equals rafka's murmur2);
 //! - rafka's producer writes keyed records, Java `VerifiableConsumer` reads them all, and each
 //!   key's partition is the one Java's own producer picks for it;
+//! - gzip, snappy, lz4 and zstd batches compressed by either side, decompressed by the other;
 //! - mixed consumer groups (Java `VerifiableConsumer` and `rafka verifiable-consumer` in one
 //!   group) for range, roundrobin, sticky and cooperative-sticky, each side leading, with a
 //!   rolling bounce: nothing lost, no partition owned twice at once, balanced at the end;
@@ -24,8 +25,8 @@ use std::time::{Duration, Instant};
 
 use rafka::producer::partitioner::partition_for_key;
 use rafka::{
-    AutoOffsetReset, Consumer, ConsumerConfig, ConsumerRecord, IsolationLevel, Producer,
-    ProducerConfig, ProducerRecord, TopicPartition,
+    AutoOffsetReset, CompressionType, Consumer, ConsumerConfig, ConsumerRecord, IsolationLevel,
+    Producer, ProducerConfig, ProducerRecord, TopicPartition,
 };
 use rafka_integration::env::{self, require_env};
 use rafka_integration::java::{self, event_name, int, partitions, string, Peer, Value};
@@ -366,6 +367,127 @@ async fn rafka_producer_records_are_read_by_java_with_javas_partitioning() {
     assert_eq!(committed, ends);
 }
 
+const CODECS: [(&str, CompressionType); 4] = [
+    ("gzip", CompressionType::Gzip),
+    ("snappy", CompressionType::Snappy),
+    ("lz4", CompressionType::Lz4),
+    ("zstd", CompressionType::Zstd),
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compressed_batches_interoperate_both_ways() {
+    let Some(bootstrap) = bootstrap() else { return };
+    const N: usize = 1_000;
+
+    // Java compresses (one VerifiableProducer per codec, each to its own 1-partition topic),
+    // rafka decompresses.
+    for (codec, _) in CODECS {
+        let topic = unique_name(&format!("java-{codec}"));
+        create_topic(&bootstrap, &topic, 1, 3, &[]).await.unwrap();
+        let props =
+            java::properties_file(codec, &[("compression.type", codec), ("linger.ms", "20")])
+                .unwrap();
+        let props = props.display().to_string();
+        let acks = blocking(|| {
+            run_java_producer(&[
+                "--topic",
+                &topic,
+                "--bootstrap-server",
+                &bootstrap,
+                "--max-messages",
+                &N.to_string(),
+                "--value-prefix",
+                "3",
+                "--command-config",
+                &props,
+            ])
+        });
+        assert_eq!(acks.len(), N, "{codec}");
+        let records = read_all(
+            &bootstrap,
+            &topic,
+            1,
+            IsolationLevel::ReadUncommitted,
+            N,
+            Duration::from_secs(30),
+        )
+        .await;
+        let got: Vec<(i64, Option<String>)> =
+            records.iter().map(|r| (r.offset, text(&r.value))).collect();
+        let want: Vec<(i64, Option<String>)> =
+            (0..N).map(|i| (i as i64, Some(format!("3.{i}")))).collect();
+        assert_eq!(got, want, "{codec}: rafka reads Java's compressed batches");
+    }
+
+    // rafka compresses (one producer per codec, each to its own partition), Java decompresses.
+    let topic = unique_name("java-codecs");
+    create_topic(&bootstrap, &topic, CODECS.len() as i32, 3, &[])
+        .await
+        .unwrap();
+    for (p, (codec, compression)) in CODECS.iter().enumerate() {
+        let producer = Producer::new(
+            ProducerConfig::new(&bootstrap)
+                .compression(*compression, None)
+                .linger(Duration::from_millis(20)),
+        )
+        .expect("producer");
+        let mut deliveries = Vec::new();
+        for i in 0..N {
+            let record = ProducerRecord::new(topic.as_str())
+                .partition(p as i32)
+                .key(format!("k{i}"))
+                .value(format!("{codec}-{i}"));
+            deliveries.push(producer.send(record).await.unwrap());
+        }
+        for d in deliveries {
+            d.await.unwrap_or_else(|e| panic!("{codec}: {e}"));
+        }
+        producer.close(Duration::from_secs(10)).await.unwrap();
+    }
+    let group = unique_name("java-codecs-group");
+    let total = N * CODECS.len();
+    let consumer = blocking(|| {
+        let mut consumer = Peer::java(
+            VERIFIABLE_CONSUMER,
+            &[
+                "--topic",
+                &topic,
+                "--group-id",
+                &group,
+                "--bootstrap-server",
+                &bootstrap,
+                "--max-messages",
+                &total.to_string(),
+                "--verbose",
+            ],
+        )
+        .unwrap();
+        let status = consumer.wait(Duration::from_secs(120)).unwrap();
+        assert!(status.success(), "{status}\n{}", consumer.report());
+        consumer
+    });
+    let mut read: BTreeMap<i32, Vec<(i64, String, String)>> = BTreeMap::new();
+    for e in consumer.events_named("record_data") {
+        read.entry(int(e, "partition").unwrap() as i32)
+            .or_default()
+            .push((
+                int(e, "offset").unwrap(),
+                string(e, "key").unwrap().to_string(),
+                string(e, "value").unwrap().to_string(),
+            ));
+    }
+    for (p, (codec, _)) in CODECS.iter().enumerate() {
+        let want: Vec<(i64, String, String)> = (0..N)
+            .map(|i| (i as i64, format!("k{i}"), format!("{codec}-{i}")))
+            .collect();
+        assert_eq!(
+            read.get(&(p as i32)),
+            Some(&want),
+            "{codec}: Java reads rafka's compressed batches"
+        );
+    }
+}
+
 // --- mixed consumer groups ---------------------------------------------------------------
 
 const GROUP_PARTITIONS: i32 = 6;
@@ -460,7 +582,7 @@ impl MixedGroup {
                 cmd.arg("verifiable-consumer")
                     .args(common)
                     .args(["--broker-list", &self.bootstrap])
-                    .args(["--consumer.config", &props])
+                    .args(["--command-config", &props])
                     .env("RUST_LOG", "warn,rafka_consumer::group_task=debug")
                     .env("NO_COLOR", "1")
                     .env_remove("RAFKA_BROKERS");
