@@ -6,6 +6,7 @@
 //!   per partition, and Java's key -> partition equals rafka's murmur2);
 //! - rafka's producer writes keyed records, Java `VerifiableConsumer` reads them all, and each
 //!   key's partition is the one Java's own producer picks for it;
+//! - Java's `ConsoleConsumer` prints rafka's keys, values and headers, nulls included;
 //! - gzip, snappy, lz4 and zstd batches compressed by either side, decompressed by the other;
 //! - mixed consumer groups (Java `VerifiableConsumer` and `rafka verifiable-consumer` in one
 //!   group) for range, roundrobin, sticky and cooperative-sticky, each side leading, with a
@@ -36,6 +37,7 @@ use rafka_integration::unique_name;
 const VERIFIABLE_PRODUCER: &str = "org.apache.kafka.tools.VerifiableProducer";
 const VERIFIABLE_CONSUMER: &str = "org.apache.kafka.tools.VerifiableConsumer";
 const COPIER: &str = "org.apache.kafka.tools.TransactionalMessageCopier";
+const CONSOLE_CONSUMER: &str = "org.apache.kafka.tools.consumer.ConsoleConsumer";
 
 /// JVM start plus a first metadata round trip, with room for a loaded machine.
 const JVM_START: Duration = Duration::from_secs(60);
@@ -486,6 +488,87 @@ async fn compressed_batches_interoperate_both_ways() {
             "{codec}: Java reads rafka's compressed batches"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn java_console_consumer_decodes_rafka_keys_headers_and_nulls() {
+    let Some(bootstrap) = bootstrap() else { return };
+    let topic = unique_name("java-headers");
+    create_topic(&bootstrap, &topic, 1, 3, &[]).await.unwrap();
+    let producer = Producer::new(ProducerConfig::new(&bootstrap)).expect("producer");
+    let records = vec![
+        ProducerRecord::new(topic.as_str())
+            .key("k0")
+            .value("v0")
+            .header("h1", "a")
+            .header("h2", "b"),
+        ProducerRecord::new(topic.as_str())
+            .value("no-key")
+            .header("only", "x"),
+        ProducerRecord::new(topic.as_str()).key("k2"),
+        ProducerRecord::new(topic.as_str())
+            .key("k3")
+            .value("")
+            .null_header("nullh"),
+        ProducerRecord::new(topic.as_str())
+            .key("ключ")
+            .value("значение ✓")
+            .header("u", "ü"),
+    ];
+    let n = records.len();
+    for r in records {
+        producer
+            .send(r.partition(0))
+            .await
+            .unwrap()
+            .await
+            .expect("acked");
+    }
+    producer.close(Duration::from_secs(10)).await.unwrap();
+
+    let consumer = blocking(|| {
+        let mut consumer = Peer::java(
+            CONSOLE_CONSUMER,
+            &[
+                "--bootstrap-server",
+                &bootstrap,
+                "--topic",
+                &topic,
+                "--from-beginning",
+                "--max-messages",
+                &n.to_string(),
+                "--formatter-property",
+                "print.offset=true",
+                "--formatter-property",
+                "print.headers=true",
+                "--formatter-property",
+                "print.key=true",
+                "--formatter-property",
+                "key.separator=|",
+                "--formatter-property",
+                "headers.separator=;",
+                "--formatter-property",
+                "null.literal=<null>",
+            ],
+        )
+        .unwrap();
+        let status = consumer.wait(Duration::from_secs(90)).unwrap();
+        assert!(status.success(), "{status}\n{}", consumer.report());
+        consumer
+    });
+    // Java's DefaultMessageFormatter: offset, headers (k:v, NO_HEADERS when none), key, value.
+    assert_eq!(
+        consumer.lines(),
+        [
+            "Offset:0|h1:a;h2:b|k0|v0",
+            "Offset:1|only:x|<null>|no-key",
+            "Offset:2|NO_HEADERS|k2|<null>",
+            "Offset:3|nullh:<null>|k3|",
+            "Offset:4|u:ü|ключ|значение ✓",
+        ],
+        "{}",
+        consumer.report()
+    );
 }
 
 // --- mixed consumer groups ---------------------------------------------------------------
