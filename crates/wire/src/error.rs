@@ -60,6 +60,13 @@ pub enum WireError {
     /// A batch has a magic byte this crate cannot read.
     #[error("unsupported record batch magic {0}")]
     UnsupportedMagic(i8),
+    /// The batch's codec is known, but this build was compiled without its cargo feature
+    /// (`gzip`, `snappy`, `lz4` or `zstd` of `rafka-wire`, re-exported by `rafka`).
+    #[error("compression codec {codec} is not enabled in this build (enable the cargo feature \"{codec}\")")]
+    CodecDisabled {
+        /// The codec's name, which is also the name of the feature that enables it.
+        codec: &'static str,
+    },
     /// Compressing or decompressing failed.
     #[error("compression error: {0}")]
     Compression(String),

@@ -14,9 +14,15 @@
 //! Decompression is bounded: output beyond the caller's limit is an error, and no buffer is
 //! sized from a length on the wire that was not first checked against the input's size.
 
-use std::io::{Read, Write};
+#[cfg(any(feature = "gzip", feature = "lz4", feature = "zstd"))]
+use std::io::Read;
+#[cfg(any(feature = "gzip", feature = "lz4"))]
+use std::io::Write;
 
-use bytes::{BufMut, BytesMut};
+#[cfg(any(feature = "gzip", feature = "lz4"))]
+use bytes::BufMut;
+
+use bytes::BytesMut;
 
 use super::Compression;
 use crate::WireError;
@@ -26,20 +32,32 @@ use crate::WireError;
 pub const DEFAULT_MAX_DECOMPRESSED_SIZE: usize = 256 * 1024 * 1024;
 
 /// xerial snappy-java stream magic.
+#[cfg(feature = "snappy")]
 const XERIAL_MAGIC: &[u8; 8] = b"\x82SNAPPY\x00";
 /// Magic plus version (1) and minimum compatible version (1), big-endian.
+#[cfg(feature = "snappy")]
 const XERIAL_HEADER: &[u8; 16] = b"\x82SNAPPY\x00\x00\x00\x00\x01\x00\x00\x00\x01";
 /// Java's `SnappyOutputStream` default block size (input bytes per chunk).
+#[cfg(feature = "snappy")]
 const XERIAL_BLOCK: usize = 32 * 1024;
 /// No raw snappy element expands more than 64 output bytes from 3 input bytes, so a block
 /// claiming more than this many output bytes per input byte is corrupt.
+#[cfg(feature = "snappy")]
 const SNAPPY_MAX_RATIO: usize = 22;
 
 /// Default gzip level (`Deflater.DEFAULT_COMPRESSION`, which zlib maps to 6).
+#[cfg(feature = "gzip")]
 const GZIP_DEFAULT_LEVEL: u32 = 6;
 /// Java's `compression.zstd.level` default.
+#[cfg(feature = "zstd")]
 const ZSTD_DEFAULT_LEVEL: i32 = 3;
 
+#[cfg(any(
+    feature = "gzip",
+    feature = "snappy",
+    feature = "lz4",
+    feature = "zstd"
+))]
 fn codec_error(codec: &str, e: impl std::fmt::Display) -> WireError {
     WireError::Compression(format!("{codec}: {e}"))
 }
@@ -59,43 +77,78 @@ pub fn compress(
 ) -> Result<(), WireError> {
     match codec {
         Compression::None => out.extend_from_slice(input),
-        Compression::Gzip => {
-            let level = match level {
-                None | Some(-1) => GZIP_DEFAULT_LEVEL,
-                Some(l @ 1..=9) => l as u32,
-                Some(l) => return Err(codec_error("gzip", format!("level {l} outside 1..=9"))),
-            };
-            let mut enc =
-                flate2::write::GzEncoder::new(out.writer(), flate2::Compression::new(level));
-            enc.write_all(input).map_err(|e| codec_error("gzip", e))?;
-            enc.finish().map_err(|e| codec_error("gzip", e))?;
-        }
-        Compression::Snappy => compress_xerial(input, out)?,
-        Compression::Lz4 => {
-            let info = lz4_flex::frame::FrameInfo::new()
-                .block_size(lz4_flex::frame::BlockSize::Max64KB)
-                .block_mode(lz4_flex::frame::BlockMode::Independent);
-            let mut enc = lz4_flex::frame::FrameEncoder::with_frame_info(info, out.writer());
-            enc.write_all(input).map_err(|e| codec_error("lz4", e))?;
-            enc.finish().map_err(|e| codec_error("lz4", e))?;
-        }
-        Compression::Zstd => {
-            let level = level.unwrap_or(ZSTD_DEFAULT_LEVEL);
-            if !(-131_072..=22).contains(&level) {
-                return Err(codec_error(
-                    "zstd",
-                    format!("level {level} outside -131072..=22"),
-                ));
-            }
-            let compressed =
-                zstd::bulk::compress(input, level).map_err(|e| codec_error("zstd", e))?;
-            out.extend_from_slice(&compressed);
-        }
+        Compression::Gzip => gzip_compress(level, input, out)?,
+        Compression::Snappy => snappy_compress(input, out)?,
+        Compression::Lz4 => lz4_compress(input, out)?,
+        Compression::Zstd => zstd_compress(level, input, out)?,
     }
     Ok(())
 }
 
-fn compress_xerial(input: &[u8], out: &mut BytesMut) -> Result<(), WireError> {
+/// The error for a codec whose cargo feature is off: compressing or decompressing with it is
+/// refused, never a panic.
+#[allow(dead_code)] // unused when every codec feature is on
+fn disabled(codec: Compression) -> WireError {
+    WireError::CodecDisabled {
+        codec: codec.name(),
+    }
+}
+
+#[cfg(feature = "gzip")]
+fn gzip_compress(level: Option<i32>, input: &[u8], out: &mut BytesMut) -> Result<(), WireError> {
+    let level = match level {
+        None | Some(-1) => GZIP_DEFAULT_LEVEL,
+        Some(l @ 1..=9) => l as u32,
+        Some(l) => return Err(codec_error("gzip", format!("level {l} outside 1..=9"))),
+    };
+    let mut enc = flate2::write::GzEncoder::new(out.writer(), flate2::Compression::new(level));
+    enc.write_all(input).map_err(|e| codec_error("gzip", e))?;
+    enc.finish().map_err(|e| codec_error("gzip", e))?;
+    Ok(())
+}
+
+#[cfg(not(feature = "gzip"))]
+fn gzip_compress(_: Option<i32>, _: &[u8], _: &mut BytesMut) -> Result<(), WireError> {
+    Err(disabled(Compression::Gzip))
+}
+
+#[cfg(feature = "lz4")]
+fn lz4_compress(input: &[u8], out: &mut BytesMut) -> Result<(), WireError> {
+    let info = lz4_flex::frame::FrameInfo::new()
+        .block_size(lz4_flex::frame::BlockSize::Max64KB)
+        .block_mode(lz4_flex::frame::BlockMode::Independent);
+    let mut enc = lz4_flex::frame::FrameEncoder::with_frame_info(info, out.writer());
+    enc.write_all(input).map_err(|e| codec_error("lz4", e))?;
+    enc.finish().map_err(|e| codec_error("lz4", e))?;
+    Ok(())
+}
+
+#[cfg(not(feature = "lz4"))]
+fn lz4_compress(_: &[u8], _: &mut BytesMut) -> Result<(), WireError> {
+    Err(disabled(Compression::Lz4))
+}
+
+#[cfg(feature = "zstd")]
+fn zstd_compress(level: Option<i32>, input: &[u8], out: &mut BytesMut) -> Result<(), WireError> {
+    let level = level.unwrap_or(ZSTD_DEFAULT_LEVEL);
+    if !(-131_072..=22).contains(&level) {
+        return Err(codec_error(
+            "zstd",
+            format!("level {level} outside -131072..=22"),
+        ));
+    }
+    let compressed = zstd::bulk::compress(input, level).map_err(|e| codec_error("zstd", e))?;
+    out.extend_from_slice(&compressed);
+    Ok(())
+}
+
+#[cfg(not(feature = "zstd"))]
+fn zstd_compress(_: Option<i32>, _: &[u8], _: &mut BytesMut) -> Result<(), WireError> {
+    Err(disabled(Compression::Zstd))
+}
+
+#[cfg(feature = "snappy")]
+fn snappy_compress(input: &[u8], out: &mut BytesMut) -> Result<(), WireError> {
     out.extend_from_slice(XERIAL_HEADER);
     let mut encoder = snap::raw::Encoder::new();
     for block in input.chunks(XERIAL_BLOCK) {
@@ -110,6 +163,11 @@ fn compress_xerial(input: &[u8], out: &mut BytesMut) -> Result<(), WireError> {
     Ok(())
 }
 
+#[cfg(not(feature = "snappy"))]
+fn snappy_compress(_: &[u8], _: &mut BytesMut) -> Result<(), WireError> {
+    Err(disabled(Compression::Snappy))
+}
+
 /// Decompresses a records section, failing once the output would exceed `max` bytes.
 ///
 /// # Errors
@@ -117,24 +175,31 @@ fn compress_xerial(input: &[u8], out: &mut BytesMut) -> Result<(), WireError> {
 /// exceed `max` bytes.
 pub fn decompress(codec: Compression, input: &[u8], max: usize) -> Result<Vec<u8>, WireError> {
     // Streams grow their output as data really arrives; the initial guess is bounded by input.
+    #[allow(unused_variables)] // unused when no stream codec is enabled
     let guess = input.len().saturating_mul(4).min(max);
     match codec {
         Compression::None => {
             check_limit(input.len(), max)?;
             Ok(input.to_vec())
         }
+        #[cfg(feature = "gzip")]
         Compression::Gzip => {
             read_bounded(flate2::read::MultiGzDecoder::new(input), guess, max, "gzip")
         }
+        #[cfg(feature = "snappy")]
         Compression::Snappy => decompress_snappy(input, max),
+        #[cfg(feature = "lz4")]
         Compression::Lz4 => {
             read_bounded(lz4_flex::frame::FrameDecoder::new(input), guess, max, "lz4")
         }
+        #[cfg(feature = "zstd")]
         Compression::Zstd => {
             let dec = zstd::stream::read::Decoder::with_buffer(input)
                 .map_err(|e| codec_error("zstd", e))?;
             read_bounded(dec, guess, max, "zstd")
         }
+        #[allow(unreachable_patterns)] // reachable only when a codec feature is off
+        other => Err(disabled(other)),
     }
 }
 
@@ -148,6 +213,7 @@ fn check_limit(len: usize, max: usize) -> Result<(), WireError> {
     Ok(())
 }
 
+#[cfg(any(feature = "gzip", feature = "lz4", feature = "zstd"))]
 fn read_bounded(
     reader: impl Read,
     guess: usize,
@@ -164,6 +230,7 @@ fn read_bounded(
     Ok(out)
 }
 
+#[cfg(feature = "snappy")]
 fn decompress_snappy(input: &[u8], max: usize) -> Result<Vec<u8>, WireError> {
     let mut out = Vec::new();
     if !input.starts_with(XERIAL_MAGIC) {
@@ -212,6 +279,7 @@ fn decompress_snappy(input: &[u8], max: usize) -> Result<Vec<u8>, WireError> {
 }
 
 /// Appends one raw snappy block's output to `out`.
+#[cfg(feature = "snappy")]
 fn snappy_block(block: &[u8], out: &mut Vec<u8>, max: usize) -> Result<(), WireError> {
     let n = snap::raw::decompress_len(block).map_err(|e| codec_error("snappy", e))?;
     if n > block.len().saturating_mul(SNAPPY_MAX_RATIO) {
@@ -230,6 +298,12 @@ fn snappy_block(block: &[u8], out: &mut Vec<u8>, max: usize) -> Result<(), WireE
 }
 
 #[cfg(test)]
+#[cfg(all(
+    feature = "gzip",
+    feature = "snappy",
+    feature = "lz4",
+    feature = "zstd"
+))]
 mod tests {
     use super::*;
 
@@ -374,5 +448,46 @@ mod tests {
         }
         assert!(compress(Compression::Gzip, Some(10), &data, &mut BytesMut::new()).is_err());
         assert!(compress(Compression::Zstd, Some(23), &data, &mut BytesMut::new()).is_err());
+    }
+}
+
+/// Codecs whose feature is off are refused with a typed error, on both paths.
+#[cfg(test)]
+mod disabled_tests {
+    use super::*;
+
+    #[test]
+    fn disabled_codecs_are_typed_errors() {
+        let data = b"some records section".to_vec();
+        for codec in Compression::ALL {
+            let mut out = BytesMut::new();
+            let compressed = compress(codec, None, &data, &mut out);
+            let decompressed = decompress(codec, &out, 1 << 20);
+            if codec.is_enabled() {
+                compressed.unwrap();
+                assert_eq!(decompressed.unwrap(), data, "{codec:?}");
+            } else {
+                let expect = WireError::CodecDisabled {
+                    codec: codec.name(),
+                };
+                assert_eq!(compressed.unwrap_err(), expect);
+                assert!(out.is_empty(), "{codec:?} wrote output");
+                assert_eq!(decompress(codec, &data, 1 << 20).unwrap_err(), expect);
+                assert!(expect.to_string().contains(codec.name()));
+            }
+        }
+    }
+
+    #[test]
+    #[cfg(not(any(
+        feature = "gzip",
+        feature = "snappy",
+        feature = "lz4",
+        feature = "zstd"
+    )))]
+    fn only_none_without_codec_features() {
+        assert!(Compression::ALL
+            .into_iter()
+            .all(|c| c.is_enabled() == (c == Compression::None)));
     }
 }

@@ -70,12 +70,11 @@ fn parse_one(buf: &Bytes, pos: usize) -> Result<(Message, usize), WireError> {
     let mut r = Reader::new(&buf[..end]);
     r.skip(pos + LOG_OVERHEAD, "legacy message")?;
     let crc = r.u32("legacy message crc")?;
-    let mut hasher = flate2::Crc::new();
-    hasher.update(&buf[pos + LOG_OVERHEAD + 4..end]);
-    if hasher.sum() != crc {
+    let actual = crc32fast::hash(&buf[pos + LOG_OVERHEAD + 4..end]);
+    if actual != crc {
         return Err(WireError::CrcMismatch {
             expected: crc,
-            actual: hasher.sum(),
+            actual,
         });
     }
     let magic = r.i8("legacy message magic")?;

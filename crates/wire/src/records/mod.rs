@@ -134,6 +134,19 @@ impl Compression {
             Compression::Zstd => "zstd",
         }
     }
+
+    /// Whether this build can compress and decompress with the codec: `none` always; each
+    /// other codec when its cargo feature (`gzip`, `snappy`, `lz4`, `zstd`, all on by default)
+    /// is enabled. A disabled codec fails with [`WireError::CodecDisabled`].
+    pub fn is_enabled(self) -> bool {
+        match self {
+            Compression::None => true,
+            Compression::Gzip => cfg!(feature = "gzip"),
+            Compression::Snappy => cfg!(feature = "snappy"),
+            Compression::Lz4 => cfg!(feature = "lz4"),
+            Compression::Zstd => cfg!(feature = "zstd"),
+        }
+    }
 }
 
 impl fmt::Display for Compression {

@@ -258,7 +258,11 @@ fn malformed_records_behind_a_valid_crc() {
     let mut b = good.clone();
     b[22] = 1;
     resign(&mut b);
-    assert!(matches!(first_err(b), WireError::Compression(_)));
+    if cfg!(feature = "gzip") {
+        assert!(matches!(first_err(b), WireError::Compression(_)));
+    } else {
+        assert_eq!(first_err(b), WireError::CodecDisabled { codec: "gzip" });
+    }
     // record length one byte longer than its fields
     let mut b = good.clone();
     b[61] = 0x18; // 12
@@ -280,6 +284,7 @@ fn malformed_records_behind_a_valid_crc() {
 }
 
 #[test]
+#[cfg(feature = "zstd")]
 fn attributes_and_producer_fields_round_trip() {
     let meta = BatchMeta {
         base_offset: 1234,
@@ -461,6 +466,7 @@ fn legacy_plain_messages() {
 }
 
 /// Builds a legacy message by hand.
+#[cfg(all(feature = "gzip", feature = "snappy", feature = "lz4"))]
 fn legacy_message(
     offset: i64,
     magic: i8,
@@ -482,16 +488,17 @@ fn legacy_message(
             }
         }
     }
-    let mut crc = flate2::Crc::new();
+    let mut crc = crc32fast::Hasher::new();
     crc.update(&body);
     let mut m = offset.to_be_bytes().to_vec();
     m.extend_from_slice(&((body.len() + 4) as i32).to_be_bytes());
-    m.extend_from_slice(&crc.sum().to_be_bytes());
+    m.extend_from_slice(&crc.finalize().to_be_bytes());
     m.extend(body);
     m
 }
 
 #[test]
+#[cfg(all(feature = "gzip", feature = "snappy", feature = "lz4"))]
 fn legacy_compressed_wrappers() {
     for codec in [Compression::Gzip, Compression::Snappy, Compression::Lz4] {
         // v1: inner offsets 0..3 relative; the wrapper holds the last absolute offset (102)
