@@ -176,7 +176,7 @@ async fn a_zombie_commit_is_refused() {
 
 /// The same with the zombie as the group leader: on Kafka the coordinator makes the remaining
 /// member the leader of the next generation, which then assigns itself everything. Tansu keeps
-/// naming the departed leader as leader (docs/tansu.md), so the other member never gets an
+/// naming the departed leader as leader (docs/brokers.md), so the other member never gets an
 /// assignment there: Kafka only.
 #[tokio::test]
 async fn a_zombie_leader_commit_is_refused() {
@@ -264,7 +264,7 @@ async fn zombie_commit_is_refused(t: rafka_integration::TestTarget, zombie_leads
         other
     } else {
         // The other member joins first and is the leader. (On Tansu it must be: Tansu keeps
-        // naming a departed leader as leader, see docs/tansu.md.)
+        // naming a departed leader as leader, see docs/brokers.md.)
         let other = spawn_other();
         wait_owned(2).await;
         zombie

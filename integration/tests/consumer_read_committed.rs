@@ -6,9 +6,9 @@
 //! response and returns records only up to the last stable offset; the client drops the
 //! aborted batches. On Kafka rafka and librdkafka must both return c1 c2 c3 under
 //! read_committed and all five records under read_uncommitted. Tansu sends an empty
-//! aborted-transactions list (and a last stable offset equal to the high watermark), so no
-//! client can filter aborted records there, not librdkafka either: on Tansu the tests pin that
-//! rafka returns what librdkafka returns. Transaction markers (control records) are never
+//! aborted-transactions list, so no client can filter aborted records there, not librdkafka
+//! either: on Tansu the tests pin that rafka returns what librdkafka returns. (Tansu does stop
+//! read_committed fetches at an open transaction: its last stable offset is right.) Transaction markers (control records) are never
 //! returned.
 
 mod consumer_common;
@@ -178,4 +178,99 @@ async fn isolation_levels_match_librdkafka_over_rafka_transactions() {
     }
     producer.close(Duration::from_secs(10)).await.unwrap();
     check_isolation_levels(&t, &topic).await;
+}
+
+/// An open transaction: the broker holds read_committed consumers at the last stable offset
+/// (the first offset of the open transaction) until it commits. The lag is measured from there,
+/// as in Java (`currentLag` = last stable offset − position under read_committed), and on Kafka
+/// so is the end (`seekToEnd` = ListOffsets(latest) under read_committed), while
+/// read_uncommitted sees up to the high watermark. Tansu holds the open transaction back too,
+/// but answers ListOffsets(latest) under read_committed with offset 0 (seen here, see
+/// docs/brokers.md); pinned on Tansu.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_transaction_holds_read_committed_at_the_last_stable_offset() {
+    let t = target();
+    let topic = t.topic("rc-open");
+    create_topic(&t, &topic, 1);
+    let tp = TopicPartition::new(&topic, 0);
+    let producer = Producer::new(
+        ProducerConfig::new(&t.addr())
+            .transactional_id(t.group("rafka-rc-open"))
+            .max_block(Duration::from_secs(20))
+            .request_timeout(Duration::from_secs(10))
+            .delivery_timeout(Duration::from_secs(30)),
+    )
+    .unwrap();
+    producer.init_transactions().await.unwrap();
+    let send = |value: &'static str| {
+        let producer = &producer;
+        let record = ProducerRecord::new(&topic).partition(0).value(value);
+        async move {
+            let delivery = producer.send(record).await.unwrap();
+            producer.flush().await;
+            delivery.await.unwrap().offset
+        }
+    };
+    // c1 at 0, its commit marker at 1; the open transaction's o1 at 2.
+    producer.begin_transaction().unwrap();
+    assert_eq!(send("c1").await, 0);
+    producer.commit_transaction().await.unwrap();
+    producer.begin_transaction().unwrap();
+    assert_eq!(send("o1").await, 2);
+
+    let consumer = |isolation| {
+        let mut c = Consumer::new(
+            config(&t.addr(), None)
+                .isolation_level(isolation)
+                .build()
+                .unwrap(),
+        )
+        .unwrap();
+        c.assign(std::slice::from_ref(&tp)).unwrap();
+        c
+    };
+    let mut uncommitted = consumer(IsolationLevel::ReadUncommitted);
+    let mut committed = consumer(IsolationLevel::ReadCommitted);
+    assert_eq!(
+        values(&poll_n(&mut uncommitted, 2, WAIT).await),
+        ["c1", "o1"]
+    );
+    assert_eq!(uncommitted.lag(&tp), Some(0));
+
+    // c1's commit marker is the last stable record: the last stable offset is the open
+    // transaction's first offset, 2, and o1 stays hidden.
+    let records = poll_n(&mut committed, 1, WAIT).await;
+    assert_eq!(values(&records), ["c1"]);
+    assert!(committed
+        .poll(Duration::from_millis(1_000))
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(committed.position(&tp).await.unwrap(), 2);
+    assert_eq!(committed.high_watermark(&tp), Some(3));
+    assert_eq!(
+        committed.lag(&tp),
+        Some(0),
+        "read_committed lag is last stable offset - position, as Java's currentLag"
+    );
+    committed.seek_to_end(std::slice::from_ref(&tp)).unwrap();
+    let end = if t.is_kafka() { 2 } else { 0 };
+    assert_eq!(
+        committed.position(&tp).await.unwrap(),
+        end,
+        "end under read_committed: the last stable offset (Tansu: 0)"
+    );
+    committed.seek(&tp, 2).unwrap();
+    uncommitted.seek_to_end(std::slice::from_ref(&tp)).unwrap();
+    assert_eq!(
+        uncommitted.position(&tp).await.unwrap(),
+        3,
+        "end = high watermark"
+    );
+
+    // The commit makes o1 readable (marker at 3).
+    producer.commit_transaction().await.unwrap();
+    let records = poll_n(&mut committed, 1, WAIT).await;
+    assert_eq!(values(&records), ["o1"]);
+    producer.close(Duration::from_secs(10)).await.unwrap();
 }

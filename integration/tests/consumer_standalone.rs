@@ -147,7 +147,7 @@ async fn reset_policies_latest_and_none() {
     }
     // Past the end. Apache Kafka answers OFFSET_OUT_OF_RANGE, which the consumer turns into
     // OffsetOutOfRange under policy none, as Java's consumer throws OffsetOutOfRangeException.
-    // Tansu answers with no records and no error (docs/tansu.md), so the consumer just waits.
+    // Tansu answers with no records and no error (docs/brokers.md), so the consumer just waits.
     none.seek(&tp, 1_000).unwrap();
     if t.is_kafka() {
         let deadline = tokio::time::Instant::now() + WAIT;
@@ -183,7 +183,7 @@ async fn reset_policies_latest_and_none() {
 
 /// Kafka: a fetch past the end gets OFFSET_OUT_OF_RANGE and the consumer resets the position
 /// with `auto.offset.reset`, as Java's does: earliest goes back to the log start, latest to the
-/// log end. Tansu answers such a fetch with nothing (docs/tansu.md), so there is nothing to
+/// log end. Tansu answers such a fetch with nothing (docs/brokers.md), so there is nothing to
 /// reset from; on Tansu the test checks only that the consumer keeps waiting.
 #[tokio::test]
 async fn fetch_past_the_end_resets_per_policy() {
@@ -241,7 +241,7 @@ async fn fetch_past_the_end_resets_per_policy() {
 
 /// ListOffsets(latest) is the log end offset on Kafka, whatever the batches: 4 one-record
 /// batches and one of 3 records end at 7. Tansu answers the last batch's base offset + 1, i.e.
-/// 5 here (docs/tansu.md); pinned on Tansu.
+/// 5 here (docs/brokers.md); pinned on Tansu.
 #[tokio::test]
 async fn seek_to_end_after_a_multi_record_batch() {
     let t = target();
@@ -345,7 +345,7 @@ async fn stream_yields_records() {
 /// Apache Kafka answers ListOffsets(timestamp) with the first offset whose timestamp is at or
 /// after it (KIP-79): offset 3 here, and -1 (no such record) past the last timestamp, where the
 /// consumer moves to the end, as Java's `offsetsForTimes` + seek to end. Tansu ignores the
-/// timestamp and answers offset 0 (docs/tansu.md); pinned on Tansu.
+/// timestamp and answers offset 0 (docs/brokers.md); pinned on Tansu.
 #[tokio::test]
 async fn seek_to_timestamp_follows_the_broker_answer() {
     let t = target();

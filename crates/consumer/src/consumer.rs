@@ -557,10 +557,11 @@ impl Consumer {
         self.shared.lock().subs.paused()
     }
 
-    /// Records between the position and the high watermark of the last Fetch response;
-    /// `None` before the first response or without a position.
+    /// Records between the position and the end of the last Fetch response: its high watermark
+    /// under read_uncommitted, its last stable offset under read_committed (as Java's
+    /// `currentLag`); `None` before the first response or without a position.
     pub fn lag(&self, tp: &TopicPartition) -> Option<i64> {
-        self.shared.lock().subs.lag(tp)
+        self.shared.lock().subs.lag(tp, self.config.isolation_level)
     }
 
     /// Lag of every assigned partition that has one.
@@ -569,7 +570,11 @@ impl Consumer {
         st.subs
             .assignment()
             .into_iter()
-            .filter_map(|tp| st.subs.lag(&tp).map(|l| (tp, l)))
+            .filter_map(|tp| {
+                st.subs
+                    .lag(&tp, self.config.isolation_level)
+                    .map(|l| (tp, l))
+            })
             .collect()
     }
 

@@ -667,7 +667,7 @@ mod tests {
         assert_eq!(values(&records), ["a", "b", "c"]);
         assert_eq!(records[2].offset, 2);
         assert_eq!(subs.position(&tp(0)), Some(3));
-        assert_eq!(subs.lag(&tp(0)), Some(0));
+        assert_eq!(subs.lag(&tp(0), IsolationLevel::ReadUncommitted), Some(0));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use rafka_wire::TopicPartition;
 
-use crate::config::AutoOffsetReset;
+use crate::config::{AutoOffsetReset, IsolationLevel};
 
 /// Where a partition without a usable position should start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -386,13 +386,20 @@ impl SubscriptionState {
             .collect()
     }
 
-    /// Records lag: high watermark − position, when both are known.
-    pub fn lag(&self, tp: &TopicPartition) -> Option<i64> {
+    /// Records lag, when known: what the consumer could still read. Under read_uncommitted that
+    /// is high watermark − position; under read_committed it is last stable offset − position,
+    /// since nothing past the last stable offset is readable yet (Java's
+    /// `SubscriptionState.partitionLag`).
+    pub fn lag(&self, tp: &TopicPartition, isolation: IsolationLevel) -> Option<i64> {
         let p = self.partitions.get(tp)?;
         if p.init != PartitionInit::Ready {
             return None;
         }
-        Some((p.high_watermark? - p.position).max(0))
+        let end = match isolation {
+            IsolationLevel::ReadUncommitted => p.high_watermark?,
+            IsolationLevel::ReadCommitted => p.last_stable_offset?,
+        };
+        Some((end - p.position).max(0))
     }
 
     /// Positions of every positioned partition: what a commit of "everything consumed" sends.
@@ -505,9 +512,15 @@ mod tests {
         let mut s = SubscriptionState::new();
         s.assign([tp(0)]);
         s.seek(&tp(0), 10);
-        assert_eq!(s.lag(&tp(0)), None);
+        assert_eq!(s.lag(&tp(0), IsolationLevel::ReadUncommitted), None);
         s.get_mut(&tp(0)).unwrap().high_watermark = Some(25);
-        assert_eq!(s.lag(&tp(0)), Some(15));
+        assert_eq!(s.lag(&tp(0), IsolationLevel::ReadUncommitted), Some(15));
+        // read_committed measures from the last stable offset: an open transaction at 18 holds
+        // everything from there back.
+        assert_eq!(s.lag(&tp(0), IsolationLevel::ReadCommitted), None);
+        s.get_mut(&tp(0)).unwrap().last_stable_offset = Some(18);
+        assert_eq!(s.lag(&tp(0), IsolationLevel::ReadCommitted), Some(8));
+        assert_eq!(s.lag(&tp(0), IsolationLevel::ReadUncommitted), Some(15));
         s.get_mut(&tp(0)).unwrap().stored_offset = Some(12);
         assert_eq!(s.uncommitted_stored(), [(tp(0), 12)]);
         s.mark_committed(&[(tp(0), 12)]);

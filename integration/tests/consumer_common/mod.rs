@@ -5,7 +5,7 @@
 //! Records are produced with a raw ProduceRequest through rafka-client and
 //! `rafka_wire::records::encode_batch`, one batch per call, so that each test controls batch
 //! boundaries exactly (Tansu's ListOffsets(latest) answers "last batch base offset + 1", see
-//! docs/tansu.md: tests that rely on "latest" produce one record per batch).
+//! docs/brokers.md: tests that rely on "latest" produce one record per batch).
 #![allow(dead_code)]
 
 use std::time::Duration;

@@ -10,7 +10,7 @@ use rafka_integration::TestTarget;
 use rafka_producer::{Producer, ProducerConfig, ProducerRecord};
 use rafka_wire::TopicPartition;
 
-/// Tansu holds a JoinGroup for about half the session timeout (docs/tansu.md); Kafka answers
+/// Tansu holds a JoinGroup for about half the session timeout (docs/brokers.md); Kafka answers
 /// once the members rejoined.
 pub const SESSION_TIMEOUT: Duration = Duration::from_secs(6);
 /// How long a run waits without records before it stops.
