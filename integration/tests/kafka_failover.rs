@@ -590,6 +590,8 @@ struct MemberLog {
     records: Mutex<Read>,
     /// Arrival time of each partition's highest sequence so far.
     latest: Mutex<BTreeMap<i32, (u64, Instant)>>,
+    /// (sequence, arrival) of every record, per partition.
+    arrivals: Mutex<BTreeMap<i32, Vec<(u64, Instant)>>>,
     commits: Mutex<Vec<(Instant, Result<(), String>)>>,
     polls_failed: Mutex<Vec<String>>,
 }
@@ -597,6 +599,16 @@ struct MemberLog {
 impl MemberLog {
     fn count(&self) -> usize {
         self.records.lock().unwrap().values().map(Vec::len).sum()
+    }
+    /// When the record `seq` of `partition` (or a later one) first arrived, as a delay from `t`.
+    fn first_arrival_after(&self, partition: i32, seq: u64, t: Instant) -> Option<Duration> {
+        self.arrivals
+            .lock()
+            .unwrap()
+            .get(&partition)?
+            .iter()
+            .find(|(s, _)| *s >= seq)
+            .map(|(_, at)| at.saturating_duration_since(t))
     }
     fn max_seq(&self, partition: i32) -> Option<u64> {
         self.latest.lock().unwrap().get(&partition).map(|l| l.0)
@@ -651,9 +663,11 @@ fn spawn_member(
                     let now = Instant::now();
                     let mut out = log.records.lock().unwrap();
                     let mut latest = log.latest.lock().unwrap();
+                    let mut arrivals = log.arrivals.lock().unwrap();
                     for r in records {
                         let val = r.value.map(|v| v.to_vec()).unwrap_or_default();
                         let (_, _, seq) = parse_value(&val);
+                        arrivals.entry(r.partition).or_default().push((seq, now));
                         let l = latest.entry(r.partition).or_insert((seq, now));
                         if seq >= l.0 {
                             *l = (seq, now);
@@ -764,8 +778,10 @@ async fn consumer_group_survives_leader_and_coordinator_kills() {
     .await;
     let new_leader = leader(&cluster, &topic, p).await;
     eprintln!(
-        "FAILOVER group: {topic}-{p} leader {victim} -> {new_leader}; first record produced after the kill \
-         consumed {caught_up:.1?} after it; first commit after the kill: {:.1?}",
+        "FAILOVER group: {topic}-{p} leader {victim} -> {new_leader}; first ack on it after the kill {:.1?}; \
+         first record produced after the kill consumed {caught_up:.1?} after it; first commit after the \
+         kill: {:.1?}",
+        producer.acks.first_after(p, killed),
         log.first_commit_after(killed)
     );
     blocking(|| cluster.restart(victim)).expect("restart");
@@ -783,17 +799,26 @@ async fn consumer_group_survives_leader_and_coordinator_kills() {
     blocking(|| cluster.kill(coordinator)).expect("kill coordinator");
     let killed = Instant::now();
     eprintln!("FAILOVER group: SIGKILLed node {coordinator} (group coordinator)");
-    let consumed = wait_for(
-        "records produced after the coordinator kill",
-        Duration::from_secs(90),
-        || {
-            (0..PARTITIONS).all(|p| {
+    let mut per_partition = Vec::new();
+    for p in 0..PARTITIONS {
+        wait_for(
+            "records produced after the coordinator kill",
+            Duration::from_secs(90),
+            || {
                 log.max_seq(p)
                     .is_some_and(|s| s >= sent_at_kill[p as usize])
-            })
-        },
-    )
-    .await;
+            },
+        )
+        .await;
+        per_partition.push(format!(
+            "p{p}: leader {}, first ack after the kill {:.1?}, consumed {:.1?}",
+            leader(&cluster, &topic, p).await,
+            producer.acks.first_after(p, killed),
+            log.first_arrival_after(p, sent_at_kill[p as usize], killed)
+        ));
+    }
+    let consumed = killed.elapsed();
+    eprintln!("FAILOVER group: after the coordinator kill: {per_partition:?}");
     let committed = wait_for(
         "a commit after the coordinator kill",
         Duration::from_secs(90),
