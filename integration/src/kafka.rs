@@ -14,8 +14,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use rafka::client::admin::NewTopic;
+use rafka::client::admin::{IsolationLevel, NewTopic, OffsetSpec};
 use rafka::client::{Admin, Client, ClientConfig};
+use rafka::wire::TopicPartition;
 
 use crate::env::{repo_root, BOOTSTRAP};
 
@@ -313,7 +314,8 @@ impl Drop for KafkaCluster {
 }
 
 /// Creates a topic on any Kafka at `bootstrap` with topic `configs`, then waits until every
-/// partition has a leader and `replication_factor` in-sync replicas.
+/// partition has a leader and `replication_factor` in-sync replicas, and every leader serves its
+/// partition (answers ListOffsets).
 ///
 /// # Errors
 /// When CreateTopics fails (the topic exists, too few brokers) or the partitions are not ready in
@@ -347,10 +349,28 @@ pub async fn create_topic(
             }
         }
         if ready {
-            return Ok(());
+            break;
         }
         if Instant::now() >= deadline {
             bail!("{name}: partitions without a leader or a full ISR after 60 s");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Metadata can name a leader before that broker has taken the topic in from the metadata
+    // log; a Produce sent then is refused (and an acks=0 one lost). Wait until every leader
+    // answers ListOffsets for its partitions, as Kafka's own test utilities do.
+    let wanted: Vec<(TopicPartition, OffsetSpec)> = (0..partitions)
+        .map(|p| (TopicPartition::new(name, p), OffsetSpec::Latest))
+        .collect();
+    loop {
+        let answers = Admin::new(client.clone())
+            .list_offsets(&wanted, IsolationLevel::ReadUncommitted)
+            .await?;
+        if answers.values().all(|r| r.is_ok()) {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            bail!("{name}: leaders do not serve their partitions after 60 s: {answers:?}");
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

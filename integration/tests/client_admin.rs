@@ -352,7 +352,10 @@ async fn partitions_records_configs_and_leader_epochs_on_kafka() {
         let admin = &admin;
         let resource = resource.clone();
         async move {
-            let configs = admin.describe_configs(&[resource.clone()]).await.unwrap();
+            let configs = admin
+                .describe_configs(std::slice::from_ref(&resource))
+                .await
+                .unwrap();
             configs[&resource]
                 .as_ref()
                 .unwrap()
