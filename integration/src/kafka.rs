@@ -213,16 +213,24 @@ impl KafkaCluster {
         Ok(Client::connect(ClientConfig::new(&self.bootstrap())).await?)
     }
 
-    /// Waits until Metadata lists exactly the brokers `nodes`.
+    /// Waits until Metadata lists exactly the brokers `nodes`, connecting again as needed (after
+    /// a full restart no node may be listening yet).
     ///
     /// # Errors
     /// When that does not happen within `timeout`.
     pub async fn wait_for_brokers(&self, nodes: &[i32], timeout: Duration) -> anyhow::Result<()> {
         let want: BTreeSet<i32> = nodes.iter().copied().collect();
-        let client = self.client().await?;
         let deadline = Instant::now() + timeout;
+        // Connects inside the loop: right after a full restart no node listens yet.
+        let mut client = None;
         loop {
-            if let Ok(md) = client.refresh_metadata().await {
+            if client.is_none() {
+                client = self.client().await.ok();
+            }
+            if let Some(Ok(md)) = match &client {
+                Some(c) => Some(c.refresh_metadata().await),
+                None => None,
+            } {
                 let got: BTreeSet<i32> = md.brokers.keys().copied().collect();
                 if got == want {
                     return Ok(());
