@@ -40,12 +40,14 @@ pub enum ProduceError {
         /// The configured timeout in ms.
         timeout_ms: u64,
     },
-    /// The broker refused the batch with a non-retriable error, or retries ran out.
-    #[error("broker refused the batch for {topic}-{partition}: {code}{}", message.as_deref().map(|m| format!(" ({m})")).unwrap_or_default())]
+    /// The broker refused the batch with a non-retriable error, or retries ran out; or, with
+    /// partition -1 and no topic, refused a producer-level request (InitProducerId), which
+    /// `message` names.
+    #[error("{}", broker_refusal(topic, *partition, code, message.as_deref()))]
     Broker {
-        /// Topic name.
+        /// Topic name ("" for a producer-level request).
         topic: Arc<str>,
-        /// Partition index.
+        /// Partition index (-1 for a producer-level request).
         partition: i32,
         /// The Kafka error code.
         code: ErrorCode,
@@ -90,6 +92,17 @@ pub enum ProduceError {
     Config(#[from] ConfigError),
 }
 
+/// The text of [`ProduceError::Broker`].
+fn broker_refusal(topic: &str, partition: i32, code: &ErrorCode, message: Option<&str>) -> String {
+    match message {
+        Some(request) if partition < 0 && topic.is_empty() => {
+            format!("broker refused {request}: {code}")
+        }
+        Some(m) => format!("broker refused the batch for {topic}-{partition}: {code} ({m})"),
+        None => format!("broker refused the batch for {topic}-{partition}: {code}"),
+    }
+}
+
 impl ProduceError {
     /// Whether a later attempt may succeed (as Kafka's `RetriableException`).
     pub fn is_retriable(&self) -> bool {
@@ -100,5 +113,41 @@ impl ProduceError {
             | ProduceError::Client(_) => true,
             _ => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod display_tests {
+    use super::*;
+
+    #[test]
+    fn broker_refusals_name_the_batch_or_the_request() {
+        let batch = ProduceError::Broker {
+            topic: "orders".into(),
+            partition: 3,
+            code: ErrorCode::MESSAGE_TOO_LARGE,
+            message: None,
+        };
+        assert_eq!(
+            batch.to_string(),
+            format!(
+                "broker refused the batch for orders-3: {}",
+                ErrorCode::MESSAGE_TOO_LARGE
+            )
+        );
+        let request = ProduceError::Broker {
+            topic: "".into(),
+            partition: -1,
+            code: ErrorCode::COORDINATOR_LOAD_IN_PROGRESS,
+            message: Some("InitProducerId".into()),
+        };
+        assert_eq!(
+            request.to_string(),
+            format!(
+                "broker refused InitProducerId: {}",
+                ErrorCode::COORDINATOR_LOAD_IN_PROGRESS
+            )
+        );
+        assert!(request.is_retriable());
     }
 }

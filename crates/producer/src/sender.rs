@@ -102,7 +102,13 @@ pub(crate) async fn run(shared: Arc<Shared>) {
             };
             if need && !shared.is_closing_hard() {
                 if let Err(e) = init_producer_id(&shared).await {
-                    tracing::warn!(error = %e, "InitProducerId failed; will retry");
+                    // A coordinator still loading or moving is routine on a fresh or changing
+                    // cluster: only an error that retrying cannot cure is worth a warning.
+                    if e.is_retriable() {
+                        tracing::debug!(error = %e, "InitProducerId failed; will retry");
+                    } else {
+                        tracing::warn!(error = %e, "InitProducerId failed; will retry");
+                    }
                     tokio::time::sleep(shared.cfg.retry_backoff).await;
                     continue;
                 }
