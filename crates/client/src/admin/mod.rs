@@ -21,6 +21,14 @@ pub mod partitions;
 pub mod scram;
 pub mod topics;
 
+use std::collections::BTreeMap;
+
+use rafka_wire::error_code::ErrorCode;
+use rafka_wire::request::KafkaRequest;
+
+use crate::client::Target;
+use crate::connection::throttle::ThrottleTime;
+use crate::error::Error;
 use crate::Client;
 
 pub use configs::AlterConfigOp;
@@ -46,6 +54,57 @@ impl Admin {
     /// The underlying client.
     pub fn client(&self) -> &Client {
         &self.client
+    }
+
+    /// `request.timeout.ms` as the i32 of a request's `timeout_ms` field.
+    pub(crate) fn request_timeout_ms(&self) -> i32 {
+        self.client
+            .config()
+            .request_timeout
+            .as_millis()
+            .min(i32::MAX as u128) as i32
+    }
+
+    /// Sends a per-topic request to the controller (CreateTopics, CreatePartitions), retrying
+    /// retriable failures until `default.api.timeout.ms`; NOT_CONTROLLER on any topic means the
+    /// request went to the wrong broker, so metadata is refreshed and the request sent again.
+    /// `results` lists each topic's `(name, error_code, error_message)`; the answer maps every
+    /// topic to its result.
+    ///
+    /// # Errors
+    /// The error of the whole request after retries.
+    pub(crate) async fn send_topics_to_controller<R>(
+        &self,
+        api: &'static str,
+        request: R,
+        results: impl Fn(&R::Response) -> Vec<(String, i16, Option<String>)>,
+    ) -> Result<BTreeMap<String, Result<(), Error>>, Error>
+    where
+        R: KafkaRequest + Clone,
+        R::Response: ThrottleTime,
+    {
+        let client = &self.client;
+        let answers = client
+            .with_retries(api, || async {
+                let resp = client.send(Target::Controller, request.clone()).await?;
+                let answers = results(&resp);
+                if let Some((name, code, message)) = answers
+                    .iter()
+                    .find(|(_, code, _)| *code == ErrorCode::NOT_CONTROLLER.0)
+                {
+                    client.invalidate_metadata();
+                    Error::check(*code, message.as_deref(), api, Some(name), None)?;
+                }
+                Ok(answers)
+            })
+            .await?;
+        Ok(answers
+            .into_iter()
+            .map(|(name, code, message)| {
+                let result = Error::check(code, message.as_deref(), api, Some(&name), None);
+                (name, result)
+            })
+            .collect())
     }
 }
 

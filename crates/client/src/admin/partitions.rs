@@ -8,7 +8,6 @@ use kafka_protocol::messages::delete_records_request::{
     DeleteRecordsPartition, DeleteRecordsTopic,
 };
 use kafka_protocol::messages::{CreatePartitionsRequest, DeleteRecordsRequest};
-use rafka_wire::error_code::ErrorCode;
 use rafka_wire::TopicPartition;
 
 use super::leaders::{per_leader, LeaderAnswers};
@@ -34,12 +33,6 @@ impl Admin {
         totals: &[(&str, i32)],
         validate_only: bool,
     ) -> Result<BTreeMap<String, Result<(), Error>>, Error> {
-        let client = self.client();
-        let timeout_ms = client
-            .config()
-            .request_timeout
-            .as_millis()
-            .min(i32::MAX as u128) as i32;
         let request = CreatePartitionsRequest::default()
             .with_topics(
                 totals
@@ -52,39 +45,19 @@ impl Admin {
                     })
                     .collect(),
             )
-            .with_timeout_ms(timeout_ms)
+            .with_timeout_ms(self.request_timeout_ms())
             .with_validate_only(validate_only);
-        let response = client
-            .with_retries("CreatePartitions", || async {
-                let resp = client.send(Target::Controller, request.clone()).await?;
-                if let Some(t) = resp
-                    .results
+        let out = self
+            .send_topics_to_controller("CreatePartitions", request, |resp| {
+                resp.results
                     .iter()
-                    .find(|t| t.error_code == ErrorCode::NOT_CONTROLLER.0)
-                {
-                    client.invalidate_metadata();
-                    Error::check(
-                        t.error_code,
-                        t.error_message.as_deref(),
-                        "CreatePartitions",
-                        Some(&t.name),
-                        None,
-                    )?;
-                }
-                Ok(resp)
+                    .map(|t| {
+                        let message = t.error_message.as_ref().map(|m| m.to_string());
+                        (t.name.to_string(), t.error_code, message)
+                    })
+                    .collect()
             })
             .await?;
-        let mut out = BTreeMap::new();
-        for t in &response.results {
-            let result = Error::check(
-                t.error_code,
-                t.error_message.as_deref(),
-                "CreatePartitions",
-                Some(&t.name),
-                None,
-            );
-            out.insert(t.name.to_string(), result);
-        }
         if !validate_only {
             let grown: Vec<&str> = out
                 .iter()
@@ -153,14 +126,8 @@ impl Admin {
                     .with_offset(*offset),
             );
         }
-        let timeout_ms = self
-            .client()
-            .config()
-            .request_timeout
-            .as_millis()
-            .min(i32::MAX as u128) as i32;
         let request = DeleteRecordsRequest::default()
-            .with_timeout_ms(timeout_ms)
+            .with_timeout_ms(self.request_timeout_ms())
             .with_topics(
                 topics
                     .into_iter()

@@ -9,7 +9,6 @@ use kafka_protocol::messages::describe_configs_request::DescribeConfigsResource;
 use kafka_protocol::messages::{
     CreateTopicsRequest, DeleteTopicsRequest, DescribeClusterRequest, DescribeConfigsRequest,
 };
-use rafka_wire::error_code::ErrorCode;
 
 use super::{str_bytes, topic_name, Admin};
 use crate::client::{SendOptions, Target};
@@ -106,12 +105,6 @@ impl Admin {
         topics: &[NewTopic],
         validate_only: bool,
     ) -> Result<BTreeMap<String, Result<(), Error>>, Error> {
-        let client = self.client();
-        let timeout_ms = client
-            .config()
-            .request_timeout
-            .as_millis()
-            .min(i32::MAX as u128) as i32;
         let request = CreateTopicsRequest::default()
             .with_topics(
                 topics
@@ -134,40 +127,19 @@ impl Admin {
                     })
                     .collect(),
             )
-            .with_timeout_ms(timeout_ms)
+            .with_timeout_ms(self.request_timeout_ms())
             .with_validate_only(validate_only);
-        let response = client
-            .with_retries("CreateTopics", || async {
-                let resp = client.send(Target::Controller, request.clone()).await?;
-                // NOT_CONTROLLER on any topic means the request went to the wrong broker.
-                if let Some(t) = resp
-                    .topics
+        let out = self
+            .send_topics_to_controller("CreateTopics", request, |resp| {
+                resp.topics
                     .iter()
-                    .find(|t| t.error_code == ErrorCode::NOT_CONTROLLER.0)
-                {
-                    client.invalidate_metadata();
-                    Error::check(
-                        t.error_code,
-                        t.error_message.as_deref(),
-                        "CreateTopics",
-                        Some(&t.name),
-                        None,
-                    )?;
-                }
-                Ok(resp)
+                    .map(|t| {
+                        let message = t.error_message.as_ref().map(|m| m.to_string());
+                        (t.name.to_string(), t.error_code, message)
+                    })
+                    .collect()
             })
             .await?;
-        let mut out = BTreeMap::new();
-        for t in &response.topics {
-            let result = Error::check(
-                t.error_code,
-                t.error_message.as_deref(),
-                "CreateTopics",
-                Some(&t.name),
-                None,
-            );
-            out.insert(t.name.to_string(), result);
-        }
         if !validate_only {
             let created: Vec<&str> = out
                 .iter()
@@ -242,11 +214,7 @@ impl Admin {
         topics: &[&str],
     ) -> Result<BTreeMap<String, Result<(), Error>>, Error> {
         let client = self.client();
-        let timeout_ms = client
-            .config()
-            .request_timeout
-            .as_millis()
-            .min(i32::MAX as u128) as i32;
+        let timeout_ms = self.request_timeout_ms();
         let response = client
             .with_retries("DeleteTopics", || {
                 client.send_with(Target::Controller, SendOptions::default(), |version| {
