@@ -109,8 +109,16 @@ async fn create_list_describe_delete_topics() {
         deleted[never].as_ref().unwrap_err().code(),
         Some(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION)
     );
-    let topics = admin.list_topics(false).await.unwrap();
-    assert!(!topics.contains_key(b));
+    // Gone from the listing; on Kafka a broker may list it for a moment after the controller
+    // answered (it applies the deletion from the metadata log), so look for up to 15 s.
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while admin.list_topics(false).await.unwrap().contains_key(b) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{b} still listed 15 s after its deletion"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 
     let cluster = admin.describe_cluster().await.unwrap();
     let addrs: Vec<String> = cluster.brokers.values().map(|b| b.addr()).collect();
@@ -145,7 +153,9 @@ async fn list_offsets_earliest_latest_timestamp() {
     let broker = TestTarget::start().unwrap();
     let admin = admin(&broker).await;
     let topic = broker.topic("adm-offsets");
-    admin.create_topic(&topic, 2, 1).await.unwrap();
+    // The fixture also waits until the leaders serve the new partitions (the raw produce below
+    // does not retry a NOT_LEADER_OR_FOLLOWER from a leader still applying the topic).
+    broker.create_topic(&topic, 2).unwrap();
     produce(admin.client(), &topic, 0, &[1_000, 3_000, 2_000]).await;
     let p0 = TopicPartition::new(topic.as_str(), 0);
     let p1 = TopicPartition::new(topic.as_str(), 1);
@@ -292,7 +302,7 @@ async fn partitions_records_configs_and_leader_epochs_on_kafka() {
     let admin = admin(&broker).await;
     let topic = broker.topic("adm-grow");
     let t = topic.as_str();
-    admin.create_topic(t, 1, 3).await.unwrap();
+    broker.create_topic(t, 1).unwrap(); // waits until the leader serves it: raw produce below
 
     // CreatePartitions: 1 -> 3; not above the current count is INVALID_PARTITIONS.
     let grown = admin.create_partitions(&[(t, 3)], false).await.unwrap();
