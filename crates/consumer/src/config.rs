@@ -40,38 +40,7 @@ impl std::str::FromStr for AutoOffsetReset {
     }
 }
 
-/// Which records a fetch returns: Java's `isolation.level` (KIP-98).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum IsolationLevel {
-    /// `read_uncommitted`: every record up to the high watermark, including records of open and
-    /// aborted transactions. The Java default.
-    #[default]
-    ReadUncommitted,
-    /// `read_committed`: records up to the last stable offset; records of aborted transactions
-    /// are dropped by the consumer using the fetch response's aborted-transaction list.
-    ReadCommitted,
-}
-
-impl IsolationLevel {
-    /// The `isolation_level` byte of a Fetch or ListOffsets request.
-    pub fn as_i8(self) -> i8 {
-        match self {
-            IsolationLevel::ReadUncommitted => 0,
-            IsolationLevel::ReadCommitted => 1,
-        }
-    }
-}
-
-impl std::str::FromStr for IsolationLevel {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s.to_ascii_lowercase().as_str() {
-            "read_uncommitted" => Ok(IsolationLevel::ReadUncommitted),
-            "read_committed" => Ok(IsolationLevel::ReadCommitted),
-            _ => Err("expected read_uncommitted or read_committed".into()),
-        }
-    }
-}
+pub use rafka_client::config::IsolationLevel;
 
 /// Consumer settings. Times are [`Duration`]s (the Java settings are in ms), sizes are bytes.
 #[derive(Clone)]

@@ -15,6 +15,7 @@ use rafka_wire::TopicPartition;
 use super::leaders::per_leader;
 use super::{topic_name, Admin};
 use crate::client::{SendOptions, Target};
+pub use crate::config::IsolationLevel;
 use crate::error::Error;
 
 /// Which offset to look up.
@@ -40,16 +41,6 @@ impl OffsetSpec {
             OffsetSpec::Timestamp(t) => t,
         }
     }
-}
-
-/// Transaction visibility (KIP-98): `isolation.level`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum IsolationLevel {
-    /// Everything written (0).
-    #[default]
-    ReadUncommitted,
-    /// Only committed transactions (1).
-    ReadCommitted,
 }
 
 /// A ListOffsets answer for one partition.
@@ -108,10 +99,7 @@ impl Admin {
                 too_old = needs_max_timestamp && version < 7;
                 ListOffsetsRequest::default()
                     .with_replica_id(BrokerId(-1))
-                    .with_isolation_level(match isolation {
-                        IsolationLevel::ReadUncommitted => 0,
-                        IsolationLevel::ReadCommitted => 1,
-                    })
+                    .with_isolation_level(isolation.as_i8())
                     .with_topics(
                         topics
                             .into_iter()

@@ -5,6 +5,7 @@
 //! [`ClientConfig::apply`], which says whether it knew the key, so that the producer and
 //! consumer configs can take the client's keys first and their own after.
 
+pub mod parse;
 mod properties;
 
 use std::path::PathBuf;
@@ -69,6 +70,39 @@ impl ConfigError {
             key: key.to_string(),
             value: value.to_string(),
             reason: reason.into(),
+        }
+    }
+}
+
+/// Which records a fetch or an offset lookup sees: Java's `isolation.level` (KIP-98).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IsolationLevel {
+    /// `read_uncommitted` (0): every record up to the high watermark, including records of open
+    /// and aborted transactions. The Java default.
+    #[default]
+    ReadUncommitted,
+    /// `read_committed` (1): records up to the last stable offset; records of aborted
+    /// transactions are dropped using the fetch response's aborted-transaction list.
+    ReadCommitted,
+}
+
+impl IsolationLevel {
+    /// The `isolation_level` byte of a Fetch or ListOffsets request.
+    pub fn as_i8(self) -> i8 {
+        match self {
+            IsolationLevel::ReadUncommitted => 0,
+            IsolationLevel::ReadCommitted => 1,
+        }
+    }
+}
+
+impl std::str::FromStr for IsolationLevel {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "read_uncommitted" => Ok(IsolationLevel::ReadUncommitted),
+            "read_committed" => Ok(IsolationLevel::ReadCommitted),
+            _ => Err("expected read_uncommitted or read_committed".into()),
         }
     }
 }
@@ -256,7 +290,7 @@ impl ClientConfig {
     /// The defaults with `bootstrap.servers` set from a comma-separated `host:port` list.
     pub fn new(bootstrap_servers: &str) -> Self {
         ClientConfig {
-            bootstrap_servers: split_list(bootstrap_servers),
+            bootstrap_servers: parse::list(bootstrap_servers),
             ..ClientConfig::default()
         }
     }
@@ -270,26 +304,26 @@ impl ClientConfig {
         let v = value.trim();
         match key {
             "bootstrap.servers" | "metadata.broker.list" => {
-                self.bootstrap_servers = split_list(v);
+                self.bootstrap_servers = parse::list(v);
             }
             "client.id" => self.client_id = v.to_string(),
-            "request.timeout.ms" => self.request_timeout = parse_ms(key, v)?,
-            "default.api.timeout.ms" => self.default_api_timeout = parse_ms(key, v)?,
-            "metadata.max.age.ms" => self.metadata_max_age = parse_ms(key, v)?,
-            "retry.backoff.ms" => self.retry_backoff = parse_ms(key, v)?,
-            "retry.backoff.max.ms" => self.retry_backoff_max = parse_ms(key, v)?,
-            "reconnect.backoff.ms" => self.reconnect_backoff = parse_ms(key, v)?,
-            "reconnect.backoff.max.ms" => self.reconnect_backoff_max = parse_ms(key, v)?,
-            "connections.max.idle.ms" => self.connections_max_idle = parse_ms(key, v)?,
+            "request.timeout.ms" => self.request_timeout = parse::ms(key, v)?,
+            "default.api.timeout.ms" => self.default_api_timeout = parse::ms(key, v)?,
+            "metadata.max.age.ms" => self.metadata_max_age = parse::ms(key, v)?,
+            "retry.backoff.ms" => self.retry_backoff = parse::ms(key, v)?,
+            "retry.backoff.max.ms" => self.retry_backoff_max = parse::ms(key, v)?,
+            "reconnect.backoff.ms" => self.reconnect_backoff = parse::ms(key, v)?,
+            "reconnect.backoff.max.ms" => self.reconnect_backoff_max = parse::ms(key, v)?,
+            "connections.max.idle.ms" => self.connections_max_idle = parse::ms(key, v)?,
             "socket.connection.setup.timeout.ms" => {
-                self.socket_connection_setup_timeout = parse_ms(key, v)?
+                self.socket_connection_setup_timeout = parse::ms(key, v)?
             }
             "socket.request.max.bytes" | "receive.message.max.bytes" => {
                 self.max_frame_size = v
                     .parse::<usize>()
                     .map_err(|e| ConfigError::invalid(key, value, e.to_string()))?
             }
-            "allow.auto.create.topics" => self.allow_auto_create_topics = parse_bool(key, v)?,
+            "allow.auto.create.topics" => self.allow_auto_create_topics = parse::bool(key, v)?,
             "security.protocol" => {
                 self.security_protocol =
                     v.parse().map_err(|e| ConfigError::invalid(key, value, e))?
@@ -435,7 +469,7 @@ macro_rules! setters {
 impl ClientConfigBuilder {
     /// `bootstrap.servers` from a comma-separated `host:port` list.
     pub fn bootstrap_servers(mut self, servers: &str) -> Self {
-        self.config.bootstrap_servers = split_list(servers);
+        self.config.bootstrap_servers = parse::list(servers);
         self
     }
 
@@ -526,28 +560,6 @@ pub(crate) fn split_host_port(s: &str) -> Option<(String, u16)> {
         return None;
     }
     Some((host.to_string(), port))
-}
-
-fn split_list(s: &str) -> Vec<String> {
-    s.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(String::from)
-        .collect()
-}
-
-fn parse_ms(key: &str, v: &str) -> Result<Duration, ConfigError> {
-    v.parse::<u64>()
-        .map(Duration::from_millis)
-        .map_err(|e| ConfigError::invalid(key, v, format!("expected milliseconds: {e}")))
-}
-
-fn parse_bool(key: &str, v: &str) -> Result<bool, ConfigError> {
-    match v.to_ascii_lowercase().as_str() {
-        "true" => Ok(true),
-        "false" => Ok(false),
-        _ => Err(ConfigError::invalid(key, v, "expected true or false")),
-    }
 }
 
 /// Pulls `username="…"` and `password="…"` out of a JAAS line such as
