@@ -226,9 +226,6 @@ fn live_config(brokers: &str, group_id: &str, client_id: &str) -> ConsumerConfig
 /// rebalance runs A's revoke hook (saving its positions to Redis) and then both assign hooks
 /// (seeking to them); between them every record is consumed exactly once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "intermittent on Apache Kafka 4.4 (about 2 runs in 5): the positions A saves on revoke \
-            are already at both partitions' ends, so B takes over a partition with nothing left; \
-            an open bug (CHANGELOG, known gaps), run with --ignored"]
 async fn redis_listener_hands_positions_over_in_a_live_rebalance() {
     let Some(redis_url) = service_url("RAFKA_TEST_REDIS_URL") else {
         return;
@@ -243,12 +240,15 @@ async fn redis_listener_hands_positions_over_in_a_live_rebalance() {
     let group = t.group("live-group");
     let group = group.as_str();
 
-    // A alone owns both partitions; it takes a few records, then pauses so that the rest is
-    // left for after the rebalance.
+    // A alone owns both partitions; it takes a few records of each, pausing a partition as
+    // soon as it has two of its records, so that both have records left for after the
+    // rebalance. (The two partitions' leaders are different brokers: one partition's fetches
+    // may answer well before the other's, so waiting for records of both before pausing either
+    // could drain the first one.)
     let mut a = Consumer::new(live_config(&t.addr(), group, "member-a")).unwrap();
     let listener = redis_rebalance_listener::RedisPositions::new(store.clone(), group);
     a.subscribe(topic.as_str(), listener).unwrap();
-    let mut a_records = Vec::new();
+    let mut a_records: Vec<ConsumerRecord> = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(60);
     // Records of both partitions, so whichever one B takes over, A had consumed from it.
     let seen = |records: &[ConsumerRecord]| {
@@ -258,17 +258,38 @@ async fn redis_listener_hands_positions_over_in_a_live_rebalance() {
             .collect::<BTreeSet<_>>()
             .len()
     };
-    while a_records.len() < 3 || seen(&a_records) < 2 {
+    while a.paused().len() < 2 {
         assert!(
             Instant::now() < deadline,
             "A got too few records within 60 s"
         );
         a_records.extend(a.poll(Duration::from_millis(100)).await.expect("A poll"));
+        let enough: Vec<TopicPartition> = a
+            .assignment()
+            .into_iter()
+            .filter(|tp| {
+                a_records
+                    .iter()
+                    .filter(|r| r.partition == tp.partition)
+                    .count()
+                    >= 2
+            })
+            .collect();
+        a.pause(&enough).unwrap();
     }
     let before_rebalance = a_records.len();
-    let owned = a.assignment();
-    assert_eq!(owned.len(), 2);
-    a.pause(&owned).unwrap();
+    assert_eq!(seen(&a_records), 2);
+    for partition in 0..2 {
+        let taken = a_records
+            .iter()
+            .filter(|r| r.partition == partition)
+            .count();
+        assert!(
+            taken < 10,
+            "A took all {taken} records of partition {partition} before pausing it"
+        );
+    }
+    assert_eq!(a.assignment().len(), 2);
 
     let a_task = tokio::spawn(async move {
         // Keep polling (the revoke hook runs inside poll) until the rebalance splits the topic.
