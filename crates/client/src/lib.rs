@@ -5,10 +5,14 @@
 //!   parser.
 //! - [`connection`]: one pipelined connection per broker and purpose — a reader and a writer
 //!   task around a sans-IO in-flight table; the handshake (TLS, ApiVersions, SASL).
-//! - [`metadata`]: the sans-IO cluster snapshot and its merge rules.
-//! - [`Client`] (`client.rs`): routing by [`Target`] (any broker, a node, a partition leader,
-//!   a coordinator, the controller), metadata refresh with coalescing, coordinator cache, and
-//!   [`Client::with_retries`] with jittered exponential backoff ([`backoff`]).
+//! - [`metadata`]: the sans-IO cluster snapshot and its merge rules, and the refresh
+//!   schedule (when the background refresher fetches next: `metadata.max.age.ms`, stale
+//!   marks, backoff after failures), a state machine driven with `now`.
+//! - [`Client`] (`client/`): routing by [`Target`] (any broker, a node, a partition leader,
+//!   a coordinator, the controller) in `mod.rs`; metadata lookups with coalescing
+//!   (`metadata.rs`); the task that drives the refresh schedule (`refresher.rs`); the
+//!   coordinator cache (`coordinator.rs`); [`Client::with_retries`] with jittered exponential
+//!   backoff ([`backoff`], `retry.rs`).
 //! - [`admin`]: topic, offset, group and config administration on top of [`Client`].
 //! - [`sasl`], [`tls`]: authentication mechanisms (sans-IO) and rustls setup.
 //! - [`Error`]: one error type with broker, API and partition context.
@@ -36,8 +40,9 @@
 //!
 //! # Testing notes
 //! Unit tests drive connections over `tokio::io::duplex` with simulated time; integration
-//! tests (`integration/tests/client_*.rs`) run against Tansu and the multi-broker proxy.
-//! Not testable against the Tansu 0.6.0 build we use, and covered otherwise:
+//! tests (`integration/tests/client_*.rs`, `kafka_*.rs`) run against Apache Kafka 4.4 (a
+//! 3-node cluster: failover, TLS, SASL PLAIN and SCRAM) and Tansu, plus the multi-broker
+//! proxy. Against Tansu, these are covered otherwise:
 //! - a successful SASL login: `tansu user create` needs an authenticated connection to a
 //!   broker started with `--authentication`, and users live in per-process memory storage.
 //!   Against Tansu the SCRAM-SHA-256/512 exchange runs to the broker's final verdict

@@ -6,6 +6,7 @@
 //! lives in [`crate::Client`] (`refresh_metadata`, `metadata_for`).
 
 pub mod cluster;
+pub(crate) mod schedule;
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
