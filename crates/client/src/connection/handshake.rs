@@ -283,9 +283,13 @@ pub async fn authenticate(
             let nonce = new_nonce(&mut rand::thread_rng());
             let (client, first) = ScramClient::new(hash, username, password, &nonce);
             let server_first = exchange(first).await?;
-            let (fin, client_final) = client
-                .handle_server_first(&server_first)
-                .map_err(sasl_err)?;
+            // PBKDF2 runs `i` (4096 by default, up to MAX_ITERATIONS) rounds of HMAC: a few
+            // milliseconds of CPU per connection, kept off the runtime's worker threads.
+            let (fin, client_final) =
+                tokio::task::spawn_blocking(move || client.handle_server_first(&server_first))
+                    .await
+                    .map_err(|_| Error::ClientClosed)?
+                    .map_err(sasl_err)?;
             let server_final = exchange(client_final).await?;
             fin.handle_server_final(&server_final).map_err(sasl_err)?;
         }
