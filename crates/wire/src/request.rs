@@ -18,7 +18,7 @@ use crate::header::{decode_response_header, RequestHeader};
 use crate::WireError;
 
 /// Where a request must be sent. A type-level fact of each request (see
-/// [`KafkaRequest::DESTINATION`]); the client routes by it.
+/// [`KafkaRequest::DESTINATION`]); the client checks every target against it (debug builds).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Destination {
     /// Any broker will do (metadata, ApiVersions, cluster-wide describes).

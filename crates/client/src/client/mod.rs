@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use kafka_protocol::messages::ApiKey;
-use rafka_wire::request::KafkaRequest;
+use rafka_wire::request::{Destination, KafkaRequest};
 use rafka_wire::TopicPartition;
 use rand::seq::SliceRandom;
 
@@ -42,6 +42,34 @@ pub enum Target {
     TransactionCoordinator(String),
     /// The controller named in metadata (any broker when none is named).
     Controller,
+}
+
+impl Target {
+    /// True when this target can serve a request declared for `destination`
+    /// ([`KafkaRequest::DESTINATION`]). A node id fits anything (the caller resolved it). Any
+    /// broker also fits controller requests (a KRaft broker forwards them, KIP-590) and
+    /// transaction-coordinator ones (InitProducerId without a transactional id goes to any
+    /// broker, KIP-98); the controller target also takes any-broker requests.
+    pub fn fits(&self, destination: Destination) -> bool {
+        match self {
+            Target::Broker(_) => true,
+            Target::Any => matches!(
+                destination,
+                Destination::AnyBroker
+                    | Destination::Controller
+                    | Destination::TransactionCoordinator
+            ),
+            Target::Leader(_) => destination == Destination::PartitionLeader,
+            Target::GroupCoordinator(_) => destination == Destination::GroupCoordinator,
+            Target::TransactionCoordinator(_) => destination == Destination::TransactionCoordinator,
+            Target::Controller => {
+                matches!(
+                    destination,
+                    Destination::Controller | Destination::AnyBroker
+                )
+            }
+        }
+    }
 }
 
 /// Which coordinator (FindCoordinator `key_type`).
@@ -227,6 +255,12 @@ impl Client {
         R::Response: ThrottleTime,
         F: FnOnce(i16) -> R,
     {
+        debug_assert!(
+            target.fits(R::DESTINATION),
+            "{} is declared for {:?}, sent to {target:?}",
+            R::NAME,
+            R::DESTINATION
+        );
         let purpose = options.purpose.unwrap_or(Purpose::for_api(R::API_KEY));
         let conn = self.connection_for(&target, purpose).await?;
         let version = conn.version_of::<R>()?;
@@ -248,6 +282,11 @@ impl Client {
         R: KafkaRequest,
         F: FnOnce(i16) -> R,
     {
+        debug_assert!(
+            target.fits(R::DESTINATION),
+            "{} sent to {target:?}",
+            R::NAME
+        );
         let conn = self
             .connection_for(&target, Purpose::for_api(R::API_KEY))
             .await?;

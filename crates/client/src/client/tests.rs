@@ -103,3 +103,18 @@ fn purposes_by_api() {
     assert_eq!(Purpose::for_api(ApiKey::Heartbeat), Purpose::Group);
     assert_eq!(Purpose::for_api(ApiKey::Metadata), Purpose::General);
 }
+
+#[test]
+fn targets_fit_the_declared_destinations() {
+    use rafka_wire::request::{Destination as D, KafkaRequest};
+    let tp = rafka_wire::TopicPartition::new("t", 0);
+    assert!(Target::Leader(tp.clone()).fits(kafka_protocol::messages::ProduceRequest::DESTINATION));
+    assert!(!Target::Any.fits(D::PartitionLeader));
+    assert!(!Target::Leader(tp).fits(D::GroupCoordinator));
+    assert!(Target::GroupCoordinator("g".into())
+        .fits(kafka_protocol::messages::OffsetCommitRequest::DESTINATION));
+    assert!(!Target::GroupCoordinator("g".into()).fits(D::TransactionCoordinator));
+    assert!(Target::Any.fits(kafka_protocol::messages::InitProducerIdRequest::DESTINATION));
+    assert!(Target::Controller.fits(kafka_protocol::messages::CreateTopicsRequest::DESTINATION));
+    assert!(Target::Broker(3).fits(D::GroupCoordinator));
+}
