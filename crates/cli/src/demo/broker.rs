@@ -149,7 +149,7 @@ pub fn locate_tansu() -> anyhow::Result<PathBuf> {
         }
         bail!("TANSU_BIN={} is not an executable file", bin.display());
     }
-    if let Some(root) = repo_root() {
+    if let Some(root) = super::repo_root() {
         let installed = root.join(".tansu/bin/tansu");
         if is_executable(&installed) {
             return Ok(installed);
@@ -183,17 +183,6 @@ pub fn locate_tansu() -> anyhow::Result<PathBuf> {
         "no tansu broker found: set TANSU_BIN, run scripts/tansu.sh install, \
          or pass --broker kafka or --broker HOST:PORT"
     )
-}
-
-/// The repository root: the nearest ancestor of the current directory with `scripts/tansu.sh`
-/// or a workspace `Cargo.toml` holding `crates/cli`.
-pub fn repo_root() -> Option<PathBuf> {
-    let cwd = std::env::current_dir().ok()?;
-    cwd.ancestors()
-        .find(|dir| {
-            dir.join("scripts/tansu.sh").exists() || dir.join("crates/cli/Cargo.toml").exists()
-        })
-        .map(Path::to_path_buf)
 }
 
 fn is_executable(path: &Path) -> bool {

@@ -34,7 +34,7 @@ impl DemoKafka {
     /// When `scripts/kafka.sh` is not found, or the cluster does not start (the error carries
     /// the script's stderr, which ends with the failing node's log).
     pub fn start(dir: &Path, port: Option<u16>) -> anyhow::Result<DemoKafka> {
-        let root = super::broker::repo_root()
+        let root = super::repo_root()
             .context("--broker kafka needs the rafka repository (scripts/kafka.sh)")?;
         let script = root.join("scripts/kafka.sh");
         if !script.is_file() {

@@ -503,6 +503,17 @@ fn spec_rate(members: &Members) -> u64 {
     members.spec().max_rate
 }
 
+/// The repository root: the nearest ancestor of the current directory with `scripts/tansu.sh`
+/// or a workspace `Cargo.toml` holding `crates/cli`.
+pub(crate) fn repo_root() -> Option<std::path::PathBuf> {
+    let cwd = std::env::current_dir().ok()?;
+    cwd.ancestors()
+        .find(|dir| {
+            dir.join("scripts/tansu.sh").exists() || dir.join("crates/cli/Cargo.toml").exists()
+        })
+        .map(std::path::Path::to_path_buf)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
