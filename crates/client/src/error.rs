@@ -46,6 +46,31 @@ impl fmt::Display for ApiRef {
     }
 }
 
+/// Who is at fault for an [`Error`], and so who can fix it: the grouping of
+/// [`Error::fault`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Fault {
+    /// The network or a broker process: refused or lost connections, timeouts. Retriable.
+    Network,
+    /// The cluster's current state: a topic, partition, leader or broker not (yet) known, or a
+    /// retriable broker error code (NOT_LEADER_OR_FOLLOWER, COORDINATOR_LOAD_IN_PROGRESS, ...).
+    /// Usually passes on its own.
+    Cluster,
+    /// The request as the application made it: a broker error code that no retry fixes
+    /// (MESSAGE_TOO_LARGE, INVALID_TOPIC_EXCEPTION, PRODUCER_FENCED, ...).
+    Request,
+    /// Credentials or permissions: SASL failures, TLS handshake refusals, authorization codes.
+    Security,
+    /// The client's configuration: invalid settings, unreadable key or certificate files.
+    Configuration,
+    /// The broker broke the protocol, or speaks no version rafka does: malformed responses,
+    /// no common API version.
+    Protocol,
+    /// The client itself was closed.
+    Closed,
+}
+
 /// Everything that can go wrong talking to a Kafka cluster.
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
@@ -223,6 +248,26 @@ impl Error {
         }
     }
 
+    /// Who is at fault ([`Fault`]). A [`Error::DeadlineExceeded`] takes its last error's fault.
+    pub fn fault(&self) -> Fault {
+        match self {
+            Error::Io { .. } | Error::ConnectionClosed { .. } | Error::Timeout { .. } => {
+                Fault::Network
+            }
+            Error::DeadlineExceeded { last, .. } => last.fault(),
+            Error::Broker { code, .. } if code.is_security() => Fault::Security,
+            Error::Broker { code, .. } if code.is_retriable() => Fault::Cluster,
+            Error::Broker { .. } => Fault::Request,
+            Error::Wire { .. } | Error::NoCommonVersion { .. } => Fault::Protocol,
+            Error::Config(_) => Fault::Configuration,
+            Error::Sasl { .. } | Error::Tls { .. } => Fault::Security,
+            Error::UnknownTopicOrPartition { .. }
+            | Error::LeaderNotAvailable { .. }
+            | Error::UnknownBroker { .. } => Fault::Cluster,
+            Error::ClientClosed => Fault::Closed,
+        }
+    }
+
     /// The broker error code, if this is a broker error.
     pub fn code(&self) -> Option<ErrorCode> {
         match self {
@@ -334,6 +379,52 @@ mod tests {
                 && s.contains("topic t")
                 && s.contains("partition 3"),
             "{s}"
+        );
+    }
+
+    #[test]
+    fn faults_say_who_can_fix_it() {
+        let broker = |code| Error::broker(code, None, "Produce");
+        assert_eq!(
+            broker(ErrorCode::NOT_LEADER_OR_FOLLOWER).fault(),
+            Fault::Cluster
+        );
+        assert_eq!(broker(ErrorCode::MESSAGE_TOO_LARGE).fault(), Fault::Request);
+        assert_eq!(
+            broker(ErrorCode::TOPIC_AUTHORIZATION_FAILED).fault(),
+            Fault::Security
+        );
+        assert_eq!(
+            broker(ErrorCode::SASL_AUTHENTICATION_FAILED).fault(),
+            Fault::Security
+        );
+        let timeout = Error::Timeout {
+            broker: b(),
+            what: "Fetch".into(),
+            after: Duration::from_secs(1),
+        };
+        assert_eq!(timeout.fault(), Fault::Network);
+        let deadline = Error::DeadlineExceeded {
+            operation: "Metadata".into(),
+            after: Duration::from_secs(60),
+            last: Box::new(broker(ErrorCode::GROUP_AUTHORIZATION_FAILED)),
+        };
+        assert_eq!(deadline.fault(), Fault::Security);
+        assert_eq!(
+            Error::Config(ConfigError::Missing {
+                key: "bootstrap.servers"
+            })
+            .fault(),
+            Fault::Configuration
+        );
+        assert_eq!(Error::ClientClosed.fault(), Fault::Closed);
+        assert_eq!(
+            Error::LeaderNotAvailable {
+                topic: "t".into(),
+                partition: 0
+            }
+            .fault(),
+            Fault::Cluster
         );
     }
 }

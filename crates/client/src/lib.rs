@@ -84,7 +84,7 @@ pub use config::{
     SecurityProtocol,
 };
 pub use connection::throttle::ThrottleTime;
-pub use error::{Error, Result};
+pub use error::{Error, Fault, Result};
 pub use metadata::Cluster;
 pub use pool::Purpose;
 pub use rafka_wire;

@@ -214,6 +214,22 @@ impl ErrorCode {
             })
     }
 
+    /// True for authentication and authorization failures: SASL_AUTHENTICATION_FAILED,
+    /// UNSUPPORTED_SASL_MECHANISM, ILLEGAL_SASL_STATE and every `*_AUTHORIZATION_FAILED` code.
+    pub fn is_security(self) -> bool {
+        matches!(
+            self,
+            ErrorCode::TOPIC_AUTHORIZATION_FAILED
+                | ErrorCode::GROUP_AUTHORIZATION_FAILED
+                | ErrorCode::CLUSTER_AUTHORIZATION_FAILED
+                | ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+                | ErrorCode::DELEGATION_TOKEN_AUTHORIZATION_FAILED
+                | ErrorCode::SASL_AUTHENTICATION_FAILED
+                | ErrorCode::UNSUPPORTED_SASL_MECHANISM
+                | ErrorCode::ILLEGAL_SASL_STATE
+        )
+    }
+
     /// Whether the code is `NONE` (0), i.e. success.
     pub fn is_ok(self) -> bool {
         self.0 == 0
