@@ -8,12 +8,15 @@
 //! - [`membership`]: the sans-IO member state machine of Java's `AbstractCoordinator` /
 //!   `ConsumerCoordinator`: inputs are responses, failures, user actions and `now`; outputs are
 //!   requests to send and rebalance events, polled with `poll_action()`, plus `poll_timeout()`.
+//! - [`consumer_membership`]: the same, sans-IO, for the KIP-848 consumer group protocol
+//!   (`group.protocol=consumer`, ConsumerGroupHeartbeat), after Java's `ConsumerMembershipManager`.
 //!
 //! A tokio driver (in `rafka-consumer`) sends the requests, feeds back the responses and runs
 //! the rebalance hooks when events come out.
 #![warn(missing_docs)]
 
 pub mod assignor;
+pub mod consumer_membership;
 pub mod membership;
 pub mod protocol;
 

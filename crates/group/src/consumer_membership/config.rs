@@ -1,0 +1,113 @@
+//! Settings of a KIP-848 consumer group member, named and defaulted as the Java consumer's
+//! (`ConsumerConfig`, `group.protocol=consumer`).
+
+use std::time::Duration;
+
+/// Settings of one member of a consumer group that runs the next-generation protocol
+/// (KIP-848: `group.protocol=consumer`, the default `classic` is [`crate::GroupConfig`]).
+///
+/// The broker owns the heartbeat interval (`group.consumer.heartbeat.interval.ms`, default
+/// 5 s) and the session timeout (`group.consumer.session.timeout.ms`, default 45 s): the
+/// client uses the interval each heartbeat response gives. Java refuses
+/// `heartbeat.interval.ms`, `session.timeout.ms` and `partition.assignment.strategy` with
+/// this protocol, so they have no field here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsumerGroupConfig {
+    /// `group.id`: the consumer group to join. No default; must not be empty.
+    pub group_id: String,
+    /// `group.instance.id`: makes the member static (KIP-345): it leaves with epoch -2 so the
+    /// broker keeps its assignment for a restart within the session timeout. Default: none.
+    pub group_instance_id: Option<String>,
+    /// `client.rack`: sent as `RackId` so rack-aware server assignors can use it. Default:
+    /// none.
+    pub client_rack: Option<String>,
+    /// `group.remote.assignor`: the server-side assignor (`uniform`, `range`); `None` lets
+    /// the broker pick its default (`group.consumer.assignors`, first entry). Default: none.
+    pub remote_assignor: Option<String>,
+    /// `max.poll.interval.ms`: the longest gap allowed between two `poll()` calls and the
+    /// rebalance timeout sent as `RebalanceTimeoutMs` (how long the broker waits for this
+    /// member to revoke partitions). Default 300 000 ms.
+    pub rebalance_timeout: Duration,
+    /// `retry.backoff.ms`: first wait before retrying a failed request; doubles per failure
+    /// (Java `RequestState`, exponential base 2). Default 100 ms.
+    pub retry_backoff: Duration,
+    /// `retry.backoff.max.ms`: cap of the exponential backoff. Default 1 000 ms.
+    pub retry_backoff_max: Duration,
+    /// `request.timeout.ms`: the timeout suggested for each request. Default 30 000 ms.
+    pub request_timeout: Duration,
+    /// How long without a successful heartbeat response before the member treats its
+    /// partitions as lost and rejoins. The broker expels it after its
+    /// `group.consumer.session.timeout.ms` (default 45 000 ms), which the client cannot read,
+    /// so this mirrors that default. Java has no such timer (it waits for the broker to say
+    /// FENCED_MEMBER_EPOCH); rafka adds it, as its classic member and librdkafka do.
+    pub session_timeout: Duration,
+    /// `enable.auto.commit`: when true every reconciliation starts with
+    /// [`super::ConsumerEvent::CommitBeforeReconcile`] and waits for
+    /// [`super::ConsumerMembership::commit_done`] (Java
+    /// `maybeAutoCommitSyncBeforeRebalance`). Default true.
+    pub auto_commit: bool,
+}
+
+/// A setting Java would reject.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConsumerConfigError {
+    /// `group.id` is empty.
+    #[error("group.id must not be empty")]
+    EmptyGroupId,
+    /// The member id is empty (KIP-1082: the client generates a UUID once per process).
+    #[error("the member id must not be empty")]
+    EmptyMemberId,
+    /// `group.instance.id` is set but empty.
+    #[error("group.instance.id must not be empty when set")]
+    EmptyInstanceId,
+    /// `group.remote.assignor` is set but empty.
+    #[error("group.remote.assignor must not be empty when set")]
+    EmptyRemoteAssignor,
+    /// `max.poll.interval.ms` does not fit the protocol's `int32` milliseconds.
+    #[error("max.poll.interval.ms does not fit in an int32 of milliseconds")]
+    RebalanceTimeoutTooLarge,
+}
+
+impl ConsumerGroupConfig {
+    /// Java defaults for `group_id`.
+    pub fn new(group_id: impl Into<String>) -> Self {
+        ConsumerGroupConfig {
+            group_id: group_id.into(),
+            group_instance_id: None,
+            client_rack: None,
+            remote_assignor: None,
+            rebalance_timeout: Duration::from_millis(300_000),
+            retry_backoff: Duration::from_millis(100),
+            retry_backoff_max: Duration::from_millis(1_000),
+            request_timeout: Duration::from_millis(30_000),
+            session_timeout: Duration::from_millis(45_000),
+            auto_commit: true,
+        }
+    }
+
+    /// Checks the settings together.
+    ///
+    /// # Errors
+    /// The first [`ConsumerConfigError`] found.
+    pub fn validate(&self) -> Result<(), ConsumerConfigError> {
+        if self.group_id.is_empty() {
+            return Err(ConsumerConfigError::EmptyGroupId);
+        }
+        if self.group_instance_id.as_deref() == Some("") {
+            return Err(ConsumerConfigError::EmptyInstanceId);
+        }
+        if self.remote_assignor.as_deref() == Some("") {
+            return Err(ConsumerConfigError::EmptyRemoteAssignor);
+        }
+        if self.rebalance_timeout.as_millis() > i32::MAX as u128 {
+            return Err(ConsumerConfigError::RebalanceTimeoutTooLarge);
+        }
+        Ok(())
+    }
+
+    /// `RebalanceTimeoutMs` as sent.
+    pub(crate) fn rebalance_timeout_ms(&self) -> i32 {
+        self.rebalance_timeout.as_millis() as i32
+    }
+}
