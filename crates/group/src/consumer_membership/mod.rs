@@ -274,9 +274,9 @@ impl ConsumerMembership {
             at(self
                 .last_heartbeat_ok
                 .map(|t| t + self.config.session_timeout));
-            if !self.poll_timer_expired {
-                at(self.last_poll.map(|p| p + self.config.rebalance_timeout));
-            }
+        }
+        if self.coordinator.is_some() && self.poll_timer_applies() {
+            at(self.last_poll.map(|p| p + self.config.rebalance_timeout));
         }
         t
     }
@@ -406,6 +406,16 @@ impl ConsumerMembership {
         )
     }
 
+    /// Java checks the poll timer whenever it would heartbeat and is not leaving.
+    fn poll_timer_applies(&self) -> bool {
+        !self.poll_timer_expired
+            && !self.skip_heartbeat()
+            && !matches!(
+                self.state,
+                MemberState::PrepareLeaving | MemberState::Leaving
+            )
+    }
+
     /// Java `shouldSkipHeartbeat`.
     fn skip_heartbeat(&self) -> bool {
         self.state.is_not_in_group()
@@ -470,8 +480,7 @@ impl ConsumerMembership {
         let Some(coordinator) = self.coordinator.clone() else {
             return;
         };
-        if self.in_group()
-            && !self.poll_timer_expired
+        if self.poll_timer_applies()
             && self
                 .last_poll
                 .is_some_and(|p| now >= p + self.config.rebalance_timeout)

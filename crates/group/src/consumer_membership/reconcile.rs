@@ -90,9 +90,13 @@ impl ConsumerMembership {
             partitions: resolved,
         };
         if !self.current.is_none() && resolved.partitions == self.current.partitions {
-            // Only unresolved topics differ: acknowledge the resolvable part.
-            self.current = resolved;
-            self.state = MemberState::Acknowledging;
+            // Only unresolved topics differ: acknowledge the resolvable part, once per
+            // target (Java acknowledges again on every attempt, one heartbeat per round
+            // trip until the metadata arrives).
+            if resolved.local_epoch != self.current.local_epoch {
+                self.current = resolved;
+                self.state = MemberState::Acknowledging;
+            }
             return;
         }
         let revoked: Vec<TopicPartition> = self.owned.difference(&assigned).cloned().collect();
