@@ -859,6 +859,14 @@ fn regex_subscription_is_sent_to_the_broker_and_needs_v1() {
         p.to_request(0).unwrap_err(),
         ConsumerGroupError::RegexNotSupported
     );
+    // A driver that negotiated v0 reports it; the member stops with the regex error.
+    let mut v0 = Sim::new(Sim::default_config());
+    v0.m.subscribe_regex("orders-.*", v0.now);
+    v0.m.poll_called(v0.now);
+    v0.find(1);
+    let (req, _) = v0.heartbeat();
+    v0.m.handle_request_failed(req.id, RequestFailure::RegexNotSupported, v0.now);
+    assert_eq!(fatal(v0.event()), ConsumerGroupError::RegexNotSupported);
     let wire = p.to_request(1).unwrap();
     assert_eq!(
         wire.subscribed_topic_regex.as_ref().map(|r| r.as_str()),

@@ -50,6 +50,9 @@ pub enum RequestFailure {
     /// The broker does not support the API or version (ApiVersions). For the heartbeat this
     /// means a broker without KIP-848: fatal, as in Java.
     UnsupportedVersion,
+    /// The heartbeat could not be built for the negotiated version because it carries a
+    /// regex (`to_request` returned [`ConsumerGroupError::RegexNotSupported`]): fatal.
+    RegexNotSupported,
 }
 
 /// Output of [`super::ConsumerMembership::poll_action`].

@@ -230,7 +230,7 @@ impl ConsumerMembership {
         if self.find_request == Some(id) {
             self.find_request = None;
             self.find_backoff(now);
-            if failure == RequestFailure::UnsupportedVersion {
+            if matches!(failure, RequestFailure::UnsupportedVersion) {
                 tracing::warn!("FindCoordinator version unsupported; retrying");
             }
             self.drive(now);
@@ -253,28 +253,16 @@ impl ConsumerMembership {
         self.sent = SentFields::default();
         match failure {
             RequestFailure::UnsupportedVersion => {
-                let error = if matches!(
-                    self.subscription,
-                    Some(super::ConsumerSubscription::Regex(_))
-                ) && self.sent_regex_rejected()
-                {
-                    ConsumerGroupError::RegexNotSupported
-                } else {
-                    ConsumerGroupError::ProtocolNotSupported
-                };
-                self.transition_to_fatal(error);
+                self.transition_to_fatal(ConsumerGroupError::ProtocolNotSupported);
+            }
+            RequestFailure::RegexNotSupported => {
+                self.transition_to_fatal(ConsumerGroupError::RegexNotSupported);
             }
             RequestFailure::Disconnected | RequestFailure::TimedOut => {
                 self.mark_coordinator_unknown(now);
             }
         }
         self.drive(now);
-    }
-
-    /// Whether an unsupported-version failure is about the regex (the member was already
-    /// heartbeating, so the API itself is supported).
-    fn sent_regex_rejected(&self) -> bool {
-        self.last_heartbeat_ok.is_some()
     }
 }
 
