@@ -951,3 +951,143 @@ fn stale_response_after_fencing_is_ignored() {
     assert_eq!(s.m.state(), MemberState::Fenced);
     let _ = NONE;
 }
+
+#[test]
+fn new_target_while_reconciling_is_reconciled_after_the_current_one() {
+    let mut s = Sim::new(Sim::default_config());
+    s.stable(1, &[(ORDERS, &[0])]);
+    let (hb, _) = s.next_heartbeat();
+    s.answer(&hb, &ok(2, Some(&[(ORDERS, &[0, 1])])));
+    assert!(matches!(
+        s.event(),
+        ConsumerEvent::PartitionsAssigned { .. }
+    ));
+    // While the assign hook runs, the broker moves the target on.
+    let (hb, _) = s.next_heartbeat();
+    s.answer(&hb, &ok(2, Some(&[(ORDERS, &[0, 1, 2])])));
+    s.idle();
+    s.m.ack_assigned(s.now);
+    // The first reconciliation is acknowledged, then the new target reconciles.
+    let (ack, p) = s.heartbeat();
+    assert_eq!(p.topic_partitions, Some(vec![(ORDERS, vec![0, 1])]));
+    assert_eq!(s.m.state(), MemberState::Reconciling);
+    assert_eq!(
+        s.event(),
+        ConsumerEvent::PartitionsAssigned {
+            added: vec![tp("orders", 2)],
+            assignment: vec![tp("orders", 0), tp("orders", 1), tp("orders", 2)],
+        }
+    );
+    s.answer(&ack, &ok(3, None));
+    s.m.ack_assigned(s.now);
+    let (_, p) = s.heartbeat();
+    assert_eq!(p.topic_partitions, Some(vec![(ORDERS, vec![0, 1, 2])]));
+    assert_eq!(s.m.state(), MemberState::Stable);
+}
+
+#[test]
+fn revocation_resolves_names_of_assigned_topics_without_metadata() {
+    let mut s = Sim::new(Sim::default_config());
+    s.stable(1, &[(ORDERS, &[0]), (PAYMENTS, &[0])]);
+    // The metadata no longer knows the topics (Java's assignedTopicNamesCache covers it).
+    s.m.metadata_changed(BTreeMap::new(), s.now);
+    let (hb, _) = s.next_heartbeat();
+    s.answer(&hb, &ok(2, Some(&[(ORDERS, &[0])])));
+    assert_eq!(
+        s.event(),
+        ConsumerEvent::PartitionsRevoked {
+            partitions: vec![tp("payments", 0)],
+            member_epoch: 2
+        }
+    );
+    s.m.ack_revoked(s.now);
+    assert!(matches!(
+        s.event(),
+        ConsumerEvent::PartitionsAssigned { .. }
+    ));
+}
+
+#[test]
+fn leave_while_reconciling_revokes_everything_owned_and_drops_the_reconciliation() {
+    let mut s = Sim::new(Sim::default_config());
+    s.stable(1, &[(ORDERS, &[0, 1])]);
+    let (hb, _) = s.next_heartbeat();
+    s.answer(&hb, &ok(2, Some(&[(ORDERS, &[0])])));
+    assert!(matches!(s.event(), ConsumerEvent::PartitionsRevoked { .. }));
+    s.m.leave(s.now);
+    assert_eq!(
+        s.event(),
+        ConsumerEvent::PartitionsRevoked {
+            partitions: vec![tp("orders", 0), tp("orders", 1)],
+            member_epoch: 2
+        }
+    );
+    s.m.ack_revoked(s.now); // the reconciliation's hook: ignored
+    s.idle();
+    assert_eq!(s.m.state(), MemberState::PrepareLeaving);
+    s.m.ack_revoked(s.now); // the leave's hook
+    let (leave, p) = s.heartbeat();
+    assert_eq!(p.member_epoch, -1);
+    s.m.handle_heartbeat_response(leave.id, &err(UNKNOWN_MEMBER_ID), s.now);
+    assert_eq!(s.event(), ConsumerEvent::Left);
+    assert!(s.m.is_closed());
+}
+
+#[test]
+fn fenced_while_preparing_to_leave_completes_the_leave_without_rejoining() {
+    let mut s = Sim::new(Sim::default_config());
+    s.stable(1, &[(ORDERS, &[0])]);
+    let (hb, _) = s.next_heartbeat();
+    s.m.unsubscribe(s.now);
+    assert!(matches!(s.event(), ConsumerEvent::PartitionsRevoked { .. }));
+    s.answer(&hb, &err(FENCED_MEMBER_EPOCH));
+    assert_eq!(s.event(), ConsumerEvent::Left);
+    assert_eq!(s.m.state(), MemberState::Unsubscribed);
+    s.m.ack_revoked(s.now);
+    s.advance(INTERVAL);
+    s.idle();
+}
+
+#[test]
+fn unsubscribe_while_stale_completes_at_once() {
+    let mut c = Sim::default_config();
+    c.rebalance_timeout = Duration::from_secs(4);
+    let mut s = Sim::new(c);
+    s.stable(1, &[]);
+    s.advance(Duration::from_secs(4));
+    let (_, p) = s.heartbeat();
+    assert_eq!(p.member_epoch, -1);
+    assert_eq!(s.m.state(), MemberState::Stale);
+    s.m.unsubscribe(s.now);
+    assert_eq!(s.event(), ConsumerEvent::Left);
+    s.idle();
+    assert_eq!(s.m.state(), MemberState::Unsubscribed);
+    s.m.poll_called(s.now);
+    s.idle();
+    assert_eq!(s.m.state(), MemberState::Unsubscribed);
+}
+
+#[test]
+fn acknowledgements_with_nothing_pending_are_ignored() {
+    let mut s = Sim::new(Sim::default_config());
+    s.stable(1, &[(ORDERS, &[0])]);
+    s.m.ack_revoked(s.now);
+    s.m.ack_assigned(s.now);
+    s.m.commit_done(s.now);
+    s.idle();
+    assert_eq!(s.m.state(), MemberState::Stable);
+    assert_eq!(s.m.assignment(), vec![tp("orders", 0)]);
+}
+
+#[test]
+fn subscribing_joins_only_on_the_next_poll() {
+    let mut s = Sim::new(Sim::default_config());
+    s.m.subscribe_topics(["orders"], s.now);
+    s.advance(INTERVAL);
+    s.idle();
+    assert_eq!(s.m.poll_timeout(), None);
+    s.m.poll_called(s.now);
+    s.find(1);
+    let (_, p) = s.heartbeat();
+    assert_eq!(p.member_epoch, 0);
+}

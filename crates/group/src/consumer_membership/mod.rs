@@ -506,6 +506,8 @@ impl ConsumerMembership {
             self.state.heartbeat_now() && self.hb.in_flight.is_none() && self.hb.backoff_over(now);
         if now_ok || self.hb.can_send(now) {
             self.send_heartbeat(&coordinator, HeartbeatKind::Normal, now);
+            // An acknowledgement may leave a newer target to reconcile (Java's next loop).
+            self.maybe_reconcile();
         }
     }
 

@@ -338,9 +338,12 @@ impl ConsumerMembership {
         }
         self.subscription_updated = false;
         if self.state.is_not_in_group() {
-            if self.state == MemberState::Fenced {
+            if matches!(self.state, MemberState::Fenced | MemberState::Stale) {
+                // Java moves only FENCED; a STALE member would rejoin on the next poll
+                // with no subscription, which Java's poll() forbids after unsubscribe.
                 self.clear_assignment();
                 self.state = MemberState::Unsubscribed;
+                self.poll_timer_expired = false;
             }
             self.subscription = None;
             self.leave_in_progress = true;
