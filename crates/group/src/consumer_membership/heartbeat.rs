@@ -11,9 +11,10 @@ use kafka_protocol::messages::consumer_group_heartbeat_request::{
 use kafka_protocol::messages::{GroupId, TopicName};
 use kafka_protocol::protocol::StrBytes;
 
-use super::event::ConsumerGroupError;
-use super::state::{LocalAssignment, TopicId};
-use crate::membership::RequestId;
+use super::event::{ConsumerGroupError, ConsumerGroupRequest};
+use super::state::{LocalAssignment, MemberState, TopicId};
+use super::{ConsumerMembership, ConsumerSubscription, HeartbeatKind};
+use crate::membership::{Coordinator, Destination, RequestId};
 
 fn s(v: &str) -> StrBytes {
     StrBytes::from_string(v.to_owned())
@@ -193,6 +194,95 @@ impl HeartbeatTimer {
         match (interval, self.backoff_until) {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),
+        }
+    }
+}
+
+impl ConsumerMembership {
+    pub(super) fn send_heartbeat(
+        &mut self,
+        coordinator: &Coordinator,
+        kind: HeartbeatKind,
+        now: Instant,
+    ) {
+        let params = self.build_heartbeat();
+        let id = self.send(
+            Destination::Coordinator(coordinator.clone()),
+            ConsumerGroupRequest::Heartbeat(params),
+        );
+        self.in_flight.insert(id, kind);
+        if kind == HeartbeatKind::Normal {
+            self.hb.on_send(id, now);
+        }
+        self.on_heartbeat_generated();
+    }
+
+    /// Java `HeartbeatState.buildRequestData`: every field when joining, otherwise only what
+    /// changed since the last heartbeat.
+    pub(super) fn build_heartbeat(&mut self) -> ConsumerHeartbeatParams {
+        let full = self.state == MemberState::Joining;
+        let sent = &mut self.sent;
+        let rebalance = self.config.rebalance_timeout_ms();
+        let rebalance_timeout_ms = if full || sent.rebalance_timeout_ms != Some(rebalance) {
+            sent.rebalance_timeout_ms = Some(rebalance);
+            rebalance
+        } else {
+            -1
+        };
+        let (topics, regex) = match &self.subscription {
+            Some(ConsumerSubscription::Topics(t)) => (t.clone(), None),
+            Some(ConsumerSubscription::Regex(r)) => (BTreeSet::new(), Some(r.clone())),
+            None => (BTreeSet::new(), None),
+        };
+        let subscribed_topic_names = if full || sent.topics.as_ref() != Some(&topics) {
+            sent.topics = Some(topics.clone());
+            Some(topics.into_iter().collect())
+        } else {
+            None
+        };
+        let subscribed_topic_regex = if (full && regex.is_some()) || regex != sent.regex {
+            sent.regex = regex.clone();
+            Some(regex.unwrap_or_default())
+        } else {
+            None
+        };
+        let server_assignor = match &self.config.remote_assignor {
+            Some(a) if full || sent.server_assignor.as_ref() != Some(a) => {
+                sent.server_assignor = Some(a.clone());
+                Some(a.clone())
+            }
+            _ => None,
+        };
+        let rack_id = match &self.config.client_rack {
+            Some(r) if full || sent.rack.as_ref() != Some(r) => {
+                sent.rack = Some(r.clone());
+                Some(r.clone())
+            }
+            _ => None,
+        };
+        let topic_partitions = if full || sent.assignment.as_ref() != Some(&self.current) {
+            sent.assignment = Some(self.current.clone());
+            Some(
+                self.current
+                    .partitions
+                    .iter()
+                    .map(|(id, p)| (*id, p.iter().copied().collect()))
+                    .collect(),
+            )
+        } else {
+            None
+        };
+        ConsumerHeartbeatParams {
+            group_id: self.config.group_id.clone(),
+            member_id: self.member_id.clone(),
+            member_epoch: self.member_epoch,
+            instance_id: self.config.group_instance_id.clone(),
+            rack_id,
+            rebalance_timeout_ms,
+            subscribed_topic_names,
+            subscribed_topic_regex,
+            server_assignor,
+            topic_partitions,
         }
     }
 }
