@@ -1091,3 +1091,37 @@ fn subscribing_joins_only_on_the_next_poll() {
     let (_, p) = s.heartbeat();
     assert_eq!(p.member_epoch, 0);
 }
+
+#[test]
+fn leave_heartbeat_goes_out_even_with_a_heartbeat_in_flight() {
+    let mut s = Sim::new(Sim::default_config());
+    s.stable(1, &[]);
+    let (hb, _) = s.next_heartbeat();
+    s.m.leave(s.now);
+    let (leave, p) = s.heartbeat();
+    assert_eq!(p.member_epoch, -1);
+    // The answer to the older heartbeat changes nothing; the leave's answer ends it.
+    s.answer(&hb, &ok(1, Some(&[(ORDERS, &[0])])));
+    s.idle();
+    assert_eq!(s.m.state(), MemberState::Unsubscribed);
+    s.answer(&leave, &ok(-1, None));
+    assert_eq!(s.event(), ConsumerEvent::Left);
+}
+
+#[test]
+fn poll_timeout_leave_is_sent_with_a_heartbeat_in_flight_and_its_answer_is_ignored() {
+    let mut c = Sim::default_config();
+    c.rebalance_timeout = Duration::from_secs(7);
+    let mut s = Sim::new(c);
+    s.stable(1, &[(ORDERS, &[0])]);
+    let (hb, _) = s.next_heartbeat();
+    s.advance(Duration::from_secs(2));
+    let (leave, p) = s.heartbeat();
+    assert_eq!(p.member_epoch, -1);
+    assert!(matches!(s.event(), ConsumerEvent::PartitionsLost { .. }));
+    s.answer(&leave, &err(UNKNOWN_MEMBER_ID));
+    s.answer(&hb, &ok(1, None));
+    s.idle();
+    assert_eq!(s.m.state(), MemberState::Stale);
+    assert_eq!(s.m.commit_member_epoch(), None);
+}

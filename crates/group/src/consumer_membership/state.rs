@@ -150,3 +150,28 @@ impl LocalAssignment {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_epoch_is_bumped_only_when_the_partitions_change() {
+        let none = LocalAssignment::none();
+        let empty = none
+            .update_with(BTreeMap::new())
+            .expect("none → first assignment");
+        assert_eq!(empty.local_epoch, 0);
+        assert!(empty.update_with(BTreeMap::new()).is_none());
+        let one = empty
+            .update_with(BTreeMap::from([(TopicId(1), BTreeSet::from([0]))]))
+            .unwrap();
+        assert_eq!(one.local_epoch, 1);
+        assert_ne!(one, empty);
+    }
+
+    #[test]
+    fn topic_id_prints_as_32_hex_digits() {
+        assert_eq!(TopicId(0xab).to_string(), format!("{:032x}", 0xab));
+    }
+}
