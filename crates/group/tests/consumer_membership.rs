@@ -1125,3 +1125,25 @@ fn poll_timeout_leave_is_sent_with_a_heartbeat_in_flight_and_its_answer_is_ignor
     assert_eq!(s.m.state(), MemberState::Stale);
     assert_eq!(s.m.commit_member_epoch(), None);
 }
+
+#[test]
+fn group_protocol_parses_like_java_and_classic_only_settings_are_refused() {
+    use rafka_group::consumer_membership::{
+        check_consumer_protocol_settings, ConsumerConfigError, GroupProtocol,
+    };
+    assert_eq!(GroupProtocol::default(), GroupProtocol::Classic);
+    assert_eq!("CONSUMER".parse(), Ok(GroupProtocol::Consumer));
+    assert_eq!("classic".parse(), Ok(GroupProtocol::Classic));
+    assert!("eager".parse::<GroupProtocol>().is_err());
+    assert_eq!(GroupProtocol::Consumer.to_string(), "consumer");
+    assert_eq!(
+        check_consumer_protocol_settings(["group.id", "heartbeat.interval.ms"]),
+        Err(ConsumerConfigError::UnsupportedWithConsumerProtocol(
+            "heartbeat.interval.ms".into()
+        ))
+    );
+    assert_eq!(
+        check_consumer_protocol_settings(["group.id", "group.remote.assignor"]),
+        Ok(())
+    );
+}

@@ -67,6 +67,73 @@ pub enum ConsumerConfigError {
     /// `max.poll.interval.ms` does not fit the protocol's `int32` milliseconds.
     #[error("max.poll.interval.ms does not fit in an int32 of milliseconds")]
     RebalanceTimeoutTooLarge,
+    /// A classic-protocol setting was given with `group.protocol=consumer`.
+    #[error("{0} is not supported when group.protocol=consumer (KIP-848: the broker owns it, see its group.consumer.* settings)")]
+    UnsupportedWithConsumerProtocol(String),
+    /// `group.protocol` is neither `classic` nor `consumer`.
+    #[error("invalid group.protocol {0:?}: expected classic or consumer")]
+    UnknownGroupProtocol(String),
+}
+
+/// `group.protocol`: which rebalance protocol the consumer uses (Java `GroupProtocol`,
+/// case-insensitive). Default `classic`, as in Java.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GroupProtocol {
+    /// JoinGroup/SyncGroup/Heartbeat with client-side assignors ([`crate::Membership`]).
+    #[default]
+    Classic,
+    /// ConsumerGroupHeartbeat with server-side assignors (KIP-848,
+    /// [`super::ConsumerMembership`]).
+    Consumer,
+}
+
+impl std::str::FromStr for GroupProtocol {
+    type Err = ConsumerConfigError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "classic" => Ok(GroupProtocol::Classic),
+            "consumer" => Ok(GroupProtocol::Consumer),
+            _ => Err(ConsumerConfigError::UnknownGroupProtocol(s.to_owned())),
+        }
+    }
+}
+
+impl std::fmt::Display for GroupProtocol {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            GroupProtocol::Classic => "classic",
+            GroupProtocol::Consumer => "consumer",
+        })
+    }
+}
+
+/// Consumer settings that only the classic protocol reads; Java rejects them when
+/// `group.protocol=consumer` (the broker's `group.consumer.session.timeout.ms`,
+/// `group.consumer.heartbeat.interval.ms` and `group.consumer.assignors` replace them).
+pub const CLASSIC_ONLY_SETTINGS: [&str; 3] = [
+    "session.timeout.ms",
+    "heartbeat.interval.ms",
+    "partition.assignment.strategy",
+];
+
+/// Refuses classic-only settings among the names the user set explicitly, for
+/// `group.protocol=consumer`.
+///
+/// # Errors
+/// [`ConsumerConfigError::UnsupportedWithConsumerProtocol`] for the first one found.
+pub fn check_consumer_protocol_settings<'a>(
+    explicitly_set: impl IntoIterator<Item = &'a str>,
+) -> Result<(), ConsumerConfigError> {
+    match explicitly_set
+        .into_iter()
+        .find(|n| CLASSIC_ONLY_SETTINGS.contains(n))
+    {
+        Some(n) => Err(ConsumerConfigError::UnsupportedWithConsumerProtocol(
+            n.to_owned(),
+        )),
+        None => Ok(()),
+    }
 }
 
 impl ConsumerGroupConfig {

@@ -31,7 +31,10 @@ use std::time::Instant;
 
 use rafka_wire::TopicPartition;
 
-pub use config::{ConsumerConfigError, ConsumerGroupConfig};
+pub use config::{
+    check_consumer_protocol_settings, ConsumerConfigError, ConsumerGroupConfig, GroupProtocol,
+    CLASSIC_ONLY_SETTINGS,
+};
 pub use event::{
     ConsumerAction, ConsumerEvent, ConsumerGroupError, ConsumerGroupRequest,
     ConsumerOutgoingRequest, RequestFailure, CONSUMER_PROTOCOL_NOT_SUPPORTED_MSG,
