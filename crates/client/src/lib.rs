@@ -14,7 +14,8 @@
 //!   coordinator cache (`coordinator.rs`); [`Client::with_retries`] with jittered exponential
 //!   backoff ([`backoff`], `retry.rs`).
 //! - [`admin`]: topic, offset, group and config administration on top of [`Client`].
-//! - [`sasl`], [`tls`]: authentication mechanisms (sans-IO) and rustls setup.
+//! - [`sasl`], `tls`: authentication mechanisms (sans-IO) and rustls setup (the `tls` module
+//!   and `security.protocol=SSL`/`SASL_SSL` need the `tls` cargo feature, on by default).
 //! - [`Error`]: one error type with broker, API and partition context.
 //!
 //! Protocol rules are kept sans-IO (in-flight table, reconnect backoff, metadata merge, SCRAM,
@@ -58,6 +59,7 @@
 //! the topic; OffsetFetch for all topics (null list) answers a body that does not decode, so
 //! [`Admin::list_group_offsets`] falls back to naming every partition.
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod admin;
 pub mod backoff;
@@ -68,6 +70,8 @@ pub mod error;
 pub mod metadata;
 mod pool;
 pub mod sasl;
+#[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub mod tls;
 
 /// The current time on tokio's clock, as a std `Instant`: under `tokio::time::pause` (tests

@@ -7,14 +7,13 @@
 //! chain check. Java keystores (JKS, PKCS#12) are not read: convert them to PEM
 //! (`keytool -exportcert -rfc`, `openssl pkcs12 -nodes`).
 
-use std::fs::File;
-use std::io::BufReader;
 use std::path::Path;
 use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::CryptoProvider;
+use rustls::pki_types::pem::{self, PemObject};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
@@ -82,11 +81,16 @@ pub fn server_name(host: &str) -> Result<ServerName<'static>, Error> {
         .map_err(|e| tls_error(format!("server name {host}: {e}")))
 }
 
+/// The PEM parser of rustls-pki-types (what the rustls-pemfile crate wrapped).
+fn pem_error(path: &Path, e: pem::Error) -> Error {
+    tls_error(format!("{}: {e}", path.display()))
+}
+
 fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, Error> {
-    let file = File::open(path).map_err(|e| tls_error(format!("{}: {e}", path.display())))?;
-    let certs = rustls_pemfile::certs(&mut BufReader::new(file))
+    let certs = CertificateDer::pem_file_iter(path)
+        .map_err(|e| pem_error(path, e))?
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| tls_error(format!("{}: {e}", path.display())))?;
+        .map_err(|e| pem_error(path, e))?;
     if certs.is_empty() {
         return Err(tls_error(format!("{}: no PEM certificate", path.display())));
     }
@@ -94,10 +98,10 @@ fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, Error> {
 }
 
 fn read_key(path: &Path) -> Result<PrivateKeyDer<'static>, Error> {
-    let file = File::open(path).map_err(|e| tls_error(format!("{}: {e}", path.display())))?;
-    rustls_pemfile::private_key(&mut BufReader::new(file))
-        .map_err(|e| tls_error(format!("{}: {e}", path.display())))?
-        .ok_or_else(|| tls_error(format!("{}: no PEM private key", path.display())))
+    PrivateKeyDer::from_pem_file(path).map_err(|e| match e {
+        pem::Error::NoItemsFound => tls_error(format!("{}: no PEM private key", path.display())),
+        e => pem_error(path, e),
+    })
 }
 
 /// Verifies the chain as usual but accepts a certificate issued for another name

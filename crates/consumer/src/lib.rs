@@ -17,7 +17,23 @@
 //! - `group_driver` / `group_task`: the membership task around rafka-group's state machine.
 //! - [`Consumer`] (`consumer.rs`): the API — subscribe/assign, poll/stream, seek, commit,
 //!   rebalance hooks ([`listener`]), external offset stores ([`store`]).
+//!
+//! # Feature flags
+//! The defaults suit most applications; the offset stores are opt-in because each one brings a
+//! database driver (the `rafka` facade forwards every one of these features).
+//!
+//! | feature | default | enables |
+//! | --- | --- | --- |
+//! | `tls` | yes | `security.protocol=SSL` / `SASL_SSL` (rustls with *ring*); without it those settings fail with `ConfigError::FeatureDisabled` |
+//! | `gzip`, `snappy`, `lz4`, `zstd` | yes | decoding (and, in the producer, encoding) of that codec; a batch of a disabled codec fails with `WireError::CodecDisabled` |
+//! | `sqlite` | no | `store::sql::SqlOffsetStore<Sqlite>` (sqlx; compiles the bundled SQLite C library) |
+//! | `postgres` | no | `store::sql::SqlOffsetStore<Postgres>` (sqlx) |
+//! | `mysql` | no | `store::sql::SqlOffsetStore<MySql>` (sqlx; MySQL and MariaDB) |
+//! | `redis` | no | `store::redis::RedisOffsetStore` |
+//!
+//! The Kafka store ([`KafkaOffsetStore`]) and the [`OffsetStore`] trait need no feature.
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod commit;
 pub mod config;
@@ -37,14 +53,19 @@ mod shared;
 pub mod store;
 pub mod subscription;
 
-/// Re-exported so rebalance listeners and offset stores can be written without adding the
-/// `async-trait` crate.
+/// The `#[async_trait]` attribute that [`ConsumerRebalanceListener`] and [`OffsetStore`] are
+/// declared with; implementations must use it too. Re-exported deliberately: implementing those
+/// traits needs it, and this one is the version the traits were compiled with. It is a macro
+/// only, so no async-trait type is part of rafka's API.
 pub use async_trait::async_trait;
 pub use config::{AutoOffsetReset, ConsumerConfig, ConsumerConfigBuilder, IsolationLevel};
 pub use consumer::{CommitCallback, Consumer, TopicSelector};
 pub use error::{ConsumerError, ListenerError};
 pub use listener::{ConsumerContext, ConsumerRebalanceListener, NoopRebalanceListener};
 pub use record::{ConsumerRecord, RecordHeader, TimestampType};
-/// Re-exported for pattern subscriptions ([`TopicSelector::Pattern`]).
+/// The regex type of pattern subscriptions ([`TopicSelector::Pattern`], `From<Regex>`),
+/// re-exported deliberately: the type is part of [`TopicSelector`], and this is the version it
+/// was compiled with (regex 1.x, whose API is stable). Build one with `Regex::new("metrics-.*")`;
+/// the pattern must match a whole topic name.
 pub use regex::Regex;
 pub use store::{kafka::KafkaOffsetStore, OffsetStore, StoreError};

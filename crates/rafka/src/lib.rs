@@ -14,7 +14,33 @@
 //! The most used types are also at the crate root. The repository README (whose examples are
 //! compiled as doctests of this crate) shows a producer, a consumer with a rebalance listener and
 //! exactly-once processing into SQL.
+//!
+//! # Feature flags
+//! rafka uses Cargo features to leave out what an application does not need. With the defaults
+//! the only C compiled is *ring*'s (through rustls) and zstd's; `default-features = false`
+//! leaves no C at all.
+//!
+//! | feature | default | enables |
+//! | --- | --- | --- |
+//! | `tls` | yes | `security.protocol=SSL` and `SASL_SSL`: rustls with the *ring* provider, the Mozilla roots of webpki-roots. Without it those settings fail with [`client::config::ConfigError`]`::FeatureDisabled` |
+//! | `gzip` | yes | the gzip codec (flate2 with the pure-Rust backend) |
+//! | `snappy` | yes | the snappy codec (snap) |
+//! | `lz4` | yes | the lz4 codec (lz4_flex, pure Rust) |
+//! | `zstd` | yes | the zstd codec (the zstd C library, through zstd-sys) |
+//! | `sqlite` | no | [`consumer::store`]'s `SqlOffsetStore<Sqlite>` (sqlx; compiles the bundled SQLite C library) |
+//! | `postgres` | no | `SqlOffsetStore<Postgres>` (sqlx) |
+//! | `mysql` | no | `SqlOffsetStore<MySql>` (sqlx; MySQL and MariaDB) |
+//! | `redis` | no | `RedisOffsetStore` |
+//!
+//! A record batch compressed with a codec that is not compiled in fails to encode (producer) or
+//! to decode (consumer) with [`wire::WireError`]`::CodecDisabled`, never silently. For example,
+//! TLS and lz4 only, with offsets in PostgreSQL:
+//!
+//! ```toml
+//! rafka = { version = "0.1", default-features = false, features = ["tls", "lz4", "postgres"] }
+//! ```
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub use rafka_client as client;
 pub use rafka_consumer as consumer;

@@ -29,5 +29,16 @@ pub mod types;
 
 pub use error::WireError;
 pub use error_code::{BrokerError, ErrorCode};
-pub use kafka_protocol;
 pub use types::TopicPartition;
+
+/// The `kafka-protocol` crate (0.18) as rafka uses it: its message structs are rafka's requests
+/// and responses ([`request::KafkaRequest`] is implemented for them), for code that builds
+/// requests of its own (e.g. `rafka_client::Client::send`) or reads raw responses.
+///
+/// **Unstable: not covered by rafka's semver.** This is kafka-protocol re-exported as it is, so
+/// that such code names the same types as rafka without a dependency of its own; a rafka minor
+/// release may move to a newer kafka-protocol whose types differ. The producer, consumer and
+/// admin APIs never need it.
+pub mod protocol {
+    pub use kafka_protocol::*;
+}

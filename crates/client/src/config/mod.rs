@@ -61,6 +61,18 @@ pub enum ConfigError {
         /// The I/O error's text.
         message: String,
     },
+    /// The value needs a cargo feature this build was compiled without: `security.protocol=SSL`
+    /// or `SASL_SSL` without the `tls` feature (of `rafka`, `rafka-client`, `rafka-producer` or
+    /// `rafka-consumer`).
+    #[error("\"{key}={value}\" needs rafka's cargo feature \"{feature}\", which this build was compiled without")]
+    FeatureDisabled {
+        /// The Java setting name.
+        key: &'static str,
+        /// The value as given.
+        value: String,
+        /// The cargo feature that enables it.
+        feature: &'static str,
+    },
 }
 
 impl ConfigError {
@@ -380,14 +392,33 @@ impl ClientConfig {
         Ok((config, rest))
     }
 
+    /// [`ConfigError::FeatureDisabled`] when the security protocol uses TLS and this build has no
+    /// `tls` feature.
+    pub(crate) fn check_tls_available(&self) -> Result<(), ConfigError> {
+        if self.security_protocol.uses_tls() && !cfg!(feature = "tls") {
+            return Err(ConfigError::FeatureDisabled {
+                key: "security.protocol",
+                value: if self.security_protocol == SecurityProtocol::Ssl {
+                    "SSL".to_string()
+                } else {
+                    "SASL_SSL".to_string()
+                },
+                feature: "tls",
+            });
+        }
+        Ok(())
+    }
+
     /// Checks the settings together.
     ///
     /// # Errors
     /// [`ConfigError::Missing`] without bootstrap servers or, under SASL, without username or
-    /// password; [`ConfigError::InvalidValue`] for a server that is not `host:port`, a zero
+    /// password; [`ConfigError::FeatureDisabled`] for `SSL`/`SASL_SSL` in a build without the
+    /// `tls` feature; [`ConfigError::InvalidValue`] for a server that is not `host:port`, a zero
     /// timeout or a frame cap under 1 KiB; [`ConfigError::Incompatible`] when a maximum backoff
     /// is below its initial value or a client certificate comes without its key.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        self.check_tls_available()?;
         if self.bootstrap_servers.is_empty() {
             return Err(ConfigError::Missing {
                 key: "bootstrap.servers",
@@ -664,9 +695,28 @@ mod tests {
         assert_eq!(c.sasl_password.as_deref(), Some("p\"w d"));
         assert_eq!(c.security_protocol, SecurityProtocol::SaslSsl);
         assert_eq!(c.sasl_mechanism, SaslMechanism::ScramSha512);
-        c.validate().unwrap();
+        // SASL_SSL needs the tls feature (see tls_needs_the_tls_feature).
+        assert_eq!(c.validate().is_ok(), cfg!(feature = "tls"));
         c.apply("sasl.username", "bob").unwrap();
         assert_eq!(c.sasl_username.as_deref(), Some("bob"));
+    }
+
+    #[test]
+    fn tls_needs_the_tls_feature() {
+        let mut c = ClientConfig::new("localhost:9092");
+        c.security_protocol = SecurityProtocol::Ssl;
+        if cfg!(feature = "tls") {
+            c.validate().unwrap();
+        } else {
+            assert_eq!(
+                c.validate(),
+                Err(ConfigError::FeatureDisabled {
+                    key: "security.protocol",
+                    value: "SSL".into(),
+                    feature: "tls",
+                })
+            );
+        }
     }
 
     #[test]

@@ -33,6 +33,7 @@ use crate::sasl::{plain, SaslError};
 pub struct Connector {
     config: Arc<ClientConfig>,
     settings: ConnectionSettings,
+    #[cfg(feature = "tls")]
     tls: Option<tokio_rustls::TlsConnector>,
 }
 
@@ -49,8 +50,12 @@ impl Connector {
     /// start-up rather than at the first connection.
     ///
     /// # Errors
-    /// [`Error::Tls`] as [`crate::tls::connector`].
+    /// [`Error::Tls`] as `tls::connector`; [`Error::Config`] with
+    /// [`ConfigError::FeatureDisabled`](crate::config::ConfigError::FeatureDisabled) for
+    /// `SSL`/`SASL_SSL` in a build without the `tls` feature.
     pub fn new(config: Arc<ClientConfig>) -> Result<Self, Error> {
+        config.check_tls_available()?;
+        #[cfg(feature = "tls")]
         let tls = crate::tls::connector(&config)?;
         let settings = ConnectionSettings {
             client_id: Arc::from(config.client_id.as_str()),
@@ -60,6 +65,7 @@ impl Connector {
         Ok(Connector {
             config,
             settings,
+            #[cfg(feature = "tls")]
             tls,
         })
     }
@@ -103,6 +109,9 @@ impl Connector {
             .await
             .map_err(io_err)?;
         tcp.set_nodelay(true).map_err(io_err)?;
+        #[cfg(not(feature = "tls"))]
+        let conn = Connection::start(tcp, broker.clone(), &self.settings);
+        #[cfg(feature = "tls")]
         let conn = match &self.tls {
             Some(tls) => {
                 let host = crate::config::split_host_port(&broker.addr)
@@ -141,6 +150,7 @@ impl Connector {
 /// done: its alert arrives as the first read's I/O error, which would count as retriable.
 /// Such an error carries rustls' own error; it is a TLS failure like a refused handshake
 /// (Java: `SslAuthenticationException`).
+#[cfg(feature = "tls")]
 fn tls_alert_as_tls_error(e: Error) -> Error {
     match e {
         Error::Io { broker, source }
@@ -155,6 +165,12 @@ fn tls_alert_as_tls_error(e: Error) -> Error {
         }
         other => other,
     }
+}
+
+/// Without TLS there is no rustls alert to recognise.
+#[cfg(not(feature = "tls"))]
+fn tls_alert_as_tls_error(e: Error) -> Error {
+    e
 }
 
 /// ApiVersions v3 with fallback (see the module docs).
@@ -298,7 +314,7 @@ pub async fn authenticate(
     Ok(())
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "tls"))]
 mod tls_alert_tests {
     use super::*;
 

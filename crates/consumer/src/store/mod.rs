@@ -7,16 +7,37 @@
 //! Two families exist. The Kafka store ([`kafka::KafkaOffsetStore`], the default) answers
 //! `is_kafka() == true`: the consumer then commits with OffsetCommit carrying its generation and
 //! member id, so a fenced member's commit is refused by the coordinator. External stores
-//! ([`sql`], [`redis`], or your own) answer `false`: the consumer never commits to Kafka, loads
+//! (`sql`, `redis`, or your own) answer `false`: the consumer never commits to Kafka, loads
 //! positions on assign and seeks to them, and saves positions on revoke and close. Storing the
 //! position in the same transaction as the processed data is what gives exactly-once processing.
+//!
+//! # Cargo features
+//! The Kafka store and the [`OffsetStore`] trait are always available. The external stores are
+//! behind features of this crate (re-exported by `rafka`), none of them on by default:
+//!
+//! | feature    | enables                                                        |
+//! | ---------- | -------------------------------------------------------------- |
+//! | `sqlite`   | `sql::SqlOffsetStore<Sqlite>` (sqlx, bundled SQLite C library) |
+//! | `postgres` | `sql::SqlOffsetStore<Postgres>` (sqlx)                         |
+//! | `mysql`    | `sql::SqlOffsetStore<MySql>` (sqlx; MySQL and MariaDB)         |
+//! | `redis`    | `redis::RedisOffsetStore`                                      |
+//!
+//! The `sql` module exists when at least one of `sqlite`, `postgres`, `mysql` is on, and holds
+//! only the enabled backends.
 
 use std::collections::HashMap;
 
 use rafka_wire::TopicPartition;
 
 pub mod kafka;
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub mod redis;
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+#[cfg_attr(
+    docsrs,
+    doc(cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql")))
+)]
 pub mod sql;
 
 /// Where a consumer keeps its positions. Positions are "next offset to consume" (Kafka's

@@ -4,6 +4,9 @@
 //! # Table
 //! One row per (group, topic, partition); the default table name is [`DEFAULT_TABLE`]:
 //!
+//! Each backend is behind a cargo feature of this crate (also of `rafka`): `sqlite`, `postgres`,
+//! `mysql`. sqlx is compiled with only the enabled drivers.
+//!
 //! | column         | SQLite    | PostgreSQL    | MySQL / MariaDB                 |
 //! | -------------- | --------- | ------------- | ------------------------------- |
 //! | `group_id`     | `TEXT`    | `TEXT`        | `VARCHAR(255)` binary collation |
@@ -31,7 +34,6 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::ops::{Deref, DerefMut};
-use std::path::Path;
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
@@ -42,7 +44,15 @@ use super::{OffsetStore, StoreError};
 
 /// The sqlx version this store is built on, re-exported so your queries use the same types.
 pub use sqlx;
-pub use sqlx::{MySql, Postgres, Sqlite};
+#[cfg(feature = "mysql")]
+#[cfg_attr(docsrs, doc(cfg(feature = "mysql")))]
+pub use sqlx::MySql;
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+pub use sqlx::Postgres;
+#[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
+pub use sqlx::Sqlite;
 
 /// Table used when none is configured.
 pub const DEFAULT_TABLE: &str = "rafka_offsets";
@@ -52,12 +62,16 @@ const MAX_TABLE_NAME: usize = 63;
 
 mod sealed {
     pub trait Sealed {}
+    #[cfg(feature = "sqlite")]
     impl Sealed for sqlx::Sqlite {}
+    #[cfg(feature = "postgres")]
     impl Sealed for sqlx::Postgres {}
+    #[cfg(feature = "mysql")]
     impl Sealed for sqlx::MySql {}
 }
 
-/// A database the SQL store supports: [`Sqlite`], [`Postgres`] or [`MySql`] (also MariaDB).
+/// A database the SQL store supports: `Sqlite` (feature `sqlite`), `Postgres` (feature
+/// `postgres`) or `MySql` (feature `mysql`; also MariaDB).
 ///
 /// Sealed: each backend carries its own SQL (upsert syntax, placeholders, column types).
 pub trait SqlBackend: sqlx::Database + sealed::Sealed {
@@ -147,6 +161,7 @@ macro_rules! backend_statements {
     };
 }
 
+#[cfg(feature = "sqlite")]
 impl SqlBackend for Sqlite {
     fn create_table_sql(table: &str) -> String {
         format!(
@@ -176,6 +191,7 @@ impl SqlBackend for Sqlite {
     backend_statements!();
 }
 
+#[cfg(feature = "postgres")]
 impl SqlBackend for Postgres {
     fn create_table_sql(table: &str) -> String {
         format!(
@@ -205,6 +221,7 @@ impl SqlBackend for Postgres {
     backend_statements!();
 }
 
+#[cfg(feature = "mysql")]
 impl SqlBackend for MySql {
     fn create_table_sql(table: &str) -> String {
         // 249 is Kafka's topic length limit; (255 + 249) utf8mb4 characters fit InnoDB's
@@ -314,6 +331,7 @@ fn check_offsets(offsets: &[(TopicPartition, i64)]) -> Result<(), StoreError> {
 /// Cloning is cheap (the pool is shared).
 ///
 /// ```no_run
+/// # #[cfg(feature = "sqlite")]
 /// # async fn demo() -> Result<(), rafka_consumer::StoreError> {
 /// use rafka_consumer::store::sql::{SqlOffsetStore, Sqlite};
 /// use rafka_wire::TopicPartition;
@@ -458,13 +476,15 @@ impl<DB: SqlBackend> SqlOffsetStore<DB> {
     }
 }
 
+#[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 impl SqlOffsetStore<Sqlite> {
     /// Opens (creating it if missing) the SQLite database file at `path`, in WAL mode so readers
     /// do not block the writer, and creates the offsets table [`DEFAULT_TABLE`] if missing.
     ///
     /// # Errors
     /// [`StoreError::Sql`] if the file cannot be opened or created, or the table not created.
-    pub async fn open_sqlite(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+    pub async fn open_sqlite(path: impl AsRef<std::path::Path>) -> Result<Self, StoreError> {
         let options = sqlx::sqlite::SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
@@ -683,8 +703,11 @@ mod tests {
 
     #[test]
     fn upserts_use_each_backends_syntax() {
+        #[cfg(feature = "sqlite")]
         assert!(Sqlite::upsert_sql("t").contains("ON CONFLICT (group_id, topic, partition_id)"));
+        #[cfg(feature = "postgres")]
         assert!(Postgres::upsert_sql("t").contains("VALUES ($1, $2, $3, $4, now())"));
+        #[cfg(feature = "mysql")]
         assert!(MySql::upsert_sql("t").contains("ON DUPLICATE KEY UPDATE"));
     }
 }
