@@ -20,10 +20,12 @@
 //! `docs/consumer-group-protocol.md`.
 
 mod config;
+mod error;
 mod event;
 mod handlers;
 mod heartbeat;
 mod reconcile;
+mod request;
 mod state;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
@@ -35,11 +37,11 @@ pub use config::{
     check_consumer_protocol_settings, ConsumerConfigError, ConsumerGroupConfig, GroupProtocol,
     CLASSIC_ONLY_SETTINGS,
 };
+pub use error::{ConsumerGroupError, CONSUMER_PROTOCOL_NOT_SUPPORTED_MSG};
 pub use event::{
-    ConsumerAction, ConsumerEvent, ConsumerGroupError, ConsumerGroupRequest,
-    ConsumerOutgoingRequest, RequestFailure, CONSUMER_PROTOCOL_NOT_SUPPORTED_MSG,
+    ConsumerAction, ConsumerEvent, ConsumerGroupRequest, ConsumerOutgoingRequest, RequestFailure,
 };
-pub use heartbeat::ConsumerHeartbeatParams;
+pub use request::ConsumerHeartbeatParams;
 pub use state::{MemberState, TopicId, TopicIdPartitions};
 
 use crate::membership::{Coordinator, Destination, FindCoordinatorParams, RequestId};
