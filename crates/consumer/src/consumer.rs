@@ -320,8 +320,8 @@ impl Consumer {
             ready.as_mut().enable();
             {
                 let mut st = self.shared.lock();
-                if !st.fetcher.errors.is_empty() {
-                    return Err(st.fetcher.errors.remove(0));
+                if let Some(e) = st.fetcher.errors.pop_front() {
+                    return Err(e);
                 }
                 let st = &mut *st;
                 let mut out = Vec::new();

@@ -79,9 +79,13 @@ pub(crate) async fn run(
     events: mpsc::UnboundedSender<GroupEvent>,
     mut commands: mpsc::UnboundedReceiver<Command>,
 ) {
-    let mut machine = match group_config(&config)
-        .and_then(|c| Membership::new(c).map_err(|e| ConsumerError::Group(e.to_string())))
-    {
+    let mut machine = match group_config(&config).and_then(|c| {
+        Membership::new(c).map_err(|e| {
+            ConsumerError::Config(rafka_client::ConfigError::Incompatible {
+                reason: e.to_string(),
+            })
+        })
+    }) {
         Ok(m) => m,
         Err(e) => {
             let _ = events.send(GroupEvent::Fatal(e));
@@ -182,11 +186,11 @@ pub(crate) async fn run(
                     }
                     Event::Error(e) => {
                         tracing::warn!(error = %e, "group membership error");
-                        let _ = events.send(GroupEvent::Error(ConsumerError::Group(e.to_string())));
+                        let _ = events.send(GroupEvent::Error(group_error(&config, e)));
                     }
                     Event::Fatal(e) => {
                         tracing::error!(error = %e, "group membership failed");
-                        let _ = events.send(GroupEvent::Fatal(ConsumerError::Group(e.to_string())));
+                        let _ = events.send(GroupEvent::Fatal(group_error(&config, e)));
                     }
                     Event::Left => {
                         if let Some(done) = leaving.take() {
@@ -283,6 +287,13 @@ pub(crate) async fn run(
                 }
             }
         }
+    }
+}
+
+fn group_error(config: &ConsumerConfig, source: rafka_group::GroupError) -> ConsumerError {
+    ConsumerError::Group {
+        group_id: config.group_id.clone().unwrap_or_default(),
+        source,
     }
 }
 

@@ -22,7 +22,7 @@ pub use assignor::{
     RebalanceProtocol, RoundRobinAssignor, StickyAssignor,
 };
 pub use membership::{
-    Action, Coordinator, Destination, Event, Generation, GroupConfig, GroupError, GroupMetadata,
-    GroupRequest, Membership, OutgoingRequest, RequestId,
+    commit_error_kind, Action, CommitErrorKind, Coordinator, Destination, Event, Generation,
+    GroupConfig, GroupError, GroupMetadata, GroupRequest, Membership, OutgoingRequest, RequestId,
 };
 pub use protocol::{Assignment, ProtocolError, Subscription, PROTOCOL_TYPE};
