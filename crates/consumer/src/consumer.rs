@@ -9,65 +9,19 @@ use std::time::{Duration, Instant};
 use futures::Stream;
 use rafka_client::{Client, CoordinatorKind, Target};
 use rafka_wire::TopicPartition;
-use regex::Regex;
 use tokio::task::JoinHandle;
 
-use crate::commit::{
-    offset_commit_request, offset_fetch_request, read_offset_commit, read_offset_fetch,
-    CommitIdentity, OffsetToCommit,
-};
+use crate::commit::{offset_fetch_request, read_offset_fetch, OffsetToCommit};
 use crate::config::ConsumerConfig;
+use crate::driver::{Driver, GroupEvent};
 use crate::error::ConsumerError;
 use crate::fetcher::{FetchSettings, Fetcher};
-use crate::group_driver::{GroupDriver, GroupEvent};
 use crate::list_offsets::{list_offsets_request, read_list_offsets, ListedOffset};
 use crate::listener::{ConsumerContext, ConsumerRebalanceListener};
 use crate::record::ConsumerRecord;
 use crate::shared::Shared;
 use crate::store::OffsetStore;
-use crate::subscription::{ResetTarget, Subscription};
-
-/// What `subscribe` follows: a topic list or a regex over topic names.
-#[derive(Debug, Clone)]
-pub enum TopicSelector {
-    /// These topics.
-    Topics(Vec<String>),
-    /// Every topic whose whole name matches (re-checked at each metadata refresh).
-    Pattern(Regex),
-}
-
-impl From<Vec<String>> for TopicSelector {
-    fn from(v: Vec<String>) -> Self {
-        TopicSelector::Topics(v)
-    }
-}
-
-impl From<&[&str]> for TopicSelector {
-    fn from(v: &[&str]) -> Self {
-        TopicSelector::Topics(v.iter().map(|s| s.to_string()).collect())
-    }
-}
-
-impl<const N: usize> From<[&str; N]> for TopicSelector {
-    fn from(v: [&str; N]) -> Self {
-        TopicSelector::Topics(v.iter().map(|s| s.to_string()).collect())
-    }
-}
-
-impl From<&str> for TopicSelector {
-    fn from(v: &str) -> Self {
-        TopicSelector::Topics(vec![v.to_string()])
-    }
-}
-
-impl From<Regex> for TopicSelector {
-    fn from(r: Regex) -> Self {
-        TopicSelector::Pattern(r)
-    }
-}
-
-/// Callback of [`Consumer::commit_async`]; runs on a background task.
-pub type CommitCallback = Box<dyn FnOnce(Result<(), ConsumerError>) + Send + 'static>;
+use crate::subscription::{ResetTarget, Subscription, TopicSelector};
 
 /// A Kafka consumer.
 ///
@@ -95,8 +49,13 @@ pub struct Consumer {
     shared: Arc<Shared>,
     fetch_tasks: HashMap<i32, JoinHandle<()>>,
     listener: Option<Box<dyn ConsumerRebalanceListener>>,
-    group: Option<GroupDriver>,
-    next_auto_commit: Instant,
+    /// The driver task (group membership, commits), started by the first `subscribe` or
+    /// commit.
+    driver: Option<Driver>,
+    /// `subscribe` was called (group member; hooks run).
+    in_group: bool,
+    /// Topics the member subscribes to (a pattern's matches), as the driver last said.
+    subscribed: Vec<String>,
     next_metadata_refresh: Instant,
     closed: bool,
 }
@@ -130,13 +89,14 @@ impl Consumer {
         let fetcher = Fetcher::new(FetchSettings::from_config(&config));
         let now = Instant::now();
         Consumer {
-            next_auto_commit: now + config.auto_commit_interval,
             config: Arc::new(config),
             client,
             shared: Arc::new(Shared::new(fetcher)),
             fetch_tasks: HashMap::new(),
             listener: None,
-            group: None,
+            driver: None,
+            in_group: false,
+            subscribed: Vec::new(),
             next_metadata_refresh: now,
             closed: false,
         }
@@ -207,17 +167,9 @@ impl Consumer {
         };
         drop(st);
         self.listener = Some(Box::new(listener));
-        match &self.group {
-            // Same member, new topics: the machine rejoins when they changed.
-            Some(group) => group.resubscribe(selector),
-            None => {
-                self.group = Some(GroupDriver::start(
-                    self.client.clone(),
-                    self.config.clone(),
-                    selector,
-                ))
-            }
-        }
+        self.in_group = true;
+        // A running member keeps its id; it rejoins when the topics changed.
+        self.driver().subscribe(selector);
         Ok(())
     }
 
@@ -254,9 +206,11 @@ impl Consumer {
     /// As [`Consumer::close`]'s commit and hook steps.
     pub async fn unsubscribe(&mut self) -> Result<(), ConsumerError> {
         let result = self.revoke_all_for_shutdown().await;
-        if let Some(group) = self.group.take() {
-            group.leave().await;
+        if let Some(driver) = self.driver.take() {
+            driver.leave().await;
         }
+        self.in_group = false;
+        self.subscribed.clear();
         let mut st = self.shared.lock();
         st.subs.clear();
         st.subs.subscription = Subscription::None;
@@ -275,11 +229,7 @@ impl Consumer {
     pub fn subscription(&self) -> Vec<String> {
         match &self.shared.lock().subs.subscription {
             Subscription::Topics(t) => t.clone(),
-            Subscription::Pattern(_) => self
-                .group
-                .as_ref()
-                .map(GroupDriver::subscribed)
-                .unwrap_or_default(),
+            Subscription::Pattern(_) => self.subscribed.clone(),
             _ => Vec::new(),
         }
     }
@@ -301,16 +251,18 @@ impl Consumer {
     pub async fn poll(&mut self, timeout: Duration) -> Result<Vec<ConsumerRecord>, ConsumerError> {
         self.check_open()?;
         let deadline = Instant::now() + timeout;
-        if let Some(g) = &self.group {
-            if g.polled() {
-                return Err(ConsumerError::MaxPollIntervalExceeded {
-                    max_poll_interval: self.config.max_poll_interval,
-                });
-            }
-        }
         loop {
+            // Resets max.poll.interval.ms and auto-commits when due (on the driver).
+            if let Some(driver) = &self.driver {
+                let stored = if self.config.enable_auto_commit {
+                    let stored = self.shared.lock().subs.uncommitted_stored();
+                    self.with_epochs(&stored)
+                } else {
+                    Vec::new()
+                };
+                driver.polled(stored).await;
+            }
             self.handle_group_events().await?;
-            self.maybe_auto_commit().await;
             self.update_leaders().await?;
             self.init_positions().await?;
 
@@ -342,19 +294,16 @@ impl Consumer {
                 return Ok(Vec::new());
             }
             let mut wake = deadline;
-            if self.config.enable_auto_commit {
-                wake = wake.min(self.next_auto_commit.max(now));
-            }
             // Re-check positions and leaders now and then (resets, metadata, pattern match).
             wake = wake.min(now + Duration::from_millis(250));
-            match &mut self.group {
-                Some(group) => {
+            match &mut self.driver {
+                Some(driver) => {
                     tokio::select! {
                         _ = &mut ready => {}
                         _ = tokio::time::sleep_until(wake.into()) => {}
-                        event = group.recv() => match event {
+                        event = driver.recv() => match event {
                             Some(event) => self.handle_group_event(event).await?,
-                            // The membership task ended (fatal error reported already): wait
+                            // The driver task ended (fatal error reported already): wait
                             // as without a group instead of spinning on a closed channel.
                             None => tokio::select! {
                                 _ = &mut ready => {}
@@ -653,40 +602,30 @@ impl Consumer {
             return Ok(());
         }
         let offsets = self.with_epochs(offsets);
-        let identity = self.identity();
-        self.check_generation(&identity)?;
-        commit(&self.client, &self.config, &identity, &offsets).await?;
-        let plain: Vec<(TopicPartition, i64)> =
-            offsets.iter().map(|o| (o.tp.clone(), o.offset)).collect();
-        self.shared.lock().subs.mark_committed(&plain);
-        Ok(())
+        self.driver().commit(offsets, false).await
     }
 
     /// Commits the position of every assigned partition without waiting; `callback` gets the
-    /// result on a background task. Later commits are not ordered after this one.
+    /// result on the consumer's background task. Commits complete in the order they were
+    /// made (sync and async alike), as in Java.
     pub fn commit_async(
         &mut self,
         callback: impl FnOnce(Result<(), ConsumerError>) + Send + 'static,
     ) {
         let offsets = self.shared.lock().subs.positions();
         let offsets = self.with_epochs(&offsets);
-        let identity = self.identity();
-        if let Err(e) = self.check_generation(&identity) {
-            callback(Err(e));
-            return;
-        }
-        let client = self.client.clone();
-        let config = self.config.clone();
-        let shared = self.shared.clone();
-        tokio::spawn(async move {
-            let result = commit(&client, &config, &identity, &offsets).await;
-            if result.is_ok() {
-                let plain: Vec<(TopicPartition, i64)> =
-                    offsets.iter().map(|o| (o.tp.clone(), o.offset)).collect();
-                shared.lock().subs.mark_committed(&plain);
-            }
-            callback(result);
-        });
+        self.driver().commit_async(offsets, Box::new(callback));
+    }
+
+    /// The driver task, started on first use.
+    fn driver(&mut self) -> &Driver {
+        self.driver.get_or_insert_with(|| {
+            Driver::start(
+                self.client.clone(),
+                self.config.clone(),
+                self.shared.clone(),
+            )
+        })
     }
 
     fn with_epochs(&self, offsets: &[(TopicPartition, i64)]) -> Vec<OffsetToCommit> {
@@ -699,43 +638,6 @@ impl Consumer {
                 leader_epoch: st.subs.get(tp).and_then(|p| p.leader_epoch).unwrap_or(-1),
             })
             .collect()
-    }
-
-    /// A group member outside a generation (not joined yet, or expelled) must not commit to
-    /// Kafka: its partitions may belong to another member. Java fails such a commit
-    /// client-side with CommitFailedException; so does rafka.
-    fn check_generation(&self, identity: &CommitIdentity) -> Result<(), ConsumerError> {
-        if self.group.is_some() && self.config.offset_store.is_kafka() && identity.generation < 0 {
-            return Err(ConsumerError::CommitFailed {
-                code: rafka_wire::error_code::ErrorCode::UNKNOWN_MEMBER_ID,
-            });
-        }
-        Ok(())
-    }
-
-    fn identity(&self) -> CommitIdentity {
-        match &self.group {
-            Some(g) => g.identity(),
-            None => CommitIdentity::standalone(),
-        }
-    }
-
-    async fn maybe_auto_commit(&mut self) {
-        if !self.config.enable_auto_commit || Instant::now() < self.next_auto_commit {
-            return;
-        }
-        if self.config.group_id.is_none() && self.config.offset_store.is_kafka() {
-            // As Java: without group.id there is nothing to commit to, so enable.auto.commit
-            // has no effect (close and revoke skip their commit for the same reason).
-            return;
-        }
-        self.next_auto_commit = Instant::now() + self.config.auto_commit_interval;
-        if self.check_generation(&self.identity()).is_err() {
-            return; // between generations: nothing owned to commit for
-        }
-        if let Err(e) = self.commit_stored_sync().await {
-            tracing::warn!(error = %e, "auto-commit failed");
-        }
     }
 
     // ----- close -----
@@ -751,8 +653,8 @@ impl Consumer {
             return Ok(());
         }
         let result = self.revoke_all_for_shutdown().await;
-        if let Some(group) = self.group.take() {
-            group.leave().await;
+        if let Some(driver) = self.driver.take() {
+            driver.leave().await;
         }
         self.closed = true;
         self.shared.lock().closed = true;
@@ -767,7 +669,7 @@ impl Consumer {
     async fn revoke_all_for_shutdown(&mut self) -> Result<(), ConsumerError> {
         let owned = self.assignment();
         let mut result = Ok(());
-        if self.group.is_some() && !owned.is_empty() {
+        if self.in_group && !owned.is_empty() {
             result = self.run_hook(HookKind::Revoked, &owned).await;
         }
         let saved = self.commit_on_revoke(&owned).await;
@@ -797,11 +699,10 @@ impl Consumer {
         if self.config.offset_store.is_kafka() && self.config.group_id.is_none() {
             return Ok(());
         }
-        if self.check_generation(&self.identity()).is_err() {
-            // Not in a generation (expelled): the partitions are someone else's already.
-            return Ok(());
-        }
-        self.commit_offsets_sync(&offsets).await
+        // Not in a generation (expelled): the partitions are someone else's already, and the
+        // driver skips the commit.
+        let offsets = self.with_epochs(&offsets);
+        self.driver().commit(offsets, true).await
     }
 
     fn check_open(&self) -> Result<(), ConsumerError> {
@@ -816,10 +717,10 @@ impl Consumer {
 
     async fn handle_group_events(&mut self) -> Result<(), ConsumerError> {
         loop {
-            let Some(group) = &mut self.group else {
+            let Some(driver) = &mut self.driver else {
                 return Ok(());
             };
-            let Some(event) = group.try_recv() else {
+            let Some(event) = driver.try_recv() else {
                 return Ok(());
             };
             self.handle_group_event(event).await?;
@@ -857,6 +758,13 @@ impl Consumer {
                 self.shared.fetch_wanted.notify_waiters();
                 hook
             }
+            GroupEvent::Subscribed(topics) => {
+                self.subscribed = topics;
+                Ok(())
+            }
+            GroupEvent::PollExpired => Err(ConsumerError::MaxPollIntervalExceeded {
+                max_poll_interval: self.config.max_poll_interval,
+            }),
             GroupEvent::Error(e) => Err(e),
             GroupEvent::Fatal(e) => Err(e),
         }
@@ -1140,58 +1048,4 @@ fn coordinator_error(client: &Client, group: &str, e: ConsumerError) -> rafka_cl
         Some(e.to_string()),
         "OffsetFetch",
     )
-}
-
-/// Commits offsets to Kafka (retrying retriable coordinator errors until
-/// `default.api.timeout.ms`) or saves them to the external store.
-pub(crate) async fn commit(
-    client: &Client,
-    config: &ConsumerConfig,
-    identity: &CommitIdentity,
-    offsets: &[OffsetToCommit],
-) -> Result<(), ConsumerError> {
-    let group = config.group_id.clone();
-    if !config.offset_store.is_kafka() {
-        let plain: Vec<(TopicPartition, i64)> =
-            offsets.iter().map(|o| (o.tp.clone(), o.offset)).collect();
-        config
-            .offset_store
-            .save(group.as_deref().unwrap_or(""), &plain)
-            .await?;
-        return Ok(());
-    }
-    let Some(group) = group else {
-        return Err(ConsumerError::NoGroupId {
-            operation: "commit",
-        });
-    };
-    let deadline = Instant::now() + config.client.default_api_timeout;
-    let mut backoff = config.client.retry_backoff;
-    loop {
-        let req = offset_commit_request(&group, identity, offsets);
-        let result = match client
-            .send(Target::GroupCoordinator(group.clone()), req)
-            .await
-        {
-            Ok(resp) => read_offset_commit(&resp),
-            Err(e) => Err(ConsumerError::Client(e)),
-        };
-        match result {
-            Ok(()) => return Ok(()),
-            Err(e) if e.is_retriable() && Instant::now() + backoff < deadline => {
-                if let ConsumerError::Broker { error, .. } = &e {
-                    if error.code == rafka_wire::error_code::ErrorCode::NOT_COORDINATOR
-                        || error.code
-                            == rafka_wire::error_code::ErrorCode::COORDINATOR_NOT_AVAILABLE
-                    {
-                        client.invalidate_coordinator(CoordinatorKind::Group, &group);
-                    }
-                }
-                tracing::debug!(error = %e, "commit failed; retrying");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(config.client.retry_backoff_max);
-            }
-            Err(e) => return Err(e),
-        }
-    }
 }

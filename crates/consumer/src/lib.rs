@@ -22,14 +22,14 @@
 pub mod commit;
 pub mod config;
 mod consumer;
+pub mod core;
+mod driver;
 pub mod error;
 pub mod fetch_buffer;
 pub mod fetch_decode;
 pub mod fetch_session;
 mod fetch_task;
 pub mod fetcher;
-mod group_driver;
-mod group_task;
 pub mod list_offsets;
 pub mod listener;
 pub mod record;
@@ -41,10 +41,12 @@ pub mod subscription;
 /// `async-trait` crate.
 pub use async_trait::async_trait;
 pub use config::{AutoOffsetReset, ConsumerConfig, ConsumerConfigBuilder, IsolationLevel};
-pub use consumer::{CommitCallback, Consumer, TopicSelector};
+pub use consumer::Consumer;
+pub use driver::CommitCallback;
 pub use error::{ConsumerError, ListenerError};
 pub use listener::{ConsumerContext, ConsumerRebalanceListener, NoopRebalanceListener};
 pub use record::{ConsumerRecord, RecordHeader, TimestampType};
 /// Re-exported for pattern subscriptions ([`TopicSelector::Pattern`]).
 pub use regex::Regex;
 pub use store::{kafka::KafkaOffsetStore, OffsetStore, StoreError};
+pub use subscription::TopicSelector;

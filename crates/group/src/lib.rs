@@ -9,11 +9,15 @@
 //!   `ConsumerCoordinator`: inputs are responses, failures, user actions and `now`; outputs are
 //!   requests to send and rebalance events, polled with `poll_action()`, plus `poll_timeout()`.
 //!
+//! - [`member`]: [`GroupMember`], the interface the consumer drives a membership through; the
+//!   classic [`Membership`] implements it, and so will the KIP-848 and share-group members.
+//!
 //! A tokio driver (in `rafka-consumer`) sends the requests, feeds back the responses and runs
 //! the rebalance hooks when events come out.
 #![warn(missing_docs)]
 
 pub mod assignor;
+pub mod member;
 pub mod membership;
 pub mod protocol;
 
@@ -21,6 +25,7 @@ pub use assignor::{
     AssignError, Assignor, ClusterMetadata, CooperativeStickyAssignor, RangeAssignor,
     RebalanceProtocol, RoundRobinAssignor, StickyAssignor,
 };
+pub use member::{GroupMember, GroupResponse};
 pub use membership::{
     commit_error_kind, Action, CommitErrorKind, Coordinator, Destination, Event, Generation,
     GroupConfig, GroupError, GroupMetadata, GroupRequest, Membership, OutgoingRequest, RequestId,

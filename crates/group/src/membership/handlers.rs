@@ -563,7 +563,20 @@ impl Membership {
         let Some(error) = error else {
             return Ok(());
         };
-        let unchanged = *sent == self.generation;
+        Err(self.handle_commit_error(sent, error, now))
+    }
+
+    /// An OffsetCommit sent under `sent` failed with partition error `error` (non-zero):
+    /// applies what the one table ([`commit_error_kind`]) says for membership and returns the
+    /// error to report for the commit.
+    pub fn handle_commit_error(
+        &mut self,
+        sent: &Generation,
+        error: i16,
+        now: Instant,
+    ) -> GroupError {
+        let unchanged = sent.generation_id == self.generation.generation_id
+            && sent.member_id == self.generation.member_id;
         let failed = || GroupError::CommitFailed {
             error: GroupError::broker("OffsetCommit", error).code_error(),
         };
@@ -572,26 +585,26 @@ impl Membership {
                 if unchanged {
                     self.reset_generation(now);
                 }
-                Err(failed())
+                failed()
             }
             CommitErrorKind::FencedInstance => {
                 if unchanged {
                     self.fail(GroupError::broker("OffsetCommit", error));
                 }
-                Err(failed())
+                failed()
             }
             CommitErrorKind::RebalanceInProgress => {
                 // Java: rejoin but keep the generation; the commit is not retried (the
                 // application may commit again once `poll` completed the rebalance).
                 self.rejoin_needed = true;
-                Err(failed())
+                failed()
             }
             CommitErrorKind::CoordinatorMoved => {
                 self.mark_coordinator_unknown(now);
-                Err(GroupError::broker("OffsetCommit", error))
+                GroupError::broker("OffsetCommit", error)
             }
             CommitErrorKind::Retriable | CommitErrorKind::Fatal => {
-                Err(GroupError::broker("OffsetCommit", error))
+                GroupError::broker("OffsetCommit", error)
             }
         };
         self.drive(now);
