@@ -305,7 +305,18 @@ async fn run(
             Some(answer) = l.in_flight.next(), if !l.in_flight.is_empty() => {
                 let now = Instant::now();
                 match answer {
-                    Answer::Group(id, Some(r), _) => core.handle_group_response(id, &r, now),
+                    Answer::Group(id, Some(r), _) => {
+                        if let GroupResponse::JoinGroup(j) = &r {
+                            tracing::debug!(
+                                generation = j.generation_id,
+                                leader = %j.leader.as_str(),
+                                member_id = %j.member_id.as_str(),
+                                members = j.members.len(),
+                                "JoinGroup answered"
+                            );
+                        }
+                        core.handle_group_response(id, &r, now)
+                    }
                     Answer::Group(id, None, error) => {
                         if let Some(e) = error {
                             l.outbox.push_back(GroupEvent::Error(e));
@@ -402,9 +413,11 @@ impl Loop {
                 assignment,
                 added,
                 generation,
+                member_id,
             } => {
                 tracing::info!(
                     generation,
+                    member_id = %member_id,
                     added = added.len(),
                     owned = assignment.len(),
                     "joined group"

@@ -105,6 +105,8 @@ pub enum CoreEvent {
         added: Vec<TopicPartition>,
         /// The generation id.
         generation: i32,
+        /// This member's id in it.
+        member_id: String,
     },
     /// The subscribed topics changed (a pattern's matches).
     Subscribed(Vec<String>),
@@ -499,6 +501,7 @@ impl ConsumerCore {
                         assignment,
                         added: partitions,
                         generation: generation.generation_id,
+                        member_id: generation.member_id,
                     }),
                     Event::MetadataNeeded { topics } => self
                         .metadata_wanted

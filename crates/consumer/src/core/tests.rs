@@ -242,7 +242,9 @@ impl Sim {
                 assignment,
                 added,
                 generation: g,
+                member_id,
             } => {
+                assert_eq!(member_id, "m1");
                 assert_eq!(assignment, [tp("t", 0), tp("t", 1)]);
                 assert_eq!(added, assignment);
                 assert_eq!(g, generation);
