@@ -1,23 +1,23 @@
-//! [`Consumer`]: the application-facing API. It owns the positions (through [`Shared`]),
-//! runs rebalance hooks, initialises positions (committed offsets, offset store, ListOffsets),
-//! commits, and starts one fetch task per leader broker.
+//! [`Consumer`]: the application-facing API — subscribe/assign, poll, seek, commit, close —
+//! and the rebalance hooks, run on the application's task when the driver asks. Leaders,
+//! fetch tasks and position lookups are in `positions.rs`; membership and commits in the
+//! driver task (`driver.rs`) around the sans-IO [`crate::core::ConsumerCore`].
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::Stream;
-use rafka_client::{Client, CoordinatorKind, Target};
+use rafka_client::Client;
 use rafka_wire::TopicPartition;
-use tokio::task::JoinHandle;
 
-use crate::commit::{offset_fetch_request, read_offset_fetch, OffsetToCommit};
+use crate::commit::OffsetToCommit;
 use crate::config::ConsumerConfig;
 use crate::driver::{Driver, GroupEvent};
 use crate::error::ConsumerError;
 use crate::fetcher::{FetchSettings, Fetcher};
-use crate::list_offsets::{list_offsets_request, read_list_offsets, ListedOffset};
-use crate::listener::{ConsumerContext, ConsumerRebalanceListener};
+use crate::listener::{ConsumerContext, ConsumerRebalanceListener, HookTarget};
+use crate::positions::Positions;
 use crate::record::ConsumerRecord;
 use crate::shared::Shared;
 use crate::store::OffsetStore;
@@ -47,7 +47,8 @@ pub struct Consumer {
     config: Arc<ConsumerConfig>,
     client: Client,
     shared: Arc<Shared>,
-    fetch_tasks: HashMap<i32, JoinHandle<()>>,
+    /// Leaders, fetch tasks and position lookups.
+    positions: Positions,
     listener: Option<Box<dyn ConsumerRebalanceListener>>,
     /// The driver task (group membership, commits), started by the first `subscribe` or
     /// commit.
@@ -56,7 +57,6 @@ pub struct Consumer {
     in_group: bool,
     /// Topics the member subscribes to (a pattern's matches), as the driver last said.
     subscribed: Vec<String>,
-    next_metadata_refresh: Instant,
     closed: bool,
 }
 
@@ -87,17 +87,17 @@ impl Consumer {
     /// The config is not validated again.
     pub fn with_client(config: ConsumerConfig, client: Client) -> Consumer {
         let fetcher = Fetcher::new(FetchSettings::from_config(&config));
-        let now = Instant::now();
+        let config = Arc::new(config);
+        let shared = Arc::new(Shared::new(fetcher));
         Consumer {
-            config: Arc::new(config),
+            positions: Positions::new(client.clone(), config.clone(), shared.clone()),
+            config,
             client,
-            shared: Arc::new(Shared::new(fetcher)),
-            fetch_tasks: HashMap::new(),
+            shared,
             listener: None,
             driver: None,
             in_group: false,
             subscribed: Vec::new(),
-            next_metadata_refresh: now,
             closed: false,
         }
     }
@@ -263,8 +263,8 @@ impl Consumer {
                 driver.polled(stored).await;
             }
             self.handle_group_events().await?;
-            self.update_leaders().await?;
-            self.init_positions().await?;
+            self.positions.update_leaders().await?;
+            self.positions.init_positions().await?;
 
             let shared = self.shared.clone();
             let ready = shared.records_ready.notified();
@@ -438,8 +438,8 @@ impl Consumer {
                     return Ok(p);
                 }
             }
-            self.update_leaders().await?;
-            self.init_positions().await?;
+            self.positions.update_leaders().await?;
+            self.positions.init_positions().await?;
         }
         self.shared
             .lock()
@@ -460,7 +460,7 @@ impl Consumer {
         &mut self,
         partitions: &[TopicPartition],
     ) -> Result<HashMap<TopicPartition, i64>, ConsumerError> {
-        self.load_committed(partitions, true).await
+        self.positions.load_committed(partitions, true).await
     }
 
     /// Stops fetching these partitions; `poll` returns none of their records until resumed.
@@ -659,9 +659,7 @@ impl Consumer {
         self.closed = true;
         self.shared.lock().closed = true;
         self.shared.fetch_wanted.notify_waiters();
-        for (_, task) in self.fetch_tasks.drain() {
-            task.abort();
-        }
+        self.positions.stop_fetch_tasks();
         result
     }
 
@@ -798,220 +796,6 @@ impl Consumer {
         self.listener = Some(listener);
         result.map_err(ConsumerError::Listener)
     }
-
-    // ----- positions and leaders -----
-
-    /// Looks up leaders of assigned partitions when some are unknown or a fetch reported a
-    /// leadership change, and starts fetch tasks for new leader brokers. Failed lookups are
-    /// tried again on a later call, except SASL and TLS failures, which are returned (Java's
-    /// `poll` throws its AuthenticationException instead of waiting).
-    async fn update_leaders(&mut self) -> Result<(), ConsumerError> {
-        let (missing, refresh, topics) = {
-            let mut st = self.shared.lock();
-            let assigned = st.subs.assignment();
-            st.leaders.retain(|tp, _| assigned.contains(tp));
-            let missing = assigned.iter().any(|tp| !st.leaders.contains_key(tp));
-            let refresh = std::mem::take(&mut st.refresh_metadata);
-            let topics: BTreeSet<String> = assigned.into_iter().map(|tp| tp.topic).collect();
-            (missing, refresh, topics)
-        };
-        if !missing && !refresh {
-            return Ok(());
-        }
-        let now = Instant::now();
-        if now < self.next_metadata_refresh {
-            if refresh {
-                self.shared.lock().refresh_metadata = true;
-            }
-            return Ok(());
-        }
-        self.next_metadata_refresh = now + self.config.client.retry_backoff;
-        if refresh {
-            self.client.invalidate_metadata();
-        }
-        let names: Vec<&str> = topics.iter().map(String::as_str).collect();
-        let cluster = match self.client.metadata_for(&names).await {
-            Ok(c) => c,
-            Err(e @ (rafka_client::Error::Sasl { .. } | rafka_client::Error::Tls { .. })) => {
-                return Err(ConsumerError::Client(e));
-            }
-            Err(e) => {
-                tracing::debug!(error = %e, "metadata refresh failed");
-                return Ok(());
-            }
-        };
-        let mut brokers = BTreeSet::new();
-        {
-            let mut st = self.shared.lock();
-            let st = &mut *st;
-            for tp in st.subs.assignment() {
-                match cluster.leader_for(&tp.topic, tp.partition) {
-                    Ok(leader) => {
-                        brokers.insert(leader);
-                        st.leaders.insert(tp, leader);
-                    }
-                    Err(_) => {
-                        st.leaders.remove(&tp);
-                    }
-                }
-            }
-        }
-        for broker in brokers {
-            let alive = self
-                .fetch_tasks
-                .get(&broker)
-                .is_some_and(|t| !t.is_finished());
-            if !alive {
-                let task = tokio::spawn(crate::fetch_task::run(
-                    broker,
-                    self.client.clone(),
-                    self.shared.clone(),
-                ));
-                self.fetch_tasks.insert(broker, task);
-            }
-        }
-        self.shared.fetch_wanted.notify_waiters();
-        Ok(())
-    }
-
-    /// Gives every partition without a position one: committed offset (Kafka or store),
-    /// else the reset policy through ListOffsets.
-    async fn init_positions(&mut self) -> Result<(), ConsumerError> {
-        let awaiting = self.shared.lock().subs.awaiting_committed();
-        if !awaiting.is_empty() {
-            let committed = self.load_committed(&awaiting, false).await?;
-            let mut st = self.shared.lock();
-            for tp in &awaiting {
-                st.subs.apply_committed(
-                    tp,
-                    committed.get(tp).copied(),
-                    self.config.auto_offset_reset,
-                );
-            }
-        }
-        let resets = self.shared.lock().subs.awaiting_reset();
-        if !resets.is_empty() {
-            self.reset_positions(resets).await?;
-        }
-        let st = self.shared.lock();
-        let without = st.subs.without_position();
-        if !without.is_empty() {
-            return Err(ConsumerError::NoOffsetForPartition {
-                partitions: without,
-            });
-        }
-        let out_of_range = st.subs.out_of_range();
-        if !out_of_range.is_empty() {
-            return Err(ConsumerError::OffsetOutOfRange {
-                offsets: out_of_range,
-            });
-        }
-        Ok(())
-    }
-
-    /// Committed positions from Kafka (OffsetFetch) or the external store. `explicit` is
-    /// true for the public `committed` call, which needs a group id for Kafka.
-    async fn load_committed(
-        &mut self,
-        partitions: &[TopicPartition],
-        explicit: bool,
-    ) -> Result<HashMap<TopicPartition, i64>, ConsumerError> {
-        let store = self.config.offset_store.clone();
-        let group = self.config.group_id.clone();
-        if !store.is_kafka() {
-            let loaded = store
-                .load(group.as_deref().unwrap_or(""), partitions)
-                .await?;
-            return Ok(loaded);
-        }
-        let Some(group) = group else {
-            if explicit {
-                return Err(ConsumerError::NoGroupId {
-                    operation: "committed",
-                });
-            }
-            return Ok(HashMap::new());
-        };
-        let client = self.client.clone();
-        let request_stable =
-            self.config.isolation_level == crate::config::IsolationLevel::ReadCommitted;
-        let result = client
-            .with_retries("OffsetFetch", || {
-                let client = client.clone();
-                let group = group.clone();
-                let req = offset_fetch_request(&group, partitions, request_stable);
-                async move {
-                    let resp = client
-                        .send(Target::GroupCoordinator(group.clone()), req)
-                        .await?;
-                    read_offset_fetch(&resp).map_err(|e| coordinator_error(&client, &group, e))
-                }
-            })
-            .await
-            .map_err(ConsumerError::Client)?;
-        Ok(result.into_iter().map(|(tp, c)| (tp, c.offset)).collect())
-    }
-
-    async fn reset_positions(
-        &mut self,
-        resets: Vec<(TopicPartition, ResetTarget)>,
-    ) -> Result<(), ConsumerError> {
-        // Group by leader: ListOffsets must go to each partition's leader.
-        let mut by_leader: BTreeMap<i32, Vec<(TopicPartition, ResetTarget)>> = BTreeMap::new();
-        {
-            let st = self.shared.lock();
-            for (tp, target) in resets {
-                if let Some(leader) = st.leaders.get(&tp) {
-                    by_leader.entry(*leader).or_default().push((tp, target));
-                }
-            }
-        }
-        for (leader, parts) in by_leader {
-            let asked: Vec<(TopicPartition, i64)> = parts
-                .iter()
-                .map(|(tp, t)| (tp.clone(), t.list_offsets_timestamp()))
-                .collect();
-            let req = list_offsets_request(&asked, self.config.isolation_level);
-            let resp = match self.client.send(Target::Broker(leader), req).await {
-                Ok(r) => r,
-                Err(e) => {
-                    tracing::debug!(leader, error = %e, "ListOffsets failed; retrying later");
-                    if e.invalidates_metadata() {
-                        self.shared.lock().refresh_metadata = true;
-                    }
-                    continue;
-                }
-            };
-            let listed = match read_list_offsets(&resp) {
-                Ok(l) => l,
-                Err(e) if e.is_retriable() => {
-                    tracing::debug!(leader, error = %e, "ListOffsets error; retrying later");
-                    self.shared.lock().refresh_metadata = true;
-                    continue;
-                }
-                Err(e) => return Err(e),
-            };
-            let mut st = self.shared.lock();
-            for (tp, target) in &parts {
-                match listed.get(tp) {
-                    Some(ListedOffset::Offset(o)) => {
-                        tracing::debug!(partition = %tp, ?target, offset = o, "position reset");
-                        st.subs.apply_reset(tp, *target, *o);
-                        st.fetcher.buffer.discard(tp);
-                    }
-                    // No record at or after the timestamp: go to the end (Java's seek after
-                    // offsetsForTimes returning null is up to the caller; the end is what
-                    // librdkafka does).
-                    Some(ListedOffset::NotFound) => {
-                        st.subs.request_reset(tp, ResetTarget::Latest);
-                    }
-                    None => {}
-                }
-            }
-        }
-        self.shared.fetch_wanted.notify_waiters();
-        Ok(())
-    }
 }
 
 impl Drop for Consumer {
@@ -1019,9 +803,7 @@ impl Drop for Consumer {
     /// membership task leaves the group (it sees its command channel close).
     fn drop(&mut self) {
         self.shared.lock().closed = true;
-        for (_, task) in self.fetch_tasks.drain() {
-            task.abort();
-        }
+        self.positions.stop_fetch_tasks();
     }
 }
 
@@ -1032,20 +814,49 @@ enum HookKind {
     Lost,
 }
 
-/// Converts a consumer-level coordinator error into a client error so `with_retries` retries
-/// retriable ones, invalidating the cached coordinator when it moved.
-fn coordinator_error(client: &Client, group: &str, e: ConsumerError) -> rafka_client::Error {
-    if let ConsumerError::Broker { api, error, .. } = &e {
-        if error.code == rafka_wire::error_code::ErrorCode::NOT_COORDINATOR
-            || error.code == rafka_wire::error_code::ErrorCode::COORDINATOR_NOT_AVAILABLE
-        {
-            client.invalidate_coordinator(CoordinatorKind::Group, group);
-        }
-        return rafka_client::Error::broker(error.code, error.message.clone(), api);
+/// The consumer as rebalance hooks see it ([`ConsumerContext`]).
+#[async_trait::async_trait]
+impl HookTarget for Consumer {
+    fn seek(&mut self, tp: &TopicPartition, offset: i64) -> Result<(), ConsumerError> {
+        Consumer::seek(self, tp, offset)
     }
-    rafka_client::Error::broker(
-        rafka_wire::error_code::ErrorCode::UNKNOWN_SERVER_ERROR,
-        Some(e.to_string()),
-        "OffsetFetch",
-    )
+    fn seek_to_beginning(&mut self, partitions: &[TopicPartition]) -> Result<(), ConsumerError> {
+        Consumer::seek_to_beginning(self, partitions)
+    }
+    fn seek_to_end(&mut self, partitions: &[TopicPartition]) -> Result<(), ConsumerError> {
+        Consumer::seek_to_end(self, partitions)
+    }
+    async fn position(&mut self, tp: &TopicPartition) -> Result<i64, ConsumerError> {
+        Consumer::position(self, tp).await
+    }
+    async fn committed(
+        &mut self,
+        partitions: &[TopicPartition],
+    ) -> Result<HashMap<TopicPartition, i64>, ConsumerError> {
+        Consumer::committed(self, partitions).await
+    }
+    async fn commit_sync(&mut self) -> Result<(), ConsumerError> {
+        Consumer::commit_sync(self).await
+    }
+    async fn commit_offsets_sync(
+        &mut self,
+        offsets: &[(TopicPartition, i64)],
+    ) -> Result<(), ConsumerError> {
+        Consumer::commit_offsets_sync(self, offsets).await
+    }
+    fn pause(&mut self, partitions: &[TopicPartition]) -> Result<(), ConsumerError> {
+        Consumer::pause(self, partitions)
+    }
+    fn resume(&mut self, partitions: &[TopicPartition]) -> Result<(), ConsumerError> {
+        Consumer::resume(self, partitions)
+    }
+    fn assignment(&self) -> Vec<TopicPartition> {
+        Consumer::assignment(self)
+    }
+    fn offset_store(&self) -> Arc<dyn OffsetStore> {
+        Consumer::offset_store(self)
+    }
+    fn group_id(&self) -> Option<&str> {
+        Consumer::group_id(self)
+    }
 }
