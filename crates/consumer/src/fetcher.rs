@@ -397,13 +397,13 @@ impl Fetcher {
             return;
         }
         state.fetch_offset = decoded.next_fetch_offset;
-        self.buffer.push(BufferedFetch {
+        self.buffer.push(BufferedFetch::new(
             tp,
-            seek_epoch: epoch,
-            records: decoded.records,
-            next_offset: decoded.next_fetch_offset,
+            epoch,
+            decoded.records,
+            decoded.next_fetch_offset,
             bytes,
-        });
+        ));
         // News even without records: the position moves past filtered batches.
         outcome.new_records = true;
     }
