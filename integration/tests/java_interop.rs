@@ -666,7 +666,7 @@ impl MixedGroup {
                     .args(common)
                     .args(["--broker-list", &self.bootstrap])
                     .args(["--command-config", &props])
-                    .env("RUST_LOG", "warn,rafka_consumer::group_task=debug")
+                    .env("RUST_LOG", "warn,rafka_consumer::driver=debug")
                     .env("NO_COLOR", "1")
                     .env_remove("RAFKA_BROKERS");
                 Peer::spawn("rafka-vc", cmd)

@@ -21,6 +21,8 @@ use kafka_protocol::protocol::StrBytes;
 use rafka_wire::error_code::{BrokerError, ErrorCode};
 use rafka_wire::TopicPartition;
 
+use rafka_group::commit_error_kind;
+
 use crate::error::ConsumerError;
 
 /// The group identity a commit carries.
@@ -99,9 +101,11 @@ pub fn offset_commit_request(
 ///
 /// # Errors
 /// [`ConsumerError::CommitFailed`] when the member was fenced (ILLEGAL_GENERATION,
-/// UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID, REBALANCE_IN_PROGRESS); [`ConsumerError::Broker`]
-/// with the first other partition error (retriable ones such as COORDINATOR_NOT_AVAILABLE or
-/// NOT_COORDINATOR report `is_retriable()`).
+/// UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID) or the group is rebalancing (REBALANCE_IN_PROGRESS,
+/// not retried, as Java's `RebalanceInProgressException`); [`ConsumerError::Broker`] with the
+/// first other partition error (retriable ones such as COORDINATOR_NOT_AVAILABLE or
+/// NOT_COORDINATOR report `is_retriable()`). The classification is rafka-group's
+/// [`commit_error_kind`], the one table the membership machine uses too.
 pub fn read_offset_commit(response: &OffsetCommitResponse) -> Result<(), ConsumerError> {
     for topic in &response.topics {
         for p in &topic.partitions {
@@ -128,12 +132,10 @@ pub fn read_offset_commit(response: &OffsetCommitResponse) -> Result<(), Consume
     Ok(())
 }
 
-/// Codes that mean "this member's view of the group is stale".
+/// Codes that fail a commit with "the group rebalanced" ([`ConsumerError::CommitFailed`]):
+/// [`rafka_group::CommitErrorKind::is_commit_failed`] of rafka-group's one table.
 pub fn is_fencing(code: ErrorCode) -> bool {
-    code == ErrorCode::ILLEGAL_GENERATION
-        || code == ErrorCode::UNKNOWN_MEMBER_ID
-        || code == ErrorCode::FENCED_INSTANCE_ID
-        || code == ErrorCode::REBALANCE_IN_PROGRESS
+    !code.is_ok() && commit_error_kind(code.0).is_commit_failed()
 }
 
 /// Builds an OffsetFetch request (v1–v7 layout) for these partitions. `require_stable`

@@ -9,7 +9,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rafka_client::config::{ClientConfig, ConfigError, Properties};
+use rafka_client::config::{parse, ClientConfig, ConfigError, Properties};
 
 use crate::store::{kafka::KafkaOffsetStore, OffsetStore};
 
@@ -185,28 +185,6 @@ fn assignor_name(s: &str) -> Option<&'static str> {
     }
 }
 
-fn parse_ms(key: &str, v: &str) -> Result<Duration, ConfigError> {
-    v.parse::<u64>()
-        .map(Duration::from_millis)
-        .map_err(|e| ConfigError::invalid(key, v, e.to_string()))
-}
-
-fn parse_num<T: std::str::FromStr>(key: &str, v: &str) -> Result<T, ConfigError>
-where
-    T::Err: fmt::Display,
-{
-    v.parse::<T>()
-        .map_err(|e| ConfigError::invalid(key, v, e.to_string()))
-}
-
-fn parse_bool(key: &str, v: &str) -> Result<bool, ConfigError> {
-    match v.to_ascii_lowercase().as_str() {
-        "true" => Ok(true),
-        "false" => Ok(false),
-        _ => Err(ConfigError::invalid(key, v, "expected true or false")),
-    }
-}
-
 impl ConsumerConfig {
     /// A builder starting from the defaults, with `bootstrap.servers` set.
     pub fn builder(bootstrap_servers: &str) -> ConsumerConfigBuilder {
@@ -231,9 +209,9 @@ impl ConsumerConfig {
             "group.instance.id" => {
                 self.group_instance_id = Some(v.to_string()).filter(|s| !s.is_empty())
             }
-            "session.timeout.ms" => self.session_timeout = parse_ms(key, v)?,
-            "heartbeat.interval.ms" => self.heartbeat_interval = parse_ms(key, v)?,
-            "max.poll.interval.ms" => self.max_poll_interval = parse_ms(key, v)?,
+            "session.timeout.ms" => self.session_timeout = parse::ms(key, v)?,
+            "heartbeat.interval.ms" => self.heartbeat_interval = parse::ms(key, v)?,
+            "max.poll.interval.ms" => self.max_poll_interval = parse::ms(key, v)?,
             "partition.assignment.strategy" => {
                 let mut names = Vec::new();
                 for item in v.split(',').map(str::trim).filter(|s| !s.is_empty()) {
@@ -248,9 +226,9 @@ impl ConsumerConfig {
                 }
                 self.partition_assignment_strategy = names;
             }
-            "enable.auto.commit" => self.enable_auto_commit = parse_bool(key, v)?,
-            "auto.commit.interval.ms" => self.auto_commit_interval = parse_ms(key, v)?,
-            "enable.auto.offset.store" => self.enable_auto_offset_store = parse_bool(key, v)?,
+            "enable.auto.commit" => self.enable_auto_commit = parse::bool(key, v)?,
+            "auto.commit.interval.ms" => self.auto_commit_interval = parse::ms(key, v)?,
+            "enable.auto.offset.store" => self.enable_auto_offset_store = parse::bool(key, v)?,
             "auto.offset.reset" => {
                 self.auto_offset_reset =
                     v.parse().map_err(|e| ConfigError::invalid(key, value, e))?
@@ -258,17 +236,17 @@ impl ConsumerConfig {
             "isolation.level" => {
                 self.isolation_level = v.parse().map_err(|e| ConfigError::invalid(key, value, e))?
             }
-            "max.poll.records" => self.max_poll_records = parse_num(key, v)?,
-            "fetch.min.bytes" => self.fetch_min_bytes = parse_num(key, v)?,
-            "fetch.max.wait.ms" | "fetch.wait.max.ms" => self.fetch_max_wait = parse_ms(key, v)?,
-            "fetch.max.bytes" => self.fetch_max_bytes = parse_num(key, v)?,
-            "max.partition.fetch.bytes" => self.max_partition_fetch_bytes = parse_num(key, v)?,
+            "max.poll.records" => self.max_poll_records = parse::num(key, v)?,
+            "fetch.min.bytes" => self.fetch_min_bytes = parse::num(key, v)?,
+            "fetch.max.wait.ms" | "fetch.wait.max.ms" => self.fetch_max_wait = parse::ms(key, v)?,
+            "fetch.max.bytes" => self.fetch_max_bytes = parse::num(key, v)?,
+            "max.partition.fetch.bytes" => self.max_partition_fetch_bytes = parse::num(key, v)?,
             "queued.max.messages.kbytes" => {
-                self.max_buffered_bytes = parse_num::<usize>(key, v)?.saturating_mul(1024)
+                self.max_buffered_bytes = parse::size(key, v)?.saturating_mul(1024)
             }
             "client.rack" => self.client_rack = v.to_string(),
-            "exclude.internal.topics" => self.exclude_internal_topics = parse_bool(key, v)?,
-            "rafka.consumer.max.lag" => self.max_lag = Some(parse_num(key, v)?),
+            "exclude.internal.topics" => self.exclude_internal_topics = parse::bool(key, v)?,
+            "rafka.consumer.max.lag" => self.max_lag = Some(parse::num(key, v)?),
             // Java settings with no effect here: rafka returns bytes, and CRCs are always checked.
             "key.deserializer" | "value.deserializer" | "check.crcs" => {}
             _ => return Ok(false),

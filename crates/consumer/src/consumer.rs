@@ -1,73 +1,27 @@
-//! [`Consumer`]: the application-facing API. It owns the positions (through [`Shared`]),
-//! runs rebalance hooks, initialises positions (committed offsets, offset store, ListOffsets),
-//! commits, and starts one fetch task per leader broker.
+//! [`Consumer`]: the application-facing API — subscribe/assign, poll, seek, commit, close —
+//! and the rebalance hooks, run on the application's task when the driver asks. Leaders,
+//! fetch tasks and position lookups are in `positions.rs`; membership and commits in the
+//! driver task (`driver.rs`) around the sans-IO [`crate::core::ConsumerCore`].
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::Stream;
-use rafka_client::{Client, CoordinatorKind, Target};
+use rafka_client::Client;
 use rafka_wire::TopicPartition;
-use regex::Regex;
-use tokio::task::JoinHandle;
 
-use crate::commit::{
-    offset_commit_request, offset_fetch_request, read_offset_commit, read_offset_fetch,
-    CommitIdentity, OffsetToCommit,
-};
+use crate::commit::OffsetToCommit;
 use crate::config::ConsumerConfig;
+use crate::driver::{Driver, GroupEvent};
 use crate::error::ConsumerError;
 use crate::fetcher::{FetchSettings, Fetcher};
-use crate::group_driver::{GroupDriver, GroupEvent};
-use crate::list_offsets::{list_offsets_request, read_list_offsets, ListedOffset};
-use crate::listener::{ConsumerContext, ConsumerRebalanceListener};
+use crate::listener::{ConsumerContext, ConsumerRebalanceListener, HookTarget};
+use crate::positions::Positions;
 use crate::record::ConsumerRecord;
 use crate::shared::Shared;
 use crate::store::OffsetStore;
-use crate::subscription::{ResetTarget, Subscription};
-
-/// What `subscribe` follows: a topic list or a regex over topic names.
-#[derive(Debug, Clone)]
-pub enum TopicSelector {
-    /// These topics.
-    Topics(Vec<String>),
-    /// Every topic whose whole name matches (re-checked at each metadata refresh).
-    Pattern(Regex),
-}
-
-impl From<Vec<String>> for TopicSelector {
-    fn from(v: Vec<String>) -> Self {
-        TopicSelector::Topics(v)
-    }
-}
-
-impl From<&[&str]> for TopicSelector {
-    fn from(v: &[&str]) -> Self {
-        TopicSelector::Topics(v.iter().map(|s| s.to_string()).collect())
-    }
-}
-
-impl<const N: usize> From<[&str; N]> for TopicSelector {
-    fn from(v: [&str; N]) -> Self {
-        TopicSelector::Topics(v.iter().map(|s| s.to_string()).collect())
-    }
-}
-
-impl From<&str> for TopicSelector {
-    fn from(v: &str) -> Self {
-        TopicSelector::Topics(vec![v.to_string()])
-    }
-}
-
-impl From<Regex> for TopicSelector {
-    fn from(r: Regex) -> Self {
-        TopicSelector::Pattern(r)
-    }
-}
-
-/// Callback of [`Consumer::commit_async`]; runs on a background task.
-pub type CommitCallback = Box<dyn FnOnce(Result<(), ConsumerError>) + Send + 'static>;
+use crate::subscription::{ResetTarget, Subscription, TopicSelector};
 
 /// A Kafka consumer.
 ///
@@ -93,11 +47,16 @@ pub struct Consumer {
     config: Arc<ConsumerConfig>,
     client: Client,
     shared: Arc<Shared>,
-    fetch_tasks: HashMap<i32, JoinHandle<()>>,
+    /// Leaders, fetch tasks and position lookups.
+    positions: Positions,
     listener: Option<Box<dyn ConsumerRebalanceListener>>,
-    group: Option<GroupDriver>,
-    next_auto_commit: Instant,
-    next_metadata_refresh: Instant,
+    /// The driver task (group membership, commits), started by the first `subscribe` or
+    /// commit.
+    driver: Option<Driver>,
+    /// `subscribe` was called (group member; hooks run).
+    in_group: bool,
+    /// Topics the member subscribes to (a pattern's matches), as the driver last said.
+    subscribed: Vec<String>,
     closed: bool,
 }
 
@@ -128,16 +87,17 @@ impl Consumer {
     /// The config is not validated again.
     pub fn with_client(config: ConsumerConfig, client: Client) -> Consumer {
         let fetcher = Fetcher::new(FetchSettings::from_config(&config));
-        let now = Instant::now();
+        let config = Arc::new(config);
+        let shared = Arc::new(Shared::new(fetcher));
         Consumer {
-            next_auto_commit: now + config.auto_commit_interval,
-            config: Arc::new(config),
+            positions: Positions::new(client.clone(), config.clone(), shared.clone()),
+            config,
             client,
-            shared: Arc::new(Shared::new(fetcher)),
-            fetch_tasks: HashMap::new(),
+            shared,
             listener: None,
-            group: None,
-            next_metadata_refresh: now,
+            driver: None,
+            in_group: false,
+            subscribed: Vec::new(),
             closed: false,
         }
     }
@@ -207,17 +167,9 @@ impl Consumer {
         };
         drop(st);
         self.listener = Some(Box::new(listener));
-        match &self.group {
-            // Same member, new topics: the machine rejoins when they changed.
-            Some(group) => group.resubscribe(selector),
-            None => {
-                self.group = Some(GroupDriver::start(
-                    self.client.clone(),
-                    self.config.clone(),
-                    selector,
-                ))
-            }
-        }
+        self.in_group = true;
+        // A running member keeps its id; it rejoins when the topics changed.
+        self.driver().subscribe(selector);
         Ok(())
     }
 
@@ -254,9 +206,11 @@ impl Consumer {
     /// As [`Consumer::close`]'s commit and hook steps.
     pub async fn unsubscribe(&mut self) -> Result<(), ConsumerError> {
         let result = self.revoke_all_for_shutdown().await;
-        if let Some(group) = self.group.take() {
-            group.leave().await;
+        if let Some(driver) = self.driver.take() {
+            driver.leave().await;
         }
+        self.in_group = false;
+        self.subscribed.clear();
         let mut st = self.shared.lock();
         st.subs.clear();
         st.subs.subscription = Subscription::None;
@@ -275,11 +229,7 @@ impl Consumer {
     pub fn subscription(&self) -> Vec<String> {
         match &self.shared.lock().subs.subscription {
             Subscription::Topics(t) => t.clone(),
-            Subscription::Pattern(_) => self
-                .group
-                .as_ref()
-                .map(GroupDriver::subscribed)
-                .unwrap_or_default(),
+            Subscription::Pattern(_) => self.subscribed.clone(),
             _ => Vec::new(),
         }
     }
@@ -301,18 +251,20 @@ impl Consumer {
     pub async fn poll(&mut self, timeout: Duration) -> Result<Vec<ConsumerRecord>, ConsumerError> {
         self.check_open()?;
         let deadline = Instant::now() + timeout;
-        if let Some(g) = &self.group {
-            if g.polled() {
-                return Err(ConsumerError::MaxPollIntervalExceeded {
-                    max_poll_interval: self.config.max_poll_interval,
-                });
-            }
-        }
         loop {
+            // Resets max.poll.interval.ms and auto-commits when due (on the driver).
+            if let Some(driver) = &self.driver {
+                let stored = if self.config.enable_auto_commit {
+                    let stored = self.shared.lock().subs.uncommitted_stored();
+                    self.with_epochs(&stored)
+                } else {
+                    Vec::new()
+                };
+                driver.polled(stored).await;
+            }
             self.handle_group_events().await?;
-            self.maybe_auto_commit().await;
-            self.update_leaders().await?;
-            self.init_positions().await?;
+            self.positions.update_leaders().await?;
+            self.positions.init_positions().await?;
 
             let shared = self.shared.clone();
             let ready = shared.records_ready.notified();
@@ -320,8 +272,8 @@ impl Consumer {
             ready.as_mut().enable();
             {
                 let mut st = self.shared.lock();
-                if !st.fetcher.errors.is_empty() {
-                    return Err(st.fetcher.errors.remove(0));
+                if let Some(e) = st.fetcher.errors.pop_front() {
+                    return Err(e);
                 }
                 let st = &mut *st;
                 let mut out = Vec::new();
@@ -342,19 +294,16 @@ impl Consumer {
                 return Ok(Vec::new());
             }
             let mut wake = deadline;
-            if self.config.enable_auto_commit {
-                wake = wake.min(self.next_auto_commit.max(now));
-            }
             // Re-check positions and leaders now and then (resets, metadata, pattern match).
             wake = wake.min(now + Duration::from_millis(250));
-            match &mut self.group {
-                Some(group) => {
+            match &mut self.driver {
+                Some(driver) => {
                     tokio::select! {
                         _ = &mut ready => {}
                         _ = tokio::time::sleep_until(wake.into()) => {}
-                        event = group.recv() => match event {
+                        event = driver.recv() => match event {
                             Some(event) => self.handle_group_event(event).await?,
-                            // The membership task ended (fatal error reported already): wait
+                            // The driver task ended (fatal error reported already): wait
                             // as without a group instead of spinning on a closed channel.
                             None => tokio::select! {
                                 _ = &mut ready => {}
@@ -489,8 +438,8 @@ impl Consumer {
                     return Ok(p);
                 }
             }
-            self.update_leaders().await?;
-            self.init_positions().await?;
+            self.positions.update_leaders().await?;
+            self.positions.init_positions().await?;
         }
         self.shared
             .lock()
@@ -511,7 +460,7 @@ impl Consumer {
         &mut self,
         partitions: &[TopicPartition],
     ) -> Result<HashMap<TopicPartition, i64>, ConsumerError> {
-        self.load_committed(partitions, true).await
+        self.positions.load_committed(partitions, true).await
     }
 
     /// Stops fetching these partitions; `poll` returns none of their records until resumed.
@@ -653,40 +602,30 @@ impl Consumer {
             return Ok(());
         }
         let offsets = self.with_epochs(offsets);
-        let identity = self.identity();
-        self.check_generation(&identity)?;
-        commit(&self.client, &self.config, &identity, &offsets).await?;
-        let plain: Vec<(TopicPartition, i64)> =
-            offsets.iter().map(|o| (o.tp.clone(), o.offset)).collect();
-        self.shared.lock().subs.mark_committed(&plain);
-        Ok(())
+        self.driver().commit(offsets, false).await
     }
 
     /// Commits the position of every assigned partition without waiting; `callback` gets the
-    /// result on a background task. Later commits are not ordered after this one.
+    /// result on the consumer's background task. Commits complete in the order they were
+    /// made (sync and async alike), as in Java.
     pub fn commit_async(
         &mut self,
         callback: impl FnOnce(Result<(), ConsumerError>) + Send + 'static,
     ) {
         let offsets = self.shared.lock().subs.positions();
         let offsets = self.with_epochs(&offsets);
-        let identity = self.identity();
-        if let Err(e) = self.check_generation(&identity) {
-            callback(Err(e));
-            return;
-        }
-        let client = self.client.clone();
-        let config = self.config.clone();
-        let shared = self.shared.clone();
-        tokio::spawn(async move {
-            let result = commit(&client, &config, &identity, &offsets).await;
-            if result.is_ok() {
-                let plain: Vec<(TopicPartition, i64)> =
-                    offsets.iter().map(|o| (o.tp.clone(), o.offset)).collect();
-                shared.lock().subs.mark_committed(&plain);
-            }
-            callback(result);
-        });
+        self.driver().commit_async(offsets, Box::new(callback));
+    }
+
+    /// The driver task, started on first use.
+    fn driver(&mut self) -> &Driver {
+        self.driver.get_or_insert_with(|| {
+            Driver::start(
+                self.client.clone(),
+                self.config.clone(),
+                self.shared.clone(),
+            )
+        })
     }
 
     fn with_epochs(&self, offsets: &[(TopicPartition, i64)]) -> Vec<OffsetToCommit> {
@@ -699,43 +638,6 @@ impl Consumer {
                 leader_epoch: st.subs.get(tp).and_then(|p| p.leader_epoch).unwrap_or(-1),
             })
             .collect()
-    }
-
-    /// A group member outside a generation (not joined yet, or expelled) must not commit to
-    /// Kafka: its partitions may belong to another member. Java fails such a commit
-    /// client-side with CommitFailedException; so does rafka.
-    fn check_generation(&self, identity: &CommitIdentity) -> Result<(), ConsumerError> {
-        if self.group.is_some() && self.config.offset_store.is_kafka() && identity.generation < 0 {
-            return Err(ConsumerError::CommitFailed {
-                code: rafka_wire::error_code::ErrorCode::UNKNOWN_MEMBER_ID,
-            });
-        }
-        Ok(())
-    }
-
-    fn identity(&self) -> CommitIdentity {
-        match &self.group {
-            Some(g) => g.identity(),
-            None => CommitIdentity::standalone(),
-        }
-    }
-
-    async fn maybe_auto_commit(&mut self) {
-        if !self.config.enable_auto_commit || Instant::now() < self.next_auto_commit {
-            return;
-        }
-        if self.config.group_id.is_none() && self.config.offset_store.is_kafka() {
-            // As Java: without group.id there is nothing to commit to, so enable.auto.commit
-            // has no effect (close and revoke skip their commit for the same reason).
-            return;
-        }
-        self.next_auto_commit = Instant::now() + self.config.auto_commit_interval;
-        if self.check_generation(&self.identity()).is_err() {
-            return; // between generations: nothing owned to commit for
-        }
-        if let Err(e) = self.commit_stored_sync().await {
-            tracing::warn!(error = %e, "auto-commit failed");
-        }
     }
 
     // ----- close -----
@@ -751,15 +653,13 @@ impl Consumer {
             return Ok(());
         }
         let result = self.revoke_all_for_shutdown().await;
-        if let Some(group) = self.group.take() {
-            group.leave().await;
+        if let Some(driver) = self.driver.take() {
+            driver.leave().await;
         }
         self.closed = true;
         self.shared.lock().closed = true;
         self.shared.fetch_wanted.notify_waiters();
-        for (_, task) in self.fetch_tasks.drain() {
-            task.abort();
-        }
+        self.positions.stop_fetch_tasks();
         result
     }
 
@@ -767,7 +667,7 @@ impl Consumer {
     async fn revoke_all_for_shutdown(&mut self) -> Result<(), ConsumerError> {
         let owned = self.assignment();
         let mut result = Ok(());
-        if self.group.is_some() && !owned.is_empty() {
+        if self.in_group && !owned.is_empty() {
             result = self.run_hook(HookKind::Revoked, &owned).await;
         }
         let saved = self.commit_on_revoke(&owned).await;
@@ -797,11 +697,10 @@ impl Consumer {
         if self.config.offset_store.is_kafka() && self.config.group_id.is_none() {
             return Ok(());
         }
-        if self.check_generation(&self.identity()).is_err() {
-            // Not in a generation (expelled): the partitions are someone else's already.
-            return Ok(());
-        }
-        self.commit_offsets_sync(&offsets).await
+        // Not in a generation (expelled): the partitions are someone else's already, and the
+        // driver skips the commit.
+        let offsets = self.with_epochs(&offsets);
+        self.driver().commit(offsets, true).await
     }
 
     fn check_open(&self) -> Result<(), ConsumerError> {
@@ -816,10 +715,10 @@ impl Consumer {
 
     async fn handle_group_events(&mut self) -> Result<(), ConsumerError> {
         loop {
-            let Some(group) = &mut self.group else {
+            let Some(driver) = &mut self.driver else {
                 return Ok(());
             };
-            let Some(event) = group.try_recv() else {
+            let Some(event) = driver.try_recv() else {
                 return Ok(());
             };
             self.handle_group_event(event).await?;
@@ -857,6 +756,13 @@ impl Consumer {
                 self.shared.fetch_wanted.notify_waiters();
                 hook
             }
+            GroupEvent::Subscribed(topics) => {
+                self.subscribed = topics;
+                Ok(())
+            }
+            GroupEvent::PollExpired => Err(ConsumerError::MaxPollIntervalExceeded {
+                max_poll_interval: self.config.max_poll_interval,
+            }),
             GroupEvent::Error(e) => Err(e),
             GroupEvent::Fatal(e) => Err(e),
         }
@@ -890,220 +796,6 @@ impl Consumer {
         self.listener = Some(listener);
         result.map_err(ConsumerError::Listener)
     }
-
-    // ----- positions and leaders -----
-
-    /// Looks up leaders of assigned partitions when some are unknown or a fetch reported a
-    /// leadership change, and starts fetch tasks for new leader brokers. Failed lookups are
-    /// tried again on a later call, except SASL and TLS failures, which are returned (Java's
-    /// `poll` throws its AuthenticationException instead of waiting).
-    async fn update_leaders(&mut self) -> Result<(), ConsumerError> {
-        let (missing, refresh, topics) = {
-            let mut st = self.shared.lock();
-            let assigned = st.subs.assignment();
-            st.leaders.retain(|tp, _| assigned.contains(tp));
-            let missing = assigned.iter().any(|tp| !st.leaders.contains_key(tp));
-            let refresh = std::mem::take(&mut st.refresh_metadata);
-            let topics: BTreeSet<String> = assigned.into_iter().map(|tp| tp.topic).collect();
-            (missing, refresh, topics)
-        };
-        if !missing && !refresh {
-            return Ok(());
-        }
-        let now = Instant::now();
-        if now < self.next_metadata_refresh {
-            if refresh {
-                self.shared.lock().refresh_metadata = true;
-            }
-            return Ok(());
-        }
-        self.next_metadata_refresh = now + self.config.client.retry_backoff;
-        if refresh {
-            self.client.invalidate_metadata();
-        }
-        let names: Vec<&str> = topics.iter().map(String::as_str).collect();
-        let cluster = match self.client.metadata_for(&names).await {
-            Ok(c) => c,
-            Err(e @ (rafka_client::Error::Sasl { .. } | rafka_client::Error::Tls { .. })) => {
-                return Err(ConsumerError::Client(e));
-            }
-            Err(e) => {
-                tracing::debug!(error = %e, "metadata refresh failed");
-                return Ok(());
-            }
-        };
-        let mut brokers = BTreeSet::new();
-        {
-            let mut st = self.shared.lock();
-            let st = &mut *st;
-            for tp in st.subs.assignment() {
-                match cluster.leader_for(&tp.topic, tp.partition) {
-                    Ok(leader) => {
-                        brokers.insert(leader);
-                        st.leaders.insert(tp, leader);
-                    }
-                    Err(_) => {
-                        st.leaders.remove(&tp);
-                    }
-                }
-            }
-        }
-        for broker in brokers {
-            let alive = self
-                .fetch_tasks
-                .get(&broker)
-                .is_some_and(|t| !t.is_finished());
-            if !alive {
-                let task = tokio::spawn(crate::fetch_task::run(
-                    broker,
-                    self.client.clone(),
-                    self.shared.clone(),
-                ));
-                self.fetch_tasks.insert(broker, task);
-            }
-        }
-        self.shared.fetch_wanted.notify_waiters();
-        Ok(())
-    }
-
-    /// Gives every partition without a position one: committed offset (Kafka or store),
-    /// else the reset policy through ListOffsets.
-    async fn init_positions(&mut self) -> Result<(), ConsumerError> {
-        let awaiting = self.shared.lock().subs.awaiting_committed();
-        if !awaiting.is_empty() {
-            let committed = self.load_committed(&awaiting, false).await?;
-            let mut st = self.shared.lock();
-            for tp in &awaiting {
-                st.subs.apply_committed(
-                    tp,
-                    committed.get(tp).copied(),
-                    self.config.auto_offset_reset,
-                );
-            }
-        }
-        let resets = self.shared.lock().subs.awaiting_reset();
-        if !resets.is_empty() {
-            self.reset_positions(resets).await?;
-        }
-        let st = self.shared.lock();
-        let without = st.subs.without_position();
-        if !without.is_empty() {
-            return Err(ConsumerError::NoOffsetForPartition {
-                partitions: without,
-            });
-        }
-        let out_of_range = st.subs.out_of_range();
-        if !out_of_range.is_empty() {
-            return Err(ConsumerError::OffsetOutOfRange {
-                offsets: out_of_range,
-            });
-        }
-        Ok(())
-    }
-
-    /// Committed positions from Kafka (OffsetFetch) or the external store. `explicit` is
-    /// true for the public `committed` call, which needs a group id for Kafka.
-    async fn load_committed(
-        &mut self,
-        partitions: &[TopicPartition],
-        explicit: bool,
-    ) -> Result<HashMap<TopicPartition, i64>, ConsumerError> {
-        let store = self.config.offset_store.clone();
-        let group = self.config.group_id.clone();
-        if !store.is_kafka() {
-            let loaded = store
-                .load(group.as_deref().unwrap_or(""), partitions)
-                .await?;
-            return Ok(loaded);
-        }
-        let Some(group) = group else {
-            if explicit {
-                return Err(ConsumerError::NoGroupId {
-                    operation: "committed",
-                });
-            }
-            return Ok(HashMap::new());
-        };
-        let client = self.client.clone();
-        let request_stable =
-            self.config.isolation_level == crate::config::IsolationLevel::ReadCommitted;
-        let result = client
-            .with_retries("OffsetFetch", || {
-                let client = client.clone();
-                let group = group.clone();
-                let req = offset_fetch_request(&group, partitions, request_stable);
-                async move {
-                    let resp = client
-                        .send(Target::GroupCoordinator(group.clone()), req)
-                        .await?;
-                    read_offset_fetch(&resp).map_err(|e| coordinator_error(&client, &group, e))
-                }
-            })
-            .await
-            .map_err(ConsumerError::Client)?;
-        Ok(result.into_iter().map(|(tp, c)| (tp, c.offset)).collect())
-    }
-
-    async fn reset_positions(
-        &mut self,
-        resets: Vec<(TopicPartition, ResetTarget)>,
-    ) -> Result<(), ConsumerError> {
-        // Group by leader: ListOffsets must go to each partition's leader.
-        let mut by_leader: BTreeMap<i32, Vec<(TopicPartition, ResetTarget)>> = BTreeMap::new();
-        {
-            let st = self.shared.lock();
-            for (tp, target) in resets {
-                if let Some(leader) = st.leaders.get(&tp) {
-                    by_leader.entry(*leader).or_default().push((tp, target));
-                }
-            }
-        }
-        for (leader, parts) in by_leader {
-            let asked: Vec<(TopicPartition, i64)> = parts
-                .iter()
-                .map(|(tp, t)| (tp.clone(), t.list_offsets_timestamp()))
-                .collect();
-            let req = list_offsets_request(&asked, self.config.isolation_level);
-            let resp = match self.client.send(Target::Broker(leader), req).await {
-                Ok(r) => r,
-                Err(e) => {
-                    tracing::debug!(leader, error = %e, "ListOffsets failed; retrying later");
-                    if e.invalidates_metadata() {
-                        self.shared.lock().refresh_metadata = true;
-                    }
-                    continue;
-                }
-            };
-            let listed = match read_list_offsets(&resp) {
-                Ok(l) => l,
-                Err(e) if e.is_retriable() => {
-                    tracing::debug!(leader, error = %e, "ListOffsets error; retrying later");
-                    self.shared.lock().refresh_metadata = true;
-                    continue;
-                }
-                Err(e) => return Err(e),
-            };
-            let mut st = self.shared.lock();
-            for (tp, target) in &parts {
-                match listed.get(tp) {
-                    Some(ListedOffset::Offset(o)) => {
-                        tracing::debug!(partition = %tp, ?target, offset = o, "position reset");
-                        st.subs.apply_reset(tp, *target, *o);
-                        st.fetcher.buffer.discard(tp);
-                    }
-                    // No record at or after the timestamp: go to the end (Java's seek after
-                    // offsetsForTimes returning null is up to the caller; the end is what
-                    // librdkafka does).
-                    Some(ListedOffset::NotFound) => {
-                        st.subs.request_reset(tp, ResetTarget::Latest);
-                    }
-                    None => {}
-                }
-            }
-        }
-        self.shared.fetch_wanted.notify_waiters();
-        Ok(())
-    }
 }
 
 impl Drop for Consumer {
@@ -1111,9 +803,7 @@ impl Drop for Consumer {
     /// membership task leaves the group (it sees its command channel close).
     fn drop(&mut self) {
         self.shared.lock().closed = true;
-        for (_, task) in self.fetch_tasks.drain() {
-            task.abort();
-        }
+        self.positions.stop_fetch_tasks();
     }
 }
 
@@ -1124,74 +814,49 @@ enum HookKind {
     Lost,
 }
 
-/// Converts a consumer-level coordinator error into a client error so `with_retries` retries
-/// retriable ones, invalidating the cached coordinator when it moved.
-fn coordinator_error(client: &Client, group: &str, e: ConsumerError) -> rafka_client::Error {
-    if let ConsumerError::Broker { api, error, .. } = &e {
-        if error.code == rafka_wire::error_code::ErrorCode::NOT_COORDINATOR
-            || error.code == rafka_wire::error_code::ErrorCode::COORDINATOR_NOT_AVAILABLE
-        {
-            client.invalidate_coordinator(CoordinatorKind::Group, group);
-        }
-        return rafka_client::Error::broker(error.code, error.message.clone(), api);
+/// The consumer as rebalance hooks see it ([`ConsumerContext`]).
+#[async_trait::async_trait]
+impl HookTarget for Consumer {
+    fn seek(&mut self, tp: &TopicPartition, offset: i64) -> Result<(), ConsumerError> {
+        Consumer::seek(self, tp, offset)
     }
-    rafka_client::Error::broker(
-        rafka_wire::error_code::ErrorCode::UNKNOWN_SERVER_ERROR,
-        Some(e.to_string()),
-        "OffsetFetch",
-    )
-}
-
-/// Commits offsets to Kafka (retrying retriable coordinator errors until
-/// `default.api.timeout.ms`) or saves them to the external store.
-pub(crate) async fn commit(
-    client: &Client,
-    config: &ConsumerConfig,
-    identity: &CommitIdentity,
-    offsets: &[OffsetToCommit],
-) -> Result<(), ConsumerError> {
-    let group = config.group_id.clone();
-    if !config.offset_store.is_kafka() {
-        let plain: Vec<(TopicPartition, i64)> =
-            offsets.iter().map(|o| (o.tp.clone(), o.offset)).collect();
-        config
-            .offset_store
-            .save(group.as_deref().unwrap_or(""), &plain)
-            .await?;
-        return Ok(());
+    fn seek_to_beginning(&mut self, partitions: &[TopicPartition]) -> Result<(), ConsumerError> {
+        Consumer::seek_to_beginning(self, partitions)
     }
-    let Some(group) = group else {
-        return Err(ConsumerError::NoGroupId {
-            operation: "commit",
-        });
-    };
-    let deadline = Instant::now() + config.client.default_api_timeout;
-    let mut backoff = config.client.retry_backoff;
-    loop {
-        let req = offset_commit_request(&group, identity, offsets);
-        let result = match client
-            .send(Target::GroupCoordinator(group.clone()), req)
-            .await
-        {
-            Ok(resp) => read_offset_commit(&resp),
-            Err(e) => Err(ConsumerError::Client(e)),
-        };
-        match result {
-            Ok(()) => return Ok(()),
-            Err(e) if e.is_retriable() && Instant::now() + backoff < deadline => {
-                if let ConsumerError::Broker { error, .. } = &e {
-                    if error.code == rafka_wire::error_code::ErrorCode::NOT_COORDINATOR
-                        || error.code
-                            == rafka_wire::error_code::ErrorCode::COORDINATOR_NOT_AVAILABLE
-                    {
-                        client.invalidate_coordinator(CoordinatorKind::Group, &group);
-                    }
-                }
-                tracing::debug!(error = %e, "commit failed; retrying");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(config.client.retry_backoff_max);
-            }
-            Err(e) => return Err(e),
-        }
+    fn seek_to_end(&mut self, partitions: &[TopicPartition]) -> Result<(), ConsumerError> {
+        Consumer::seek_to_end(self, partitions)
+    }
+    async fn position(&mut self, tp: &TopicPartition) -> Result<i64, ConsumerError> {
+        Consumer::position(self, tp).await
+    }
+    async fn committed(
+        &mut self,
+        partitions: &[TopicPartition],
+    ) -> Result<HashMap<TopicPartition, i64>, ConsumerError> {
+        Consumer::committed(self, partitions).await
+    }
+    async fn commit_sync(&mut self) -> Result<(), ConsumerError> {
+        Consumer::commit_sync(self).await
+    }
+    async fn commit_offsets_sync(
+        &mut self,
+        offsets: &[(TopicPartition, i64)],
+    ) -> Result<(), ConsumerError> {
+        Consumer::commit_offsets_sync(self, offsets).await
+    }
+    fn pause(&mut self, partitions: &[TopicPartition]) -> Result<(), ConsumerError> {
+        Consumer::pause(self, partitions)
+    }
+    fn resume(&mut self, partitions: &[TopicPartition]) -> Result<(), ConsumerError> {
+        Consumer::resume(self, partitions)
+    }
+    fn assignment(&self) -> Vec<TopicPartition> {
+        Consumer::assignment(self)
+    }
+    fn offset_store(&self) -> Arc<dyn OffsetStore> {
+        Consumer::offset_store(self)
+    }
+    fn group_id(&self) -> Option<&str> {
+        Consumer::group_id(self)
     }
 }

@@ -75,9 +75,15 @@ pub enum ConsumerError {
     /// The client layer failed (connection, metadata, timeout).
     #[error(transparent)]
     Client(#[from] rafka_client::Error),
-    /// The group membership failed (coordinator errors, fencing, protocol errors).
-    #[error("group membership: {0}")]
-    Group(String),
+    /// The group membership failed (a coordinator error on JoinGroup, SyncGroup, Heartbeat
+    /// or LeaveGroup, a fenced static member, an assignor or protocol error).
+    #[error("group {group_id}: {source}")]
+    Group {
+        /// `group.id`.
+        group_id: String,
+        /// What failed, with the API and the broker's error code when the broker answered.
+        source: rafka_group::GroupError,
+    },
     /// Fetched records could not be decoded (corrupt batch, CRC mismatch, bad compression).
     #[error("corrupt records in {partition} at offset {offset}: {source}")]
     CorruptRecords {
@@ -108,13 +114,16 @@ pub enum ConsumerError {
 }
 
 impl ConsumerError {
-    /// True when the same call may succeed if repeated (a retriable broker error, a timeout
-    /// or a retriable client error).
+    /// True when the same call may succeed if repeated (a retriable broker error, a timeout,
+    /// a retriable client error or group error), by rafka-wire's error-code table.
     pub fn is_retriable(&self) -> bool {
         match self {
             ConsumerError::Broker { error, .. } => error.code.is_retriable(),
             ConsumerError::Timeout { .. } => true,
             ConsumerError::Client(e) => e.is_retriable(),
+            ConsumerError::Group { source, .. } => {
+                source.code().is_some_and(|c| ErrorCode(c).is_retriable())
+            }
             _ => false,
         }
     }

@@ -19,8 +19,44 @@ pub struct BufferedFetch {
     /// Where the position goes once every record is returned (past filtered control and
     /// aborted batches).
     pub next_offset: i64,
-    /// Bytes of the fetch response this holds (its `records` blob), released when drained.
+    /// Bytes this holds, released when drained: see [`BufferedFetch::new`].
     pub bytes: usize,
+}
+
+impl BufferedFetch {
+    /// The records of one partition from one response, holding `response_bytes` of the
+    /// response (its `records` blob). Counted as the larger of that blob and the decoded
+    /// records (payloads, headers and the record structs): uncompressed records share the
+    /// blob (zero-copy), while decompressed ones own buffers that can be many times the
+    /// compressed size. So `max.buffered.bytes` bounds the memory held either way.
+    pub fn new(
+        tp: TopicPartition,
+        seek_epoch: u64,
+        records: VecDeque<ConsumerRecord>,
+        next_offset: i64,
+        response_bytes: usize,
+    ) -> Self {
+        let decoded: usize = records.iter().map(decoded_size).sum();
+        BufferedFetch {
+            tp,
+            seek_epoch,
+            records,
+            next_offset,
+            bytes: response_bytes.max(decoded),
+        }
+    }
+}
+
+/// Memory a decoded record holds: its struct, key, value and headers.
+fn decoded_size(r: &ConsumerRecord) -> usize {
+    let payload = |b: &Option<bytes::Bytes>| b.as_ref().map_or(0, |b| b.len());
+    std::mem::size_of::<ConsumerRecord>()
+        + payload(&r.key)
+        + payload(&r.value)
+        + r.headers
+            .iter()
+            .map(|h| h.key.len() + payload(&h.value))
+            .sum::<usize>()
 }
 
 /// Records fetched ahead of `poll`.
@@ -217,5 +253,31 @@ mod tests {
             s.get(&TopicPartition::new("t", 1)).unwrap().stored_offset,
             None
         );
+    }
+
+    #[test]
+    fn decoded_records_count_when_larger_than_the_response() {
+        // 10 records of 1 KiB each out of a 200-byte (compressed) response.
+        let big = |o: i64| ConsumerRecord {
+            value: Some(Bytes::from(vec![0u8; 1024])),
+            ..rec(0, o)
+        };
+        let f = BufferedFetch::new(
+            TopicPartition::new("t", 0),
+            0,
+            (0..10).map(big).collect(),
+            10,
+            200,
+        );
+        assert!(f.bytes >= 10 * 1024, "{}", f.bytes);
+        // Small records of a large (uncompressed, shared) response: the response counts.
+        let f = BufferedFetch::new(
+            TopicPartition::new("t", 0),
+            0,
+            (0..2).map(|o| rec(0, o)).collect(),
+            2,
+            1 << 20,
+        );
+        assert_eq!(f.bytes, 1 << 20);
     }
 }

@@ -7,7 +7,7 @@
 //! application is still processing; it stops while the buffer holds more than
 //! `max_buffered_bytes` (the application is slow) and resumes as `poll` drains it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -94,8 +94,8 @@ pub struct Fetcher {
     partition_backoff: HashMap<TopicPartition, Instant>,
     /// Fetched records waiting for `poll`.
     pub buffer: FetchBuffer,
-    /// Errors to return from the next `poll`.
-    pub errors: Vec<ConsumerError>,
+    /// Errors to return from the next `poll`s, oldest first.
+    pub errors: VecDeque<ConsumerError>,
 }
 
 impl Fetcher {
@@ -106,7 +106,7 @@ impl Fetcher {
             brokers: HashMap::new(),
             partition_backoff: HashMap::new(),
             buffer: FetchBuffer::new(),
-            errors: Vec::new(),
+            errors: VecDeque::new(),
         }
     }
 
@@ -346,7 +346,7 @@ impl Fetcher {
                 tracing::debug!(partition = %tp, error = code.name(), "fetch: refreshing metadata");
                 outcome.refresh_metadata = true;
             } else {
-                self.errors.push(ConsumerError::Broker {
+                self.errors.push_back(ConsumerError::Broker {
                     api: "Fetch",
                     partition: Some(tp),
                     error: BrokerError {
@@ -383,7 +383,7 @@ impl Fetcher {
         };
         if let Some(error) = decoded.error.take() {
             if decoded.records.is_empty() {
-                self.errors.push(ConsumerError::CorruptRecords {
+                self.errors.push_back(ConsumerError::CorruptRecords {
                     partition: tp.clone(),
                     offset: fetch_offset,
                     source: error,
@@ -397,13 +397,13 @@ impl Fetcher {
             return;
         }
         state.fetch_offset = decoded.next_fetch_offset;
-        self.buffer.push(BufferedFetch {
+        self.buffer.push(BufferedFetch::new(
             tp,
-            seek_epoch: epoch,
-            records: decoded.records,
-            next_offset: decoded.next_fetch_offset,
+            epoch,
+            decoded.records,
+            decoded.next_fetch_offset,
             bytes,
-        });
+        ));
         // News even without records: the position moves past filtered batches.
         outcome.new_records = true;
     }
@@ -926,7 +926,7 @@ mod tests {
             now,
         );
         assert!(matches!(
-            f.errors.as_slice(),
+            f.errors.make_contiguous(),
             [ConsumerError::CorruptRecords { offset: 0, .. }]
         ));
     }

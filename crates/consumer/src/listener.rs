@@ -33,7 +33,6 @@ use std::sync::Arc;
 
 use rafka_wire::TopicPartition;
 
-use crate::consumer::Consumer;
 use crate::error::{ConsumerError, ListenerError};
 use crate::store::OffsetStore;
 
@@ -77,9 +76,33 @@ pub struct NoopRebalanceListener;
 
 impl ConsumerRebalanceListener for NoopRebalanceListener {}
 
+/// The consumer operations a hook may use, implemented by [`crate::Consumer`]. A trait so
+/// that this module does not depend on the consumer's (no import circle).
+#[async_trait::async_trait]
+pub(crate) trait HookTarget: Send {
+    fn seek(&mut self, tp: &TopicPartition, offset: i64) -> Result<(), ConsumerError>;
+    fn seek_to_beginning(&mut self, partitions: &[TopicPartition]) -> Result<(), ConsumerError>;
+    fn seek_to_end(&mut self, partitions: &[TopicPartition]) -> Result<(), ConsumerError>;
+    async fn position(&mut self, tp: &TopicPartition) -> Result<i64, ConsumerError>;
+    async fn committed(
+        &mut self,
+        partitions: &[TopicPartition],
+    ) -> Result<HashMap<TopicPartition, i64>, ConsumerError>;
+    async fn commit_sync(&mut self) -> Result<(), ConsumerError>;
+    async fn commit_offsets_sync(
+        &mut self,
+        offsets: &[(TopicPartition, i64)],
+    ) -> Result<(), ConsumerError>;
+    fn pause(&mut self, partitions: &[TopicPartition]) -> Result<(), ConsumerError>;
+    fn resume(&mut self, partitions: &[TopicPartition]) -> Result<(), ConsumerError>;
+    fn assignment(&self) -> Vec<TopicPartition>;
+    fn offset_store(&self) -> Arc<dyn OffsetStore>;
+    fn group_id(&self) -> Option<&str>;
+}
+
 /// What a rebalance hook may do with the consumer (see the module docs).
 pub struct ConsumerContext<'a> {
-    pub(crate) consumer: &'a mut Consumer,
+    pub(crate) consumer: &'a mut dyn HookTarget,
 }
 
 impl std::fmt::Debug for ConsumerContext<'_> {
@@ -89,18 +112,18 @@ impl std::fmt::Debug for ConsumerContext<'_> {
 }
 
 impl ConsumerContext<'_> {
-    /// See [`Consumer::seek`].
+    /// See [`crate::Consumer::seek`].
     ///
     /// # Errors
-    /// As [`Consumer::seek`].
+    /// As [`crate::Consumer::seek`].
     pub fn seek(&mut self, tp: &TopicPartition, offset: i64) -> Result<(), ConsumerError> {
         self.consumer.seek(tp, offset)
     }
 
-    /// See [`Consumer::seek_to_beginning`].
+    /// See [`crate::Consumer::seek_to_beginning`].
     ///
     /// # Errors
-    /// As [`Consumer::seek_to_beginning`].
+    /// As [`crate::Consumer::seek_to_beginning`].
     pub fn seek_to_beginning(
         &mut self,
         partitions: &[TopicPartition],
@@ -108,26 +131,26 @@ impl ConsumerContext<'_> {
         self.consumer.seek_to_beginning(partitions)
     }
 
-    /// See [`Consumer::seek_to_end`].
+    /// See [`crate::Consumer::seek_to_end`].
     ///
     /// # Errors
-    /// As [`Consumer::seek_to_end`].
+    /// As [`crate::Consumer::seek_to_end`].
     pub fn seek_to_end(&mut self, partitions: &[TopicPartition]) -> Result<(), ConsumerError> {
         self.consumer.seek_to_end(partitions)
     }
 
-    /// See [`Consumer::position`].
+    /// See [`crate::Consumer::position`].
     ///
     /// # Errors
-    /// As [`Consumer::position`].
+    /// As [`crate::Consumer::position`].
     pub async fn position(&mut self, tp: &TopicPartition) -> Result<i64, ConsumerError> {
         self.consumer.position(tp).await
     }
 
-    /// See [`Consumer::committed`].
+    /// See [`crate::Consumer::committed`].
     ///
     /// # Errors
-    /// As [`Consumer::committed`].
+    /// As [`crate::Consumer::committed`].
     pub async fn committed(
         &mut self,
         partitions: &[TopicPartition],
@@ -135,18 +158,18 @@ impl ConsumerContext<'_> {
         self.consumer.committed(partitions).await
     }
 
-    /// See [`Consumer::commit_sync`].
+    /// See [`crate::Consumer::commit_sync`].
     ///
     /// # Errors
-    /// As [`Consumer::commit_sync`].
+    /// As [`crate::Consumer::commit_sync`].
     pub async fn commit_sync(&mut self) -> Result<(), ConsumerError> {
         self.consumer.commit_sync().await
     }
 
-    /// See [`Consumer::commit_offsets_sync`].
+    /// See [`crate::Consumer::commit_offsets_sync`].
     ///
     /// # Errors
-    /// As [`Consumer::commit_offsets_sync`].
+    /// As [`crate::Consumer::commit_offsets_sync`].
     pub async fn commit_offsets_sync(
         &mut self,
         offsets: &[(TopicPartition, i64)],
@@ -154,18 +177,18 @@ impl ConsumerContext<'_> {
         self.consumer.commit_offsets_sync(offsets).await
     }
 
-    /// See [`Consumer::pause`].
+    /// See [`crate::Consumer::pause`].
     ///
     /// # Errors
-    /// As [`Consumer::pause`].
+    /// As [`crate::Consumer::pause`].
     pub fn pause(&mut self, partitions: &[TopicPartition]) -> Result<(), ConsumerError> {
         self.consumer.pause(partitions)
     }
 
-    /// See [`Consumer::resume`].
+    /// See [`crate::Consumer::resume`].
     ///
     /// # Errors
-    /// As [`Consumer::resume`].
+    /// As [`crate::Consumer::resume`].
     pub fn resume(&mut self, partitions: &[TopicPartition]) -> Result<(), ConsumerError> {
         self.consumer.resume(partitions)
     }

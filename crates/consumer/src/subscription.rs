@@ -13,8 +13,48 @@
 use std::collections::BTreeMap;
 
 use rafka_wire::TopicPartition;
+use regex::Regex;
 
 use crate::config::{AutoOffsetReset, IsolationLevel};
+
+/// What `subscribe` follows: a topic list or a regex over topic names.
+#[derive(Debug, Clone)]
+pub enum TopicSelector {
+    /// These topics.
+    Topics(Vec<String>),
+    /// Every topic whose whole name matches (re-checked at each metadata refresh).
+    Pattern(Regex),
+}
+
+impl From<Vec<String>> for TopicSelector {
+    fn from(v: Vec<String>) -> Self {
+        TopicSelector::Topics(v)
+    }
+}
+
+impl From<&[&str]> for TopicSelector {
+    fn from(v: &[&str]) -> Self {
+        TopicSelector::Topics(v.iter().map(|s| s.to_string()).collect())
+    }
+}
+
+impl<const N: usize> From<[&str; N]> for TopicSelector {
+    fn from(v: [&str; N]) -> Self {
+        TopicSelector::Topics(v.iter().map(|s| s.to_string()).collect())
+    }
+}
+
+impl From<&str> for TopicSelector {
+    fn from(v: &str) -> Self {
+        TopicSelector::Topics(vec![v.to_string()])
+    }
+}
+
+impl From<Regex> for TopicSelector {
+    fn from(r: Regex) -> Self {
+        TopicSelector::Pattern(r)
+    }
+}
 
 /// Where a partition without a usable position should start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,6 +10,8 @@
 //!   requests to send and rebalance events, polled with `poll_action()`, plus `poll_timeout()`.
 //! - [`consumer_membership`]: the same, sans-IO, for the KIP-848 consumer group protocol
 //!   (`group.protocol=consumer`, ConsumerGroupHeartbeat), after Java's `ConsumerMembershipManager`.
+//! - [`member`]: [`GroupMember`], the interface the consumer drives a membership through; the
+//!   classic [`Membership`] implements it, and so will the KIP-848 and share-group members.
 //!
 //! A tokio driver (in `rafka-consumer`) sends the requests, feeds back the responses and runs
 //! the rebalance hooks when events come out.
@@ -17,6 +19,7 @@
 
 pub mod assignor;
 pub mod consumer_membership;
+pub mod member;
 pub mod membership;
 pub mod protocol;
 
@@ -24,8 +27,9 @@ pub use assignor::{
     AssignError, Assignor, ClusterMetadata, CooperativeStickyAssignor, RangeAssignor,
     RebalanceProtocol, RoundRobinAssignor, StickyAssignor,
 };
+pub use member::{GroupMember, GroupResponse};
 pub use membership::{
-    Action, Coordinator, Destination, Event, Generation, GroupConfig, GroupError, GroupMetadata,
-    GroupRequest, Membership, OutgoingRequest, RequestId,
+    commit_error_kind, Action, CommitErrorKind, Coordinator, Destination, Event, Generation,
+    GroupConfig, GroupError, GroupMetadata, GroupRequest, Membership, OutgoingRequest, RequestId,
 };
 pub use protocol::{Assignment, ProtocolError, Subscription, PROTOCOL_TYPE};

@@ -7,7 +7,7 @@
 //!   no more heartbeats, sockets closed, exactly like a crashed process;
 //! - a thread-local tracing subscriber sees only that member's events. The consumer does not
 //!   expose its generation or member id, so they are read from the membership task's
-//!   `joined group` / `JoinGroup answered` events (target `rafka_consumer::group_task`).
+//!   `joined group` / `JoinGroup answered` events (target `rafka_consumer::driver`).
 #![allow(dead_code)] // each test file uses a different subset
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -419,7 +419,7 @@ fn run_member(
 ) {
     let capture = Arc::new(Mutex::new(JoinInfo::default()));
     let filter = tracing_subscriber::filter::Targets::new()
-        .with_target("rafka_consumer::group_task", tracing::Level::DEBUG);
+        .with_target("rafka_consumer::driver", tracing::Level::DEBUG);
     let subscriber =
         tracing_subscriber::registry().with(JoinCapture(capture.clone()).with_filter(filter));
     let _guard = tracing::subscriber::set_default(subscriber);

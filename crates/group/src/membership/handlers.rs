@@ -11,6 +11,7 @@ use kafka_protocol::messages::leave_group_response::LeaveGroupResponse;
 use kafka_protocol::messages::offset_commit_response::OffsetCommitResponse;
 use kafka_protocol::messages::sync_group_response::SyncGroupResponse;
 
+use super::commit_error::{commit_error_kind, CommitErrorKind};
 use super::{
     AfterRevoke, Api, Coordinator, Event, Generation, GroupError, GroupRequest, Membership,
     PendingAssignment, RequestId, State, SyncGroupParams,
@@ -21,7 +22,6 @@ use crate::protocol::{Assignment, Subscription, ASSIGNMENT_MAX_VERSION, PROTOCOL
 /// Error codes the membership logic branches on (Kafka protocol guide, "Error Codes").
 pub(crate) mod code {
     pub const NONE: i16 = 0;
-    pub const REQUEST_TIMED_OUT: i16 = 7;
     pub const COORDINATOR_LOAD_IN_PROGRESS: i16 = 14;
     pub const COORDINATOR_NOT_AVAILABLE: i16 = 15;
     pub const NOT_COORDINATOR: i16 = 16;
@@ -543,9 +543,11 @@ impl Membership {
     /// `OffsetCommitResponseHandler`) and returns the error to report for the commit, if any.
     ///
     /// # Errors
-    /// The first partition error: [`GroupError::CommitFailed`] for UNKNOWN_MEMBER_ID /
-    /// ILLEGAL_GENERATION / FENCED_INSTANCE_ID, otherwise [`GroupError::Broker`] (retriable
-    /// ones such as REBALANCE_IN_PROGRESS or NOT_COORDINATOR can be retried after `poll`).
+    /// The first partition error, classified by [`commit_error_kind`] (the one table, shared
+    /// with the consumer): [`GroupError::CommitFailed`] for UNKNOWN_MEMBER_ID /
+    /// ILLEGAL_GENERATION / FENCED_INSTANCE_ID / REBALANCE_IN_PROGRESS (the last one keeps the
+    /// generation and only asks for a rejoin, as Java), otherwise [`GroupError::Broker`]
+    /// (retriable ones such as NOT_COORDINATOR can be sent again).
     pub fn handle_commit_response(
         &mut self,
         sent: &Generation,
@@ -561,35 +563,49 @@ impl Membership {
         let Some(error) = error else {
             return Ok(());
         };
-        let unchanged = *sent == self.generation;
-        let result = match error {
-            code::UNKNOWN_MEMBER_ID | code::ILLEGAL_GENERATION => {
+        Err(self.handle_commit_error(sent, error, now))
+    }
+
+    /// An OffsetCommit sent under `sent` failed with partition error `error` (non-zero):
+    /// applies what the one table ([`commit_error_kind`]) says for membership and returns the
+    /// error to report for the commit.
+    pub fn handle_commit_error(
+        &mut self,
+        sent: &Generation,
+        error: i16,
+        now: Instant,
+    ) -> GroupError {
+        let unchanged = sent.generation_id == self.generation.generation_id
+            && sent.member_id == self.generation.member_id;
+        let failed = || GroupError::CommitFailed {
+            error: GroupError::broker("OffsetCommit", error).code_error(),
+        };
+        let result = match commit_error_kind(error) {
+            CommitErrorKind::Fenced => {
                 if unchanged {
                     self.reset_generation(now);
                 }
-                Err(GroupError::CommitFailed {
-                    error: GroupError::broker("OffsetCommit", error).code_error(),
-                })
+                failed()
             }
-            code::FENCED_INSTANCE_ID => {
+            CommitErrorKind::FencedInstance => {
                 if unchanged {
                     self.fail(GroupError::broker("OffsetCommit", error));
                 }
-                Err(GroupError::CommitFailed {
-                    error: GroupError::broker("OffsetCommit", error).code_error(),
-                })
+                failed()
             }
-            code::REBALANCE_IN_PROGRESS => {
-                // Java: rejoin but keep the generation; the commit can be retried after the
-                // rebalance completes.
+            CommitErrorKind::RebalanceInProgress => {
+                // Java: rejoin but keep the generation; the commit is not retried (the
+                // application may commit again once `poll` completed the rebalance).
                 self.rejoin_needed = true;
-                Err(GroupError::broker("OffsetCommit", error))
+                failed()
             }
-            c if is_coordinator_moved(c) || c == code::REQUEST_TIMED_OUT => {
+            CommitErrorKind::CoordinatorMoved => {
                 self.mark_coordinator_unknown(now);
-                Err(GroupError::broker("OffsetCommit", error))
+                GroupError::broker("OffsetCommit", error)
             }
-            other => Err(GroupError::broker("OffsetCommit", other)),
+            CommitErrorKind::Retriable | CommitErrorKind::Fatal => {
+                GroupError::broker("OffsetCommit", error)
+            }
         };
         self.drive(now);
         result

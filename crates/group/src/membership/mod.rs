@@ -17,6 +17,7 @@
 //!
 //! Error handling per API is tabled in `docs/group-protocol.md`.
 
+mod commit_error;
 mod config;
 mod event;
 mod handlers;
@@ -29,6 +30,7 @@ use std::time::{Duration, Instant};
 use rafka_wire::TopicPartition;
 use regex::Regex;
 
+pub use commit_error::{commit_error_kind, CommitErrorKind};
 pub use config::{ConfigError, GroupConfig};
 pub use event::{
     Action, Coordinator, Destination, Event, Generation, GroupError, GroupMetadata,
