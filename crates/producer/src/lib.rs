@@ -22,22 +22,24 @@
 pub mod accumulator;
 pub mod config;
 pub mod delivery;
+mod driver;
+mod engine;
 pub mod error;
 mod fast_hash;
+mod group_metadata;
 pub mod idempotence;
 pub mod interceptor;
 pub mod metrics;
 pub mod partitioner;
 mod producer;
 pub mod record;
-mod sender;
-mod transaction;
+mod shared;
 
 pub use config::{Acks, CompressionType, ConfigError, PartitionerChoice, ProducerConfig};
 pub use delivery::{DeliveryCallback, DeliveryFuture};
-pub use error::ProduceError;
+pub use error::{ProduceError, TransactionError};
+pub use group_metadata::ConsumerGroupMetadata;
 pub use interceptor::ProducerInterceptor;
 pub use metrics::{MetricsSnapshot, ProducerMetrics};
 pub use producer::{Producer, ProducerBuilder};
 pub use record::{ProducerRecord, RecordMetadata};
-pub use transaction::ConsumerGroupMetadata;
