@@ -16,8 +16,11 @@
 //! The driver (`crate::driver`) performs the actions on tokio and feeds the answers back;
 //! the tests in `tests.rs` drive it against a scripted broker on simulated time instead.
 
+mod io;
 mod lifecycle;
 mod partitions;
+mod produce;
+mod producer_id;
 #[cfg(test)]
 mod tests;
 mod txn;
@@ -26,15 +29,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
 
-use kafka_protocol::messages::{
-    AddOffsetsToTxnRequest, AddOffsetsToTxnResponse, AddPartitionsToTxnRequest,
-    AddPartitionsToTxnResponse, EndTxnRequest, EndTxnResponse, InitProducerIdRequest,
-    InitProducerIdResponse, ProduceResponse, ProducerId, TxnOffsetCommitRequest,
-    TxnOffsetCommitResponse,
-};
-use rafka_client::Error as ClientError;
-use rafka_wire::error_code::ErrorCode;
-
+pub(crate) use io::{Action, BatchDone, Request, Response, Target};
 pub(crate) use lifecycle::Lifecycle;
 pub(crate) use txn::TxnOffsets;
 
@@ -45,77 +40,10 @@ use crate::config::ProducerConfig;
 use crate::delivery::{BatchAck, BatchCompletion};
 use crate::error::{ProduceError, TransactionError};
 use crate::group_metadata::ConsumerGroupMetadata;
-use crate::idempotence::{ErrorAction, ProducerIdAndEpoch};
+use crate::idempotence::ProducerIdAndEpoch;
 use crate::metrics::ProducerMetrics;
+use producer_id::ProducerIdRequests;
 use txn::Transaction;
-
-/// Where a request goes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Target {
-    /// Any broker (InitProducerId of an idempotent producer).
-    Any,
-    /// The coordinator of the producer's `transactional.id`.
-    TransactionCoordinator,
-    /// The coordinator of this consumer group (TxnOffsetCommit).
-    Group(String),
-}
-
-/// A request other than Produce, ready to send.
-#[derive(Debug, Clone)]
-pub(crate) enum Request {
-    InitProducerId(InitProducerIdRequest),
-    AddPartitionsToTxn(AddPartitionsToTxnRequest),
-    AddOffsetsToTxn(AddOffsetsToTxnRequest),
-    TxnOffsetCommit(TxnOffsetCommitRequest),
-    EndTxn(EndTxnRequest),
-}
-
-/// The answer to a [`Request`], or the client's failure to get one.
-#[derive(Debug)]
-pub(crate) enum Response {
-    InitProducerId(Result<InitProducerIdResponse, ClientError>),
-    AddPartitionsToTxn(Result<AddPartitionsToTxnResponse, ClientError>),
-    AddOffsetsToTxn(Result<AddOffsetsToTxnResponse, ClientError>),
-    TxnOffsetCommit(Result<TxnOffsetCommitResponse, ClientError>),
-    EndTxn(Result<EndTxnResponse, ClientError>),
-}
-
-/// Something for the driver to do.
-pub(crate) enum Action {
-    /// Encode these batches (at most one per partition) into one ProduceRequest to `node`;
-    /// answer with [`ProducerCore::handle_produce`].
-    Produce {
-        node: i32,
-        batches: Vec<ProducerBatch>,
-    },
-    /// Send a request; answer with [`ProducerCore::handle_response`].
-    Send { target: Target, request: Request },
-    /// Leaders of these topics are unknown: refresh their metadata.
-    RefreshMetadata { topics: Vec<Arc<str>> },
-    /// A broker said our metadata is stale.
-    InvalidateMetadata,
-    /// The coordinator moved: look it up again before the next request.
-    InvalidateCoordinator(Target),
-}
-
-/// A batch is finished: the driver releases its `buffer.memory`, counts it, runs the
-/// interceptors and completes its records.
-pub(crate) struct BatchDone {
-    pub batch: ProducerBatch,
-    pub result: Result<BatchAck, ProduceError>,
-}
-
-/// The idempotent (non-transactional) producer's InitProducerId.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum PidState {
-    Idle,
-    /// In flight; `bump` when it asks for an epoch bump of the current id (KIP-360).
-    InFlight {
-        bump: bool,
-    },
-    /// Failed; ask again at this time.
-    RetryAt(Instant),
-}
 
 /// Outcome of [`ProducerCore::append`].
 pub(crate) struct Appended {
@@ -131,7 +59,8 @@ pub(crate) struct ProducerCore {
     acc: RecordAccumulator,
     lifecycle: Lifecycle,
     txn: Option<Transaction>,
-    pid: PidState,
+    /// InitProducerId of an idempotent, non-transactional producer.
+    pid: Option<ProducerIdRequests>,
     metrics: Arc<ProducerMetrics>,
     /// Produce requests in flight per node (at most `max.in.flight.requests.per.connection`).
     node_in_flight: HashMap<i32, usize>,
@@ -171,12 +100,14 @@ impl ProducerCore {
                 cfg.transaction_timeout,
             )
         });
+        let pid = (idempotent && txn.is_none())
+            .then(|| ProducerIdRequests::new(cfg.retry_backoff, cfg.transaction_timeout));
         ProducerCore {
             cfg,
             acc,
             lifecycle: Lifecycle::Running,
             txn,
-            pid: PidState::Idle,
+            pid,
             metrics,
             node_in_flight: HashMap::new(),
             in_flight: HashMap::new(),
@@ -344,7 +275,9 @@ impl ProducerCore {
             }
             txn.poll(now, &mut self.actions);
         }
-        self.poll_producer_id(now);
+        if let Some(pid) = self.pid.as_mut().filter(|_| self.lifecycle.allows_retry()) {
+            pid.poll(&self.acc, now, &mut self.actions);
+        }
 
         let txn = self.txn.as_ref();
         let route = |t: &str, p: i32| {
@@ -399,13 +332,9 @@ impl ProducerCore {
 
     /// When [`ProducerCore::poll`] must run again at the latest, if anything waits on time.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let pid = match self.pid {
-            PidState::RetryAt(t) => Some(t),
-            _ => None,
-        };
         [
             self.next_batch_check,
-            pid,
+            self.pid.as_ref().and_then(|p| p.timeout()),
             self.txn.as_ref().and_then(|t| t.poll_timeout()),
         ]
         .into_iter()
@@ -432,8 +361,10 @@ impl ProducerCore {
     /// A coordinator (or InitProducerId) answer.
     pub fn handle_response(&mut self, response: Response, now: Instant) {
         let Some(t) = self.txn.as_mut() else {
-            if let Response::InitProducerId(r) = response {
-                self.handle_producer_id(r, now);
+            if let (Response::InitProducerId(r), Some(pid)) = (response, self.pid.as_mut()) {
+                if let Some(id) = pid.handle(r, now, &mut self.actions) {
+                    self.install_producer_id(id);
+                }
             }
             return;
         };
@@ -460,221 +391,6 @@ impl ProducerCore {
         if let Some(id) = new_id {
             self.install_producer_id(id);
         }
-    }
-
-    /// A produce request's outcome: the response (`None` with `acks=0`), or why it failed
-    /// ([`ProduceError::Client`], [`ProduceError::Encode`]).
-    pub fn handle_produce(
-        &mut self,
-        node: i32,
-        batches: Vec<ProducerBatch>,
-        result: Result<Option<ProduceResponse>, ProduceError>,
-        now: Instant,
-    ) {
-        if let Some(n) = self.node_in_flight.get_mut(&node) {
-            *n = n.saturating_sub(1);
-        }
-        match result {
-            Err(e) => {
-                tracing::debug!(node, error = %e, "produce request failed");
-                self.actions.push_back(Action::InvalidateMetadata);
-                let retriable = e.is_retriable();
-                for b in batches {
-                    let err = self.final_error(&b, now, e.clone());
-                    if retriable && self.can_retry(&b, now) {
-                        if let (Some(id), Some(seq)) = (b.identity, self.acc.sequences.as_mut()) {
-                            seq.on_resend(&b.topic, b.partition, id.base_sequence);
-                        }
-                        self.metrics.on_retry();
-                        self.acc.reenqueue(b, now);
-                    } else {
-                        self.fail_sent_batch(b, err);
-                    }
-                }
-            }
-            Ok(None) => {
-                for b in batches {
-                    let ack = BatchAck {
-                        base_offset: -1,
-                        log_append_time: None,
-                    };
-                    self.finish_batch(b, Ok(ack), true);
-                }
-            }
-            Ok(Some(resp)) => {
-                for b in batches {
-                    self.handle_partition_response(b, &resp, now);
-                }
-            }
-        }
-    }
-
-    fn handle_partition_response(
-        &mut self,
-        b: ProducerBatch,
-        resp: &ProduceResponse,
-        now: Instant,
-    ) {
-        let pr = resp
-            .responses
-            .iter()
-            .find(|t| *t.name.0 == *b.topic)
-            .and_then(|t| {
-                t.partition_responses
-                    .iter()
-                    .find(|p| p.index == b.partition)
-            });
-        let Some(pr) = pr else {
-            let err = ProduceError::Client(rafka_client::Error::Broker {
-                code: ErrorCode::UNKNOWN_SERVER_ERROR,
-                message: Some("produce response has no result for the partition".into()),
-                api: "Produce",
-                topic: Some(b.topic.to_string()),
-                partition: Some(b.partition),
-            });
-            self.fail_sent_batch(b, err);
-            return;
-        };
-        let code = ErrorCode(pr.error_code);
-        if code == ErrorCode::NONE || code == ErrorCode::DUPLICATE_SEQUENCE_NUMBER {
-            if let (Some(id), Some(seq)) = (b.identity, self.acc.sequences.as_mut()) {
-                seq.on_acked(&b.topic, b.partition, id.base_sequence, b.record_count());
-            }
-            let ack = BatchAck {
-                base_offset: if code == ErrorCode::NONE {
-                    pr.base_offset
-                } else {
-                    -1
-                },
-                log_append_time: (pr.log_append_time_ms >= 0).then_some(pr.log_append_time_ms),
-            };
-            self.finish_batch(b, Ok(ack), true);
-            return;
-        }
-        if invalidates_leader(code) {
-            self.actions.push_back(Action::InvalidateMetadata);
-        }
-        let retries_left = self.can_retry(&b, now);
-        let action = match (b.identity, self.acc.sequences.as_mut()) {
-            (Some(id), Some(seq)) => {
-                seq.on_error(&b.topic, b.partition, id.base_sequence, code, retries_left)
-            }
-            _ if code.is_retriable() && retries_left => ErrorAction::Retry,
-            _ => ErrorAction::Fail,
-        };
-        let err = ProduceError::Broker {
-            topic: b.topic.clone(),
-            partition: b.partition,
-            code,
-            message: pr.error_message.as_ref().map(|m| m.to_string()),
-        };
-        let err = if code.is_retriable() {
-            self.final_error(&b, now, err)
-        } else {
-            err
-        };
-        tracing::debug!(topic = %b.topic, partition = b.partition, %code, ?action, "produce error");
-        match action {
-            ErrorAction::Retry | ErrorAction::RetryAfterEpochBump => {
-                self.metrics.on_retry();
-                self.acc.reenqueue(b, now);
-            }
-            ErrorAction::Fail | ErrorAction::FailAndBumpEpoch => {
-                self.finish_batch(b, Err(err), true)
-            }
-            ErrorAction::Fatal => {
-                self.set_fatal(ProduceError::Fenced(code));
-                self.finish_batch(b, Err(ProduceError::Fenced(code)), true);
-            }
-        }
-    }
-
-    // ---- idempotence -------------------------------------------------------------------
-
-    /// An idempotent producer asks for a producer id before its first send, and for an epoch
-    /// bump (KIP-360) once nothing is in flight. Transactional producers get theirs from
-    /// `init_transactions`.
-    fn poll_producer_id(&mut self, now: Instant) {
-        if self.txn.is_some() || !self.lifecycle.allows_retry() {
-            return;
-        }
-        let Some(seq) = self.acc.sequences.as_ref() else {
-            return;
-        };
-        let current = seq.producer_id();
-        if current.is_some() && !seq.bump_needed() {
-            return;
-        }
-        match self.pid {
-            PidState::InFlight { .. } => return,
-            PidState::RetryAt(t) if t > now => return,
-            _ => {}
-        }
-        if self.acc.in_flight_batches() > 0 || (current.is_some() && self.acc.queued_batches() == 0)
-        {
-            return;
-        }
-        self.request_producer_id(current);
-    }
-
-    fn request_producer_id(&mut self, current: Option<ProducerIdAndEpoch>) {
-        let (pid, epoch) = current.map_or((-1, -1), |c| (c.producer_id, c.epoch));
-        self.pid = PidState::InFlight {
-            bump: current.is_some(),
-        };
-        let timeout_ms = self
-            .cfg
-            .transaction_timeout
-            .as_millis()
-            .min(i32::MAX as u128) as i32;
-        self.actions.push_back(Action::Send {
-            target: Target::Any,
-            request: Request::InitProducerId(
-                InitProducerIdRequest::default()
-                    .with_transactional_id(None)
-                    .with_transaction_timeout_ms(timeout_ms)
-                    .with_producer_id(ProducerId(pid))
-                    .with_producer_epoch(epoch),
-            ),
-        });
-    }
-
-    fn handle_producer_id(
-        &mut self,
-        reply: Result<InitProducerIdResponse, ClientError>,
-        now: Instant,
-    ) {
-        let bump = matches!(self.pid, PidState::InFlight { bump: true });
-        let err = match reply {
-            Ok(r) if r.error_code == 0 => {
-                self.pid = PidState::Idle;
-                self.install_producer_id(ProducerIdAndEpoch {
-                    producer_id: r.producer_id.0,
-                    epoch: r.producer_epoch,
-                });
-                return;
-            }
-            Ok(_) if bump => {
-                // The broker cannot bump this id (old broker, expired id): start afresh.
-                self.request_producer_id(None);
-                return;
-            }
-            Ok(r) => ProduceError::Broker {
-                topic: "".into(),
-                partition: -1,
-                code: ErrorCode(r.error_code),
-                message: Some("InitProducerId".into()),
-            },
-            Err(e) => ProduceError::Client(e),
-        };
-        // A coordinator still loading or moving is routine on a fresh or changing cluster:
-        // only an error that retrying cannot cure is worth a warning.
-        if err.is_retriable() {
-            tracing::debug!(error = %err, "InitProducerId failed; will retry");
-        } else {
-            tracing::warn!(error = %err, "InitProducerId failed; will retry");
-        }
-        self.pid = PidState::RetryAt(now + self.cfg.retry_backoff);
     }
 
     /// A (new) producer id and epoch: every partition restarts at sequence 0.
@@ -751,18 +467,4 @@ impl ProducerCore {
         self.lifecycle.set_fatal(e.clone());
         self.fail_queued(e);
     }
-}
-
-/// Produce errors after which the partition's leader must be looked up again.
-fn invalidates_leader(code: ErrorCode) -> bool {
-    matches!(
-        code,
-        ErrorCode::NOT_LEADER_OR_FOLLOWER
-            | ErrorCode::UNKNOWN_TOPIC_OR_PARTITION
-            | ErrorCode::LEADER_NOT_AVAILABLE
-            | ErrorCode::FENCED_LEADER_EPOCH
-            | ErrorCode::UNKNOWN_LEADER_EPOCH
-            | ErrorCode::KAFKA_STORAGE_ERROR
-            | ErrorCode::NOT_ENOUGH_REPLICAS
-    )
 }

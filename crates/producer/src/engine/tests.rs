@@ -11,8 +11,8 @@ use kafka_protocol::messages::add_partitions_to_txn_response::{
 };
 use kafka_protocol::messages::produce_response::{PartitionProduceResponse, TopicProduceResponse};
 use kafka_protocol::messages::{
-    AddPartitionsToTxnResponse, EndTxnResponse, InitProducerIdResponse, ProduceResponse,
-    ProducerId, TopicName,
+    AddPartitionsToTxnRequest, AddPartitionsToTxnResponse, EndTxnResponse, InitProducerIdResponse,
+    ProduceResponse, ProducerId, TopicName,
 };
 use kafka_protocol::protocol::StrBytes;
 use rafka_wire::error_code::ErrorCode;

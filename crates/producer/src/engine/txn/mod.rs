@@ -13,256 +13,33 @@
 //! now, in flight, or due again after `retry.backoff.ms` until `max.block.ms` has passed,
 //! so a retry is a deadline in [`Transaction::poll_timeout`] rather than a sleep.
 
-use std::collections::{HashMap, VecDeque};
+mod call;
+mod requests;
+mod state;
+
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use kafka_protocol::messages::add_partitions_to_txn_request::AddPartitionsToTxnTopic;
-use kafka_protocol::messages::txn_offset_commit_request::{
-    TxnOffsetCommitRequestPartition, TxnOffsetCommitRequestTopic,
-};
 use kafka_protocol::messages::{
-    AddOffsetsToTxnRequest, AddOffsetsToTxnResponse, AddPartitionsToTxnRequest,
-    AddPartitionsToTxnResponse, EndTxnRequest, EndTxnResponse, GroupId, InitProducerIdRequest,
-    InitProducerIdResponse, ProducerId, TopicName, TransactionalId, TxnOffsetCommitRequest,
+    AddOffsetsToTxnResponse, AddPartitionsToTxnResponse, EndTxnResponse, InitProducerIdResponse,
     TxnOffsetCommitResponse,
 };
-use kafka_protocol::protocol::StrBytes;
 use rafka_client::Error as ClientError;
 use rafka_wire::error_code::ErrorCode;
 use rafka_wire::TopicPartition;
 
-use super::partitions::PartitionSet;
-use super::{Action, Request, Target};
+use super::{Action, Target};
 use crate::error::{ProduceError, TransactionError};
 use crate::group_metadata::ConsumerGroupMetadata;
 use crate::idempotence::ProducerIdAndEpoch;
+use call::{is_fenced, judge, Call, Verdict};
+use state::{Ending, Offsets, Ready, TxnState};
 
 /// The outcome of a transactional call.
 pub(crate) type TxnResult = Result<(), ProduceError>;
 
 /// Offsets handed to `send_offsets_to_transaction`: partition, next offset, metadata.
 pub(crate) type TxnOffsets = Vec<(TopicPartition, i64, Option<String>)>;
-
-/// One coordinator request with retries: due at `next` (`None` while in flight), retried
-/// until `deadline` (`max.block.ms` after the first attempt).
-#[derive(Debug)]
-struct Call {
-    next: Option<Instant>,
-    deadline: Instant,
-}
-
-impl Call {
-    fn new(now: Instant, max_block: Duration) -> Self {
-        Call {
-            next: Some(now),
-            deadline: now + max_block,
-        }
-    }
-
-    /// Whether the request is due; if so it is in flight from now.
-    fn take_due(&mut self, now: Instant) -> bool {
-        if self.next.is_some_and(|t| t <= now) {
-            self.next = None;
-            true
-        } else {
-            false
-        }
-    }
-
-    fn retry(&mut self, now: Instant, backoff: Duration) {
-        self.next = Some(now + backoff);
-    }
-}
-
-/// What a coordinator's answer means for its [`Call`].
-enum Verdict {
-    Done,
-    Retry,
-    Failed(ProduceError),
-}
-
-/// Errors of the transaction's own requests that fence the producer.
-fn txn_err(code: ErrorCode, api: &'static str) -> ProduceError {
-    match code {
-        ErrorCode::PRODUCER_FENCED
-        | ErrorCode::INVALID_PRODUCER_EPOCH
-        | ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED
-        | ErrorCode::INVALID_PRODUCER_ID_MAPPING => ProduceError::Fenced(code),
-        _ => TransactionError::Coordinator { api, code }.into(),
-    }
-}
-
-/// Whether a coordinator error means "ask again": `Some(true)` after finding the
-/// coordinator again, `Some(false)` at the same one.
-fn retry_coordinator(code: ErrorCode) -> Option<bool> {
-    match code {
-        ErrorCode::NOT_COORDINATOR | ErrorCode::COORDINATOR_NOT_AVAILABLE => Some(true),
-        ErrorCode::CONCURRENT_TRANSACTIONS | ErrorCode::COORDINATOR_LOAD_IN_PROGRESS => Some(false),
-        c if c.is_retriable() => Some(false),
-        _ => None,
-    }
-}
-
-/// Judges an answer (its error code, or the client's failure) against the call's deadline;
-/// asks the driver to find `coordinator` again when the code says it moved.
-fn judge(
-    reply: Result<ErrorCode, &ClientError>,
-    api: &'static str,
-    call: &Call,
-    now: Instant,
-    coordinator: Target,
-    actions: &mut VecDeque<Action>,
-) -> Verdict {
-    let code = match reply {
-        Ok(c) => c,
-        Err(e) if e.is_retriable() && now < call.deadline => return Verdict::Retry,
-        Err(e) => return Verdict::Failed(ProduceError::Client(e.clone())),
-    };
-    if code == ErrorCode::NONE {
-        return Verdict::Done;
-    }
-    match retry_coordinator(code) {
-        Some(refind) if now < call.deadline => {
-            if refind {
-                actions.push_back(Action::InvalidateCoordinator(coordinator));
-            }
-            Verdict::Retry
-        }
-        _ => Verdict::Failed(txn_err(code, api)),
-    }
-}
-
-fn is_fenced(e: &ProduceError) -> bool {
-    matches!(e, ProduceError::Fenced(_))
-}
-
-fn tname(s: &str) -> TopicName {
-    TopicName(StrBytes::from_string(s.to_string()))
-}
-
-/// Initialized, no transaction open.
-#[derive(Debug)]
-struct Ready {
-    id: ProducerIdAndEpoch,
-}
-
-impl Ready {
-    /// `begin_transaction`.
-    fn begin(self) -> Open {
-        Open {
-            id: self.id,
-            added: PartitionSet::default(),
-            pending: PartitionSet::default(),
-            adding: None,
-            started: false,
-            offsets: None,
-            failed: None,
-        }
-    }
-}
-
-/// `send_offsets_to_transaction` in progress: AddOffsetsToTxn, then TxnOffsetCommit.
-#[derive(Debug)]
-struct Offsets {
-    group: ConsumerGroupMetadata,
-    offsets: TxnOffsets,
-    /// AddOffsetsToTxn answered; TxnOffsetCommit is next.
-    added: bool,
-    call: Call,
-}
-
-/// An open transaction.
-#[derive(Debug)]
-struct Open {
-    id: ProducerIdAndEpoch,
-    /// Partitions the coordinator has added to the transaction.
-    added: PartitionSet,
-    /// Partitions written to but not yet added.
-    pending: PartitionSet,
-    /// AddPartitionsToTxn for `pending`, while one is due or in flight.
-    adding: Option<Call>,
-    /// The coordinator knows of this transaction (a partition or offsets were added), so
-    /// it must be ended with EndTxn.
-    started: bool,
-    offsets: Option<Offsets>,
-    /// A record failed while the transaction was committing.
-    failed: Option<ProduceError>,
-}
-
-impl Open {
-    fn end(self) -> Ready {
-        Ready { id: self.id }
-    }
-
-    /// A record or request failed: only abort is allowed now (fencing is fatal).
-    fn fail(self, cause: ProduceError) -> TxnState {
-        if is_fenced(&cause) {
-            TxnState::Fatal(cause)
-        } else {
-            TxnState::Abortable { open: self, cause }
-        }
-    }
-}
-
-/// How far a commit or abort has come.
-#[derive(Debug)]
-enum Ending {
-    /// Waiting until every batch created before `mark` is complete.
-    Flushing { mark: u64 },
-    /// Abort after a sequence gap: InitProducerId with the current id and epoch (KIP-360);
-    /// the coordinator aborts the open transaction as part of the bump.
-    Bumping(Call),
-    /// EndTxn in progress.
-    EndTxn(Call),
-}
-
-/// The transaction's state; each variant owns its data.
-#[derive(Debug)]
-enum TxnState {
-    Uninitialized,
-    Initializing(Call),
-    Ready(Ready),
-    InTransaction(Open),
-    Abortable { open: Open, cause: ProduceError },
-    Committing { open: Open, step: Ending },
-    Aborting { open: Open, step: Ending },
-    Fatal(ProduceError),
-}
-
-impl TxnState {
-    fn name(&self) -> &'static str {
-        match self {
-            TxnState::Uninitialized => "Uninitialized",
-            TxnState::Initializing(_) => "Initializing",
-            TxnState::Ready(_) => "Ready",
-            TxnState::InTransaction(_) => "InTransaction",
-            TxnState::Abortable { .. } => "Abortable",
-            TxnState::Committing { .. } => "Committing",
-            TxnState::Aborting { .. } => "Aborting",
-            TxnState::Fatal(_) => "Fatal",
-        }
-    }
-
-    fn open(&self) -> Option<&Open> {
-        match self {
-            TxnState::InTransaction(o)
-            | TxnState::Abortable { open: o, .. }
-            | TxnState::Committing { open: o, .. }
-            | TxnState::Aborting { open: o, .. } => Some(o),
-            _ => None,
-        }
-    }
-
-    fn open_mut(&mut self) -> Option<&mut Open> {
-        match self {
-            TxnState::InTransaction(o)
-            | TxnState::Abortable { open: o, .. }
-            | TxnState::Committing { open: o, .. }
-            | TxnState::Aborting { open: o, .. } => Some(o),
-            _ => None,
-        }
-    }
-}
 
 /// The transaction machine of one transactional producer.
 #[derive(Debug)]
@@ -306,10 +83,6 @@ impl Transaction {
     #[cfg(test)]
     pub fn state_name(&self) -> &'static str {
         self.state.name()
-    }
-
-    fn tid(&self) -> TransactionalId {
-        TransactionalId(StrBytes::from_string(self.transactional_id.clone()))
     }
 
     /// `send` is allowed only inside an open transaction.
@@ -528,27 +301,13 @@ impl Transaction {
     // A guard cannot take `call` mutably, so the `if`s stay inside the arms.
     #[allow(clippy::collapsible_match)]
     pub fn poll(&mut self, now: Instant, actions: &mut VecDeque<Action>) {
-        let tid = self.tid();
+        let tid = &self.transactional_id;
         let timeout_ms = self.transaction_timeout_ms;
-        let max_block = self.max_block;
-        let init = |current: Option<ProducerIdAndEpoch>| {
-            let (pid, epoch) = current.map_or((-1, -1), |c| (c.producer_id, c.epoch));
-            Action::Send {
-                target: Target::TransactionCoordinator,
-                request: Request::InitProducerId(
-                    InitProducerIdRequest::default()
-                        .with_transactional_id(Some(tid.clone()))
-                        .with_transaction_timeout_ms(timeout_ms)
-                        .with_producer_id(ProducerId(pid))
-                        .with_producer_epoch(epoch),
-                ),
-            }
-        };
         let committing = matches!(self.state, TxnState::Committing { .. });
         match &mut self.state {
             TxnState::Initializing(call) => {
                 if call.take_due(now) {
-                    actions.push_back(init(None));
+                    actions.push_back(requests::init_producer_id(tid, timeout_ms, None));
                 }
                 return;
             }
@@ -557,7 +316,8 @@ impl Transaction {
                 step: Ending::Bumping(call),
             } => {
                 if call.take_due(now) {
-                    actions.push_back(init(Some(open.id)));
+                    let bump = Some(open.id);
+                    actions.push_back(requests::init_producer_id(tid, timeout_ms, bump));
                 }
             }
             TxnState::Committing {
@@ -569,17 +329,7 @@ impl Transaction {
                 step: Ending::EndTxn(call),
             } => {
                 if call.take_due(now) {
-                    let id = open.id;
-                    actions.push_back(Action::Send {
-                        target: Target::TransactionCoordinator,
-                        request: Request::EndTxn(
-                            EndTxnRequest::default()
-                                .with_transactional_id(tid.clone())
-                                .with_producer_id(ProducerId(id.producer_id))
-                                .with_producer_epoch(id.epoch)
-                                .with_committed(committing),
-                        ),
-                    });
+                    actions.push_back(requests::end_txn(tid, open.id, committing));
                 }
             }
             _ => {}
@@ -596,29 +346,10 @@ impl Transaction {
         };
         if let Some(open) = adding {
             if !open.pending.is_empty() && open.adding.is_none() {
-                open.adding = Some(Call::new(now, max_block));
+                open.adding = Some(Call::new(now, self.max_block));
             }
             if open.adding.as_mut().is_some_and(|c| c.take_due(now)) {
-                let topics: Vec<AddPartitionsToTxnTopic> = open
-                    .pending
-                    .sorted()
-                    .into_iter()
-                    .map(|(t, ps)| {
-                        AddPartitionsToTxnTopic::default()
-                            .with_name(tname(t))
-                            .with_partitions(ps)
-                    })
-                    .collect();
-                actions.push_back(Action::Send {
-                    target: Target::TransactionCoordinator,
-                    request: Request::AddPartitionsToTxn(
-                        AddPartitionsToTxnRequest::default()
-                            .with_v3_and_below_transactional_id(tid.clone())
-                            .with_v3_and_below_producer_id(ProducerId(open.id.producer_id))
-                            .with_v3_and_below_producer_epoch(open.id.epoch)
-                            .with_v3_and_below_topics(topics),
-                    ),
-                });
+                actions.push_back(requests::add_partitions(tid, open.id, &open.pending));
             }
         }
         // send_offsets_to_transaction, whatever became of the transaction meanwhile.
@@ -626,7 +357,7 @@ impl Transaction {
             let id = open.id;
             if let Some(o) = open.offsets.as_mut() {
                 if o.call.take_due(now) {
-                    actions.push_back(offsets_request(&tid, id, o));
+                    actions.push_back(requests::offsets(tid, id, o));
                 }
             }
         }
@@ -892,53 +623,5 @@ impl Transaction {
             }
             Verdict::Retry => unreachable!("returned above"),
         };
-    }
-}
-
-fn offsets_request(tid: &TransactionalId, id: ProducerIdAndEpoch, o: &Offsets) -> Action {
-    if !o.added {
-        return Action::Send {
-            target: Target::TransactionCoordinator,
-            request: Request::AddOffsetsToTxn(
-                AddOffsetsToTxnRequest::default()
-                    .with_transactional_id(tid.clone())
-                    .with_producer_id(ProducerId(id.producer_id))
-                    .with_producer_epoch(id.epoch)
-                    .with_group_id(GroupId(StrBytes::from_string(o.group.group_id.clone()))),
-            ),
-        };
-    }
-    let mut by_topic: HashMap<&str, Vec<TxnOffsetCommitRequestPartition>> = HashMap::new();
-    for (tp, off, meta) in &o.offsets {
-        by_topic.entry(tp.topic.as_str()).or_default().push(
-            TxnOffsetCommitRequestPartition::default()
-                .with_partition_index(tp.partition)
-                .with_committed_offset(*off)
-                .with_committed_leader_epoch(-1)
-                .with_committed_metadata(meta.clone().map(StrBytes::from_string)),
-        );
-    }
-    let topics: Vec<TxnOffsetCommitRequestTopic> = by_topic
-        .into_iter()
-        .map(|(t, ps)| {
-            TxnOffsetCommitRequestTopic::default()
-                .with_name(tname(t))
-                .with_partitions(ps)
-        })
-        .collect();
-    let g = &o.group;
-    Action::Send {
-        target: Target::Group(g.group_id.clone()),
-        request: Request::TxnOffsetCommit(
-            TxnOffsetCommitRequest::default()
-                .with_transactional_id(tid.clone())
-                .with_group_id(GroupId(StrBytes::from_string(g.group_id.clone())))
-                .with_producer_id(ProducerId(id.producer_id))
-                .with_producer_epoch(id.epoch)
-                .with_generation_id(g.generation_id)
-                .with_member_id(StrBytes::from_string(g.member_id.clone()))
-                .with_group_instance_id(g.group_instance_id.clone().map(StrBytes::from_string))
-                .with_topics(topics),
-        ),
     }
 }
