@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+use rafka_client::config::parse;
+
 /// How many acknowledgements the leader must gather before answering a produce request
 /// (Java `acks`, default `all`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,24 +76,9 @@ pub enum PartitionerChoice {
     UniformSticky,
 }
 
-/// A configuration value rejected by [`ProducerConfig::apply`] or [`ProducerConfig::validate`].
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// The value of `key` could not be parsed.
-    #[error("invalid value {value:?} for producer setting {key}: {reason}")]
-    InvalidValue {
-        /// The Java property name.
-        key: String,
-        /// The value given.
-        value: String,
-        /// Why it was refused.
-        reason: String,
-    },
-    /// Two settings contradict each other.
-    #[error("incompatible producer settings: {0}")]
-    Incompatible(String),
-}
+/// A configuration value rejected by [`ProducerConfig::apply`] or [`ProducerConfig::validate`]:
+/// the client's one configuration error type, shared by every component.
+pub use rafka_client::ConfigError;
 
 /// Producer configuration. Build with [`ProducerConfig::new`] and the setters, or load Java
 /// properties with [`ProducerConfig::apply`]; [`ProducerConfig::validate`] runs when the
@@ -188,50 +175,11 @@ impl Default for ProducerConfig {
     }
 }
 
-fn invalid(key: &str, value: &str, reason: impl Into<String>) -> ConfigError {
-    ConfigError::InvalidValue {
-        key: key.to_string(),
-        value: value.to_string(),
-        reason: reason.into(),
-    }
-}
-
-fn parse_num<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, ConfigError>
-where
-    T::Err: std::fmt::Display,
-{
-    value
-        .trim()
-        .parse::<T>()
-        .map_err(|e| invalid(key, value, e.to_string()))
-}
-
-fn parse_ms(key: &str, value: &str) -> Result<Duration, ConfigError> {
-    let ms: i64 = parse_num(key, value)?;
-    if ms < 0 {
-        return Err(invalid(key, value, "must be >= 0 ms"));
-    }
-    Ok(Duration::from_millis(ms as u64))
-}
-
-fn parse_size(key: &str, value: &str) -> Result<usize, ConfigError> {
-    let n: i64 = parse_num(key, value)?;
-    usize::try_from(n).map_err(|_| invalid(key, value, "must be >= 0 bytes"))
-}
-
-fn parse_bool(key: &str, value: &str) -> Result<bool, ConfigError> {
-    match value.trim().to_ascii_lowercase().as_str() {
-        "true" => Ok(true),
-        "false" => Ok(false),
-        _ => Err(invalid(key, value, "expected true or false")),
-    }
-}
-
 impl ProducerConfig {
     /// A configuration with Java's defaults and the given `bootstrap.servers` (comma list).
     pub fn new(bootstrap_servers: &str) -> Self {
         ProducerConfig {
-            bootstrap_servers: split_servers(bootstrap_servers),
+            bootstrap_servers: parse::list(bootstrap_servers),
             ..Default::default()
         }
     }
@@ -334,21 +282,21 @@ impl ProducerConfig {
     /// client's connection settings), and an error when the value is malformed.
     pub fn apply(&mut self, key: &str, value: &str) -> Result<bool, ConfigError> {
         match key {
-            "bootstrap.servers" => self.bootstrap_servers = split_servers(value),
+            "bootstrap.servers" => self.bootstrap_servers = parse::list(value),
             "client.id" => self.client_id = value.to_string(),
             "acks" => {
                 self.acks = match value.trim().to_ascii_lowercase().as_str() {
                     "0" => Acks::None,
                     "1" => Acks::Leader,
                     "all" | "-1" => Acks::All,
-                    _ => return Err(invalid(key, value, "expected 0, 1, all or -1")),
+                    _ => return Err(ConfigError::invalid(key, value, "expected 0, 1, all or -1")),
                 }
             }
-            "linger.ms" => self.linger = parse_ms(key, value)?,
-            "batch.size" => self.batch_size = parse_size(key, value)?,
-            "buffer.memory" => self.buffer_memory = parse_size(key, value)?,
-            "max.block.ms" => self.max_block = parse_ms(key, value)?,
-            "max.request.size" => self.max_request_size = parse_size(key, value)?,
+            "linger.ms" => self.linger = parse::ms(key, value)?,
+            "batch.size" => self.batch_size = parse::size(key, value)?,
+            "buffer.memory" => self.buffer_memory = parse::size(key, value)?,
+            "max.block.ms" => self.max_block = parse::ms(key, value)?,
+            "max.request.size" => self.max_request_size = parse::size(key, value)?,
             "compression.type" => {
                 self.compression = match value.trim().to_ascii_lowercase().as_str() {
                     "none" => CompressionType::None,
@@ -357,7 +305,7 @@ impl ProducerConfig {
                     "lz4" => CompressionType::Lz4,
                     "zstd" => CompressionType::Zstd,
                     _ => {
-                        return Err(invalid(
+                        return Err(ConfigError::invalid(
                             key,
                             value,
                             "expected none, gzip, snappy, lz4 or zstd",
@@ -369,28 +317,32 @@ impl ProducerConfig {
             // KIP-390: a level key applies only when its codec is the chosen one, so the
             // level is kept per codec name and checked at validate().
             "compression.gzip.level" | "compression.lz4.level" | "compression.zstd.level" => {
-                let level: i32 = parse_num(key, value)?;
+                let level: i32 = parse::num(key, value)?;
                 let codec = &key["compression.".len()..key.len() - ".level".len()];
                 let (lo, hi) = level_range(codec);
                 if level < lo || level > hi {
-                    return Err(invalid(key, value, format!("must be in {lo}..={hi}")));
+                    return Err(ConfigError::invalid(
+                        key,
+                        value,
+                        format!("must be in {lo}..={hi}"),
+                    ));
                 }
                 self.level_for.push((codec_from_name(codec), level));
                 self.compression_level = self.level_of(self.compression);
             }
-            "retries" => self.retries = parse_num(key, value)?,
-            "delivery.timeout.ms" => self.delivery_timeout = parse_ms(key, value)?,
-            "request.timeout.ms" => self.request_timeout = parse_ms(key, value)?,
-            "retry.backoff.ms" => self.retry_backoff = parse_ms(key, value)?,
-            "retry.backoff.max.ms" => self.retry_backoff_max = parse_ms(key, value)?,
+            "retries" => self.retries = parse::num(key, value)?,
+            "delivery.timeout.ms" => self.delivery_timeout = parse::ms(key, value)?,
+            "request.timeout.ms" => self.request_timeout = parse::ms(key, value)?,
+            "retry.backoff.ms" => self.retry_backoff = parse::ms(key, value)?,
+            "retry.backoff.max.ms" => self.retry_backoff_max = parse::ms(key, value)?,
             "max.in.flight.requests.per.connection" => {
-                let n: i64 = parse_num(key, value)?;
+                let n: i64 = parse::num(key, value)?;
                 if n < 1 {
-                    return Err(invalid(key, value, "must be >= 1"));
+                    return Err(ConfigError::invalid(key, value, "must be >= 1"));
                 }
                 self.max_in_flight = n as usize;
             }
-            "enable.idempotence" => self.enable_idempotence = parse_bool(key, value)?,
+            "enable.idempotence" => self.enable_idempotence = parse::bool(key, value)?,
             "transactional.id" => {
                 self.transactional_id = if value.is_empty() {
                     None
@@ -398,7 +350,7 @@ impl ProducerConfig {
                     Some(value.to_string())
                 }
             }
-            "transaction.timeout.ms" => self.transaction_timeout = parse_ms(key, value)?,
+            "transaction.timeout.ms" => self.transaction_timeout = parse::ms(key, value)?,
             "partitioner.class" => {
                 self.partitioner =
                     match value.trim() {
@@ -416,15 +368,15 @@ impl ProducerConfig {
                         | "org.apache.kafka.clients.producer.UniformStickyPartitioner" => {
                             PartitionerChoice::UniformSticky
                         }
-                        _ => return Err(invalid(
+                        _ => return Err(ConfigError::invalid(
                             key,
                             value,
                             "unknown partitioner; use Producer::with_partitioner for custom ones",
                         )),
                     }
             }
-            "partitioner.ignore.keys" => self.partitioner_ignore_keys = parse_bool(key, value)?,
-            "metadata.max.age.ms" => self.metadata_max_age = parse_ms(key, value)?,
+            "partitioner.ignore.keys" => self.partitioner_ignore_keys = parse::bool(key, value)?,
+            "metadata.max.age.ms" => self.metadata_max_age = parse::ms(key, value)?,
             // Serializers are a Java concern: rafka takes bytes. Accept and ignore them so
             // Java property files load unchanged.
             "key.serializer"
@@ -443,7 +395,7 @@ impl ProducerConfig {
     /// `delivery_timeout < linger + request_timeout`; when a size is zero; when no bootstrap
     /// server is given.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let inc = |m: String| Err(ConfigError::Incompatible(m));
+        let inc = |reason: String| Err(ConfigError::Incompatible { reason });
         if self.bootstrap_servers.is_empty() {
             return inc("bootstrap.servers is empty".into());
         }
@@ -527,14 +479,6 @@ fn level_range(codec: &str) -> (i32, i32) {
         // none and snappy take no level; any given level is refused
         _ => (0, -1),
     }
-}
-
-fn split_servers(s: &str) -> Vec<String> {
-    s.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
 }
 
 #[cfg(test)]

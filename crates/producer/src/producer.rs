@@ -101,9 +101,9 @@ impl ProducerBuilder {
         let cfg = self.config;
         cfg.validate()?;
         let runtime = tokio::runtime::Handle::try_current().map_err(|e| {
-            ProduceError::Config(ConfigError::Incompatible(format!(
-                "Producer needs a tokio runtime: {e}"
-            )))
+            ProduceError::Config(ConfigError::Incompatible {
+                reason: format!("Producer needs a tokio runtime: {e}"),
+            })
         })?;
         let client = match self.client {
             Some(c) => c,
@@ -179,18 +179,10 @@ impl Producer {
         let mut cc = ClientConfig::default();
         for (k, v) in props.iter() {
             let p = pc.apply(k, v)?;
-            let c = cc.apply(k, v).map_err(|e| {
-                ProduceError::Config(ConfigError::InvalidValue {
-                    key: k.to_string(),
-                    value: v.to_string(),
-                    reason: e.to_string(),
-                })
-            })?;
+            let c = cc.apply(k, v)?;
             if !p && !c {
-                return Err(ProduceError::Config(ConfigError::InvalidValue {
+                return Err(ProduceError::Config(ConfigError::UnknownKey {
                     key: k.to_string(),
-                    value: v.to_string(),
-                    reason: "unknown producer or client setting".into(),
                 }));
             }
         }
