@@ -55,7 +55,7 @@ impl Drop for LastHandle {
 impl std::fmt::Debug for Producer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Producer")
-            .field("bootstrap", &self.shared.cfg.bootstrap_servers)
+            .field("bootstrap", &self.shared.cfg.client.bootstrap_servers)
             .finish()
     }
 }
@@ -85,7 +85,9 @@ impl ProducerBuilder {
         self.client = Some(client);
         self
     }
-    /// Connection settings (TLS, SASL, ...) for the client the producer creates.
+    /// Replaces the connection settings embedded in the [`ProducerConfig`] (TLS, SASL,
+    /// `client.id`, `request.timeout.ms`, ...); its bootstrap servers are kept when `c` has
+    /// none.
     pub fn client_config(mut self, c: ClientConfig) -> Self {
         self.client_config = Some(c);
         self
@@ -98,7 +100,14 @@ impl ProducerBuilder {
     /// [`ProduceError::Config`] for an invalid configuration or when no tokio runtime is
     /// running; [`ProduceError::Client`] when the client cannot be created.
     pub fn build(self) -> Result<Producer, ProduceError> {
-        let cfg = self.config;
+        let mut cfg = self.config;
+        if let Some(cc) = self.client_config {
+            let bootstrap = std::mem::take(&mut cfg.client.bootstrap_servers);
+            cfg.client = cc;
+            if cfg.client.bootstrap_servers.is_empty() {
+                cfg.client.bootstrap_servers = bootstrap;
+            }
+        }
         cfg.validate()?;
         let runtime = tokio::runtime::Handle::try_current().map_err(|e| {
             ProduceError::Config(ConfigError::Incompatible {
@@ -107,18 +116,7 @@ impl ProducerBuilder {
         })?;
         let client = match self.client {
             Some(c) => c,
-            None => {
-                let mut cc = self
-                    .client_config
-                    .unwrap_or_else(|| ClientConfig::new(&cfg.bootstrap_servers.join(",")));
-                if cc.bootstrap_servers.is_empty() {
-                    cc.bootstrap_servers = cfg.bootstrap_servers.clone();
-                }
-                cc.client_id = cfg.client_id.clone();
-                cc.request_timeout = cfg.request_timeout;
-                cc.metadata_max_age = cfg.metadata_max_age;
-                Client::new(cc).map_err(ProduceError::Client)?
-            }
+            None => Client::new(cfg.client.clone()).map_err(ProduceError::Client)?,
         };
         let partitioner: Arc<dyn Partitioner> = match (self.partitioner, cfg.partitioner) {
             (Some(p), _) => p,
@@ -168,25 +166,22 @@ impl Producer {
         }
     }
 
-    /// A producer from Java properties: client settings (security, timeouts) and producer
-    /// settings in one set.
+    /// A producer from Java properties: producer settings and the client settings
+    /// (security, timeouts) it embeds, in one set.
     ///
     /// # Errors
     /// [`ProduceError::Config`] for a value that does not parse or a key neither the client
     /// nor the producer knows; then as [`ProducerBuilder::build`].
     pub fn from_properties(props: &Properties) -> Result<Producer, ProduceError> {
         let mut pc = ProducerConfig::default();
-        let mut cc = ClientConfig::default();
         for (k, v) in props.iter() {
-            let p = pc.apply(k, v)?;
-            let c = cc.apply(k, v)?;
-            if !p && !c {
+            if !pc.apply(k, v)? {
                 return Err(ProduceError::Config(ConfigError::UnknownKey {
                     key: k.to_string(),
                 }));
             }
         }
-        Self::builder(pc).client_config(cc).build()
+        Self::builder(pc).build()
     }
 
     /// The configuration in use.
@@ -267,6 +262,7 @@ impl Producer {
             tokio::time::sleep(
                 self.shared
                     .cfg
+                    .client
                     .retry_backoff
                     .min(deadline.saturating_duration_since(Instant::now())),
             )

@@ -69,7 +69,7 @@ pub(super) async fn run(
                 // Taken before the next job is read, so requests are written in drain order.
                 let conn = shared.client.connection(node, Purpose::Produce).await;
                 let acks = shared.cfg.acks;
-                let timeout = shared.cfg.request_timeout;
+                let timeout = shared.cfg.client.request_timeout;
                 pending.push(async move {
                     let result = match conn {
                         Err(e) => Err(e),
@@ -184,6 +184,13 @@ fn build_request(
                 .map(|t| TransactionalId(StrBytes::from_string(t.clone()))),
         )
         .with_acks(shared.cfg.acks.as_i16())
-        .with_timeout_ms(shared.cfg.request_timeout.as_millis().min(i32::MAX as u128) as i32)
+        .with_timeout_ms(
+            shared
+                .cfg
+                .client
+                .request_timeout
+                .as_millis()
+                .min(i32::MAX as u128) as i32,
+        )
         .with_topic_data(topics))
 }

@@ -86,7 +86,7 @@ async fn run(shared: &Arc<Shared>, mut commands: mpsc::Receiver<Command>) {
             }
         }
         let mut refresh: Option<Vec<Arc<str>>> = cluster
-            .is_older_than(shared.cfg.metadata_max_age, now)
+            .is_older_than(shared.cfg.client.metadata_max_age, now)
             .then(Vec::new);
         for action in actions {
             match action {
@@ -150,7 +150,7 @@ async fn run(shared: &Arc<Shared>, mut commands: mpsc::Receiver<Command>) {
                     s.update_topic_cache(&c);
                 }
                 // Do not spin on a topic whose leader stays unknown.
-                tokio::time::sleep(s.cfg.retry_backoff).await;
+                tokio::time::sleep(s.cfg.client.retry_backoff).await;
                 let _ = tx.send(()).await;
             });
         }

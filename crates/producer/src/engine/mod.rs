@@ -81,8 +81,8 @@ impl ProducerCore {
             batch_size: cfg.batch_size,
             linger: cfg.linger,
             delivery_timeout: cfg.delivery_timeout,
-            retry_backoff: cfg.retry_backoff,
-            retry_backoff_max: cfg.retry_backoff_max,
+            retry_backoff: cfg.client.retry_backoff,
+            retry_backoff_max: cfg.client.retry_backoff_max,
             max_in_flight_per_partition: if idempotent {
                 cfg.max_in_flight.min(5)
             } else if cfg.max_in_flight == 1 {
@@ -96,12 +96,12 @@ impl ProducerCore {
             Transaction::new(
                 id,
                 cfg.max_block,
-                cfg.retry_backoff,
+                cfg.client.retry_backoff,
                 cfg.transaction_timeout,
             )
         });
         let pid = (idempotent && txn.is_none())
-            .then(|| ProducerIdRequests::new(cfg.retry_backoff, cfg.transaction_timeout));
+            .then(|| ProducerIdRequests::new(cfg.client.retry_backoff, cfg.transaction_timeout));
         ProducerCore {
             cfg,
             acc,
