@@ -3,6 +3,7 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+use kafka_protocol::messages::{AddPartitionsToTxnResponse, TxnOffsetCommitResponse};
 use rafka_client::Error as ClientError;
 use rafka_wire::error_code::ErrorCode;
 
@@ -100,4 +101,36 @@ pub(super) fn judge(
 
 pub(super) fn is_fenced(e: &ProduceError) -> bool {
     matches!(e, ProduceError::Fenced(_))
+}
+
+/// The partitions an AddPartitionsToTxn answer added, and the error that decides the rest:
+/// the top-level code, else the first partition error other than OPERATION_NOT_ATTEMPTED
+/// (which only says another partition failed).
+pub(super) fn added_partitions(resp: &AddPartitionsToTxnResponse) -> (Vec<(&str, i32)>, ErrorCode) {
+    let mut worst = ErrorCode::NONE;
+    let mut added = Vec::new();
+    for t in &resp.results_by_topic_v3_and_below {
+        for p in &t.results_by_partition {
+            let code = ErrorCode(p.partition_error_code);
+            if code == ErrorCode::NONE {
+                added.push((&*t.name.0, p.partition_index));
+            } else if worst == ErrorCode::NONE || worst == ErrorCode::OPERATION_NOT_ATTEMPTED {
+                worst = code;
+            }
+        }
+    }
+    if resp.error_code != 0 {
+        worst = ErrorCode(resp.error_code);
+    }
+    (added, worst)
+}
+
+/// The first partition error of a TxnOffsetCommit answer, or NONE.
+pub(super) fn first_offset_error(resp: &TxnOffsetCommitResponse) -> ErrorCode {
+    resp.topics
+        .iter()
+        .flat_map(|t| t.partitions.iter())
+        .map(|p| ErrorCode(p.error_code))
+        .find(|c| *c != ErrorCode::NONE)
+        .unwrap_or(ErrorCode::NONE)
 }

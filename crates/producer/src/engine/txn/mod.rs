@@ -455,30 +455,15 @@ impl Transaction {
         let Some(call) = open.adding.as_mut() else {
             return;
         };
-        let code = match &reply {
-            Err(e) => Err(e),
-            Ok(resp) => {
-                let mut worst = ErrorCode::NONE;
-                for t in &resp.results_by_topic_v3_and_below {
-                    for p in &t.results_by_partition {
-                        let code = ErrorCode(p.partition_error_code);
-                        if code == ErrorCode::NONE {
-                            open.pending.remove(&t.name.0, p.partition_index);
-                            open.added.insert(&t.name.0, p.partition_index);
-                            open.started = true;
-                        } else if worst == ErrorCode::NONE
-                            || worst == ErrorCode::OPERATION_NOT_ATTEMPTED
-                        {
-                            worst = code;
-                        }
-                    }
-                }
-                if resp.error_code != 0 {
-                    worst = ErrorCode(resp.error_code);
-                }
-                Ok(worst)
+        let code = reply.as_ref().map(|resp| {
+            let (added, worst) = call::added_partitions(resp);
+            for (topic, partition) in added {
+                open.pending.remove(topic, partition);
+                open.added.insert(topic, partition);
+                open.started = true;
             }
-        };
+            worst
+        });
         match judge(
             code,
             "AddPartitionsToTxn",
@@ -524,14 +509,7 @@ impl Transaction {
         actions: &mut VecDeque<Action>,
         events: &mut VecDeque<TxnResult>,
     ) {
-        let code = reply.as_ref().map(|r| {
-            r.topics
-                .iter()
-                .flat_map(|t| t.partitions.iter())
-                .map(|p| ErrorCode(p.error_code))
-                .find(|c| *c != ErrorCode::NONE)
-                .unwrap_or(ErrorCode::NONE)
-        });
+        let code = reply.as_ref().map(call::first_offset_error);
         self.offsets_answered(code, true, now, actions, events);
     }
 
