@@ -36,6 +36,7 @@ lint:
     cargo clippy -p rafka-wire -p rafka-client -p rafka-producer -p rafka-consumer -p rafka --no-default-features -- -D warnings
     RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
     bash scripts/deny.sh
+    python3 scripts/module-cycles.py
 
 # Start the shared Tansu broker on 127.0.0.1:$RAFKA_TEST_PORT.
 broker-start:
