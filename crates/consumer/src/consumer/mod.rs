@@ -1,5 +1,5 @@
 //! [`Consumer`]: the application-facing API — subscribe/assign, poll, seek, commit, close —
-//! and the rebalance hooks, run on the application's task when the driver asks. Leaders,
+//! and, in `rebalance.rs`, the rebalance hooks, run on the application's task when the driver asks. Leaders,
 //! fetch tasks and position lookups are in `positions.rs`; membership and commits in the
 //! driver task (`driver.rs`) around the sans-IO [`crate::core::ConsumerCore`].
 
@@ -11,17 +11,19 @@ use futures::Stream;
 use rafka_client::Client;
 use rafka_wire::TopicPartition;
 
-use crate::commit::OffsetToCommit;
 use crate::config::ConsumerConfig;
-use crate::driver::{Driver, GroupEvent};
+use crate::driver::Driver;
 use crate::error::ConsumerError;
 use crate::fetcher::{FetchSettings, Fetcher};
-use crate::listener::{ConsumerContext, ConsumerRebalanceListener, HookTarget};
+use crate::listener::ConsumerRebalanceListener;
 use crate::positions::Positions;
 use crate::record::ConsumerRecord;
 use crate::shared::Shared;
 use crate::store::OffsetStore;
 use crate::subscription::{ResetTarget, Subscription, TopicSelector};
+
+mod commits;
+mod rebalance;
 
 /// A Kafka consumer.
 ///
@@ -536,110 +538,6 @@ impl Consumer {
             .and_then(|p| p.high_watermark)
     }
 
-    // ----- commits -----
-
-    /// Stores `next_offset` (the next offset to consume, i.e. last processed + 1) for the next
-    /// commit — auto-commit, `commit_stored_sync`, revoke or close. sarama's `MarkOffset`,
-    /// librdkafka's `offsets_store`; use with `enable.auto.offset.store=false`.
-    ///
-    /// # Errors
-    /// [`ConsumerError::NotAssigned`].
-    pub fn mark_offset(
-        &mut self,
-        tp: &TopicPartition,
-        next_offset: i64,
-    ) -> Result<(), ConsumerError> {
-        let mut st = self.shared.lock();
-        match st.subs.get_mut(tp) {
-            Some(p) => {
-                p.stored_offset = Some(next_offset);
-                Ok(())
-            }
-            None => Err(ConsumerError::NotAssigned {
-                partition: tp.clone(),
-            }),
-        }
-    }
-
-    /// [`Consumer::mark_offset`] for a processed record (`record.offset + 1`).
-    ///
-    /// # Errors
-    /// [`ConsumerError::NotAssigned`].
-    pub fn mark_record(&mut self, record: &ConsumerRecord) -> Result<(), ConsumerError> {
-        self.mark_offset(&record.topic_partition(), record.next_offset())
-    }
-
-    /// Commits the position of every assigned partition (everything `poll` returned), and
-    /// waits for the answer. With an external offset store, saves to the store instead.
-    ///
-    /// # Errors
-    /// [`ConsumerError::CommitFailed`] when the group rebalanced (this member's generation is
-    /// stale); [`ConsumerError::NoGroupId`]; coordinator and store errors.
-    pub async fn commit_sync(&mut self) -> Result<(), ConsumerError> {
-        let offsets = self.shared.lock().subs.positions();
-        self.commit_offsets_sync(&offsets).await
-    }
-
-    /// Commits the offsets stored by `mark_offset` (or by `poll` under
-    /// `enable.auto.offset.store`) that are not committed yet.
-    ///
-    /// # Errors
-    /// As [`Consumer::commit_sync`].
-    pub async fn commit_stored_sync(&mut self) -> Result<(), ConsumerError> {
-        let offsets = self.shared.lock().subs.uncommitted_stored();
-        self.commit_offsets_sync(&offsets).await
-    }
-
-    /// Commits explicit offsets (each the next offset to consume).
-    ///
-    /// # Errors
-    /// As [`Consumer::commit_sync`].
-    pub async fn commit_offsets_sync(
-        &mut self,
-        offsets: &[(TopicPartition, i64)],
-    ) -> Result<(), ConsumerError> {
-        if offsets.is_empty() {
-            return Ok(());
-        }
-        let offsets = self.with_epochs(offsets);
-        self.driver().commit(offsets, false).await
-    }
-
-    /// Commits the position of every assigned partition without waiting; `callback` gets the
-    /// result on the consumer's background task. Commits complete in the order they were
-    /// made (sync and async alike), as in Java.
-    pub fn commit_async(
-        &mut self,
-        callback: impl FnOnce(Result<(), ConsumerError>) + Send + 'static,
-    ) {
-        let offsets = self.shared.lock().subs.positions();
-        let offsets = self.with_epochs(&offsets);
-        self.driver().commit_async(offsets, Box::new(callback));
-    }
-
-    /// The driver task, started on first use.
-    fn driver(&mut self) -> &Driver {
-        self.driver.get_or_insert_with(|| {
-            Driver::start(
-                self.client.clone(),
-                self.config.clone(),
-                self.shared.clone(),
-            )
-        })
-    }
-
-    fn with_epochs(&self, offsets: &[(TopicPartition, i64)]) -> Vec<OffsetToCommit> {
-        let st = self.shared.lock();
-        offsets
-            .iter()
-            .map(|(tp, offset)| OffsetToCommit {
-                tp: tp.clone(),
-                offset: *offset,
-                leader_epoch: st.subs.get(tp).and_then(|p| p.leader_epoch).unwrap_or(-1),
-            })
-            .collect()
-    }
-
     // ----- close -----
 
     /// Runs the revoke hooks, commits (under `enable.auto.commit`, or saves to the external
@@ -663,138 +561,12 @@ impl Consumer {
         result
     }
 
-    /// Revoke hooks + final commit for every owned partition (close, unsubscribe).
-    async fn revoke_all_for_shutdown(&mut self) -> Result<(), ConsumerError> {
-        let owned = self.assignment();
-        let mut result = Ok(());
-        if self.in_group && !owned.is_empty() {
-            result = self.run_hook(HookKind::Revoked, &owned).await;
-        }
-        let saved = self.commit_on_revoke(&owned).await;
-        result.and(saved)
-    }
-
-    /// Commit (Kafka, under auto-commit) or save (external store) what was consumed of these
-    /// partitions before they go.
-    async fn commit_on_revoke(
-        &mut self,
-        partitions: &[TopicPartition],
-    ) -> Result<(), ConsumerError> {
-        let offsets: Vec<(TopicPartition, i64)> = {
-            let st = self.shared.lock();
-            st.subs
-                .uncommitted_stored()
-                .into_iter()
-                .filter(|(tp, _)| partitions.contains(tp))
-                .collect()
-        };
-        if offsets.is_empty() {
-            return Ok(());
-        }
-        if self.config.offset_store.is_kafka() && !self.config.enable_auto_commit {
-            return Ok(());
-        }
-        if self.config.offset_store.is_kafka() && self.config.group_id.is_none() {
-            return Ok(());
-        }
-        // Not in a generation (expelled): the partitions are someone else's already, and the
-        // driver skips the commit.
-        let offsets = self.with_epochs(&offsets);
-        self.driver().commit(offsets, true).await
-    }
-
     fn check_open(&self) -> Result<(), ConsumerError> {
         if self.closed {
             Err(ConsumerError::Closed)
         } else {
             Ok(())
         }
-    }
-
-    // ----- rebalance -----
-
-    async fn handle_group_events(&mut self) -> Result<(), ConsumerError> {
-        loop {
-            let Some(driver) = &mut self.driver else {
-                return Ok(());
-            };
-            let Some(event) = driver.try_recv() else {
-                return Ok(());
-            };
-            self.handle_group_event(event).await?;
-        }
-    }
-
-    async fn handle_group_event(&mut self, event: GroupEvent) -> Result<(), ConsumerError> {
-        match event {
-            GroupEvent::Revoke { partitions, done } => {
-                let hook = self.run_hook(HookKind::Revoked, &partitions).await;
-                let commit = self.commit_on_revoke(&partitions).await;
-                if let Err(e) = &commit {
-                    tracing::warn!(error = %e, "commit on revoke failed");
-                }
-                self.drop_partitions(&partitions);
-                let _ = done.send(());
-                hook
-            }
-            GroupEvent::Lost { partitions, done } => {
-                let hook = self.run_hook(HookKind::Lost, &partitions).await;
-                self.drop_partitions(&partitions);
-                let _ = done.send(());
-                hook
-            }
-            GroupEvent::Assigned { assignment, added } => {
-                {
-                    let mut st = self.shared.lock();
-                    let (_, removed) = st.subs.assign(assignment.iter().cloned());
-                    for tp in &removed {
-                        st.fetcher.buffer.discard(tp);
-                    }
-                }
-                tracing::info!(?added, "partitions assigned");
-                let hook = self.run_hook(HookKind::Assigned, &added).await;
-                self.shared.fetch_wanted.notify_waiters();
-                hook
-            }
-            GroupEvent::Subscribed(topics) => {
-                self.subscribed = topics;
-                Ok(())
-            }
-            GroupEvent::PollExpired => Err(ConsumerError::MaxPollIntervalExceeded {
-                max_poll_interval: self.config.max_poll_interval,
-            }),
-            GroupEvent::Error(e) => Err(e),
-            GroupEvent::Fatal(e) => Err(e),
-        }
-    }
-
-    fn drop_partitions(&mut self, partitions: &[TopicPartition]) {
-        let mut st = self.shared.lock();
-        st.subs.remove(partitions);
-        for tp in partitions {
-            st.fetcher.buffer.discard(tp);
-            st.leaders.remove(tp);
-        }
-    }
-
-    async fn run_hook(
-        &mut self,
-        kind: HookKind,
-        partitions: &[TopicPartition],
-    ) -> Result<(), ConsumerError> {
-        let Some(mut listener) = self.listener.take() else {
-            return Ok(());
-        };
-        let result = {
-            let mut ctx = ConsumerContext { consumer: self };
-            match kind {
-                HookKind::Revoked => listener.on_partitions_revoked(&mut ctx, partitions).await,
-                HookKind::Assigned => listener.on_partitions_assigned(&mut ctx, partitions).await,
-                HookKind::Lost => listener.on_partitions_lost(&mut ctx, partitions).await,
-            }
-        };
-        self.listener = Some(listener);
-        result.map_err(ConsumerError::Listener)
     }
 }
 
@@ -804,59 +576,5 @@ impl Drop for Consumer {
     fn drop(&mut self) {
         self.shared.lock().closed = true;
         self.positions.stop_fetch_tasks();
-    }
-}
-
-#[derive(Debug, Clone, Copy)]
-enum HookKind {
-    Revoked,
-    Assigned,
-    Lost,
-}
-
-/// The consumer as rebalance hooks see it ([`ConsumerContext`]).
-#[async_trait::async_trait]
-impl HookTarget for Consumer {
-    fn seek(&mut self, tp: &TopicPartition, offset: i64) -> Result<(), ConsumerError> {
-        Consumer::seek(self, tp, offset)
-    }
-    fn seek_to_beginning(&mut self, partitions: &[TopicPartition]) -> Result<(), ConsumerError> {
-        Consumer::seek_to_beginning(self, partitions)
-    }
-    fn seek_to_end(&mut self, partitions: &[TopicPartition]) -> Result<(), ConsumerError> {
-        Consumer::seek_to_end(self, partitions)
-    }
-    async fn position(&mut self, tp: &TopicPartition) -> Result<i64, ConsumerError> {
-        Consumer::position(self, tp).await
-    }
-    async fn committed(
-        &mut self,
-        partitions: &[TopicPartition],
-    ) -> Result<HashMap<TopicPartition, i64>, ConsumerError> {
-        Consumer::committed(self, partitions).await
-    }
-    async fn commit_sync(&mut self) -> Result<(), ConsumerError> {
-        Consumer::commit_sync(self).await
-    }
-    async fn commit_offsets_sync(
-        &mut self,
-        offsets: &[(TopicPartition, i64)],
-    ) -> Result<(), ConsumerError> {
-        Consumer::commit_offsets_sync(self, offsets).await
-    }
-    fn pause(&mut self, partitions: &[TopicPartition]) -> Result<(), ConsumerError> {
-        Consumer::pause(self, partitions)
-    }
-    fn resume(&mut self, partitions: &[TopicPartition]) -> Result<(), ConsumerError> {
-        Consumer::resume(self, partitions)
-    }
-    fn assignment(&self) -> Vec<TopicPartition> {
-        Consumer::assignment(self)
-    }
-    fn offset_store(&self) -> Arc<dyn OffsetStore> {
-        Consumer::offset_store(self)
-    }
-    fn group_id(&self) -> Option<&str> {
-        Consumer::group_id(self)
     }
 }
