@@ -255,6 +255,15 @@ impl SubscriptionState {
         self.partitions.contains_key(tp)
     }
 
+    /// The first of `partitions` that is not assigned, if any: calls that act on partitions
+    /// (seek, pause, reset) refuse the whole call before changing any of them.
+    pub fn first_unassigned<'a>(
+        &self,
+        partitions: &'a [TopicPartition],
+    ) -> Option<&'a TopicPartition> {
+        partitions.iter().find(|tp| !self.is_assigned(tp))
+    }
+
     /// The state of one partition.
     pub fn get(&self, tp: &TopicPartition) -> Option<&PartitionState> {
         self.partitions.get(tp)

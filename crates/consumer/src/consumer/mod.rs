@@ -373,12 +373,10 @@ impl Consumer {
         target: ResetTarget,
     ) -> Result<(), ConsumerError> {
         let mut st = self.shared.lock();
-        for tp in partitions {
-            if !st.subs.is_assigned(tp) {
-                return Err(ConsumerError::NotAssigned {
-                    partition: tp.clone(),
-                });
-            }
+        if let Some(tp) = st.subs.first_unassigned(partitions) {
+            return Err(ConsumerError::NotAssigned {
+                partition: tp.clone(),
+            });
         }
         for tp in partitions {
             st.subs.request_reset(tp, target);
@@ -487,12 +485,10 @@ impl Consumer {
         paused: bool,
     ) -> Result<(), ConsumerError> {
         let mut st = self.shared.lock();
-        for tp in partitions {
-            if !st.subs.is_assigned(tp) {
-                return Err(ConsumerError::NotAssigned {
-                    partition: tp.clone(),
-                });
-            }
+        if let Some(tp) = st.subs.first_unassigned(partitions) {
+            return Err(ConsumerError::NotAssigned {
+                partition: tp.clone(),
+            });
         }
         for tp in partitions {
             st.subs.set_paused(tp, paused);
