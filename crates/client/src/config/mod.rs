@@ -5,86 +5,19 @@
 //! [`ClientConfig::apply`], which says whether it knew the key, so that the producer and
 //! consumer configs can take the client's keys first and their own after.
 
+mod builder;
+mod error;
 pub mod parse;
 mod properties;
+mod security;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use builder::ClientConfigBuilder;
+pub use error::ConfigError;
 pub use properties::Properties;
-
-/// A configuration problem: an unknown or invalid key, or settings that do not fit together.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// No component knows this setting.
-    #[error("unknown configuration key \"{key}\"")]
-    UnknownKey {
-        /// The key as given.
-        key: String,
-    },
-    /// The value of a known key cannot be used.
-    #[error("invalid value \"{value}\" for \"{key}\": {reason}")]
-    InvalidValue {
-        /// The Java setting name.
-        key: String,
-        /// The value as given.
-        value: String,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// A required setting is missing.
-    #[error("missing required configuration \"{key}\"")]
-    Missing {
-        /// The Java setting name.
-        key: &'static str,
-    },
-    /// Settings that cannot be used together.
-    #[error("incompatible configuration: {reason}")]
-    Incompatible {
-        /// Which settings clash and why.
-        reason: String,
-    },
-    /// A `.properties` line could not be parsed.
-    #[error("properties line {line}: {reason}")]
-    Parse {
-        /// 1-based line number.
-        line: usize,
-        /// What is wrong.
-        reason: String,
-    },
-    /// A file named by the configuration could not be read.
-    #[error("cannot read {path}: {message}")]
-    Io {
-        /// The path.
-        path: String,
-        /// The I/O error's text.
-        message: String,
-    },
-    /// The value needs a cargo feature this build was compiled without: `security.protocol=SSL`
-    /// or `SASL_SSL` without the `tls` feature (of `rafka`, `rafka-client`, `rafka-producer` or
-    /// `rafka-consumer`).
-    #[error("\"{key}={value}\" needs rafka's cargo feature \"{feature}\", which this build was compiled without")]
-    FeatureDisabled {
-        /// The Java setting name.
-        key: &'static str,
-        /// The value as given.
-        value: String,
-        /// The cargo feature that enables it.
-        feature: &'static str,
-    },
-}
-
-impl ConfigError {
-    /// Builds an [`ConfigError::InvalidValue`].
-    pub fn invalid(key: &str, value: &str, reason: impl Into<String>) -> Self {
-        ConfigError::InvalidValue {
-            key: key.to_string(),
-            value: value.to_string(),
-            reason: reason.into(),
-        }
-    }
-}
+pub use security::{SaslMechanism, SecurityProtocol};
 
 /// Which records a fetch or an offset lookup sees: Java's `isolation.level` (KIP-98).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -115,83 +48,6 @@ impl std::str::FromStr for IsolationLevel {
             "read_uncommitted" => Ok(IsolationLevel::ReadUncommitted),
             "read_committed" => Ok(IsolationLevel::ReadCommitted),
             _ => Err("expected read_uncommitted or read_committed".into()),
-        }
-    }
-}
-
-/// How the bytes travel: Java's `security.protocol`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum SecurityProtocol {
-    /// `PLAINTEXT`: plain TCP, no authentication (the default).
-    #[default]
-    Plaintext,
-    /// `SSL`: TLS, optionally with a client certificate.
-    Ssl,
-    /// `SASL_PLAINTEXT`: SASL authentication over plain TCP.
-    SaslPlaintext,
-    /// `SASL_SSL`: SASL authentication over TLS.
-    SaslSsl,
-}
-
-impl SecurityProtocol {
-    /// True for `SSL` and `SASL_SSL`.
-    pub fn uses_tls(self) -> bool {
-        matches!(self, SecurityProtocol::Ssl | SecurityProtocol::SaslSsl)
-    }
-
-    /// True for `SASL_PLAINTEXT` and `SASL_SSL`.
-    pub fn uses_sasl(self) -> bool {
-        matches!(
-            self,
-            SecurityProtocol::SaslPlaintext | SecurityProtocol::SaslSsl
-        )
-    }
-}
-
-impl std::str::FromStr for SecurityProtocol {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s.to_ascii_uppercase().as_str() {
-            "PLAINTEXT" => Ok(SecurityProtocol::Plaintext),
-            "SSL" => Ok(SecurityProtocol::Ssl),
-            "SASL_PLAINTEXT" => Ok(SecurityProtocol::SaslPlaintext),
-            "SASL_SSL" => Ok(SecurityProtocol::SaslSsl),
-            _ => Err("expected PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL".into()),
-        }
-    }
-}
-
-/// The SASL mechanism: Java's `sasl.mechanism` (librdkafka: `sasl.mechanisms`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum SaslMechanism {
-    /// `PLAIN` (RFC 4616): the password travels as is; use it over TLS only. The default.
-    #[default]
-    Plain,
-    /// `SCRAM-SHA-256` (RFC 5802, RFC 7677; KIP-84).
-    ScramSha256,
-    /// `SCRAM-SHA-512` (RFC 5802; KIP-84).
-    ScramSha512,
-}
-
-impl SaslMechanism {
-    /// The name sent in SaslHandshake.
-    pub fn name(self) -> &'static str {
-        match self {
-            SaslMechanism::Plain => "PLAIN",
-            SaslMechanism::ScramSha256 => "SCRAM-SHA-256",
-            SaslMechanism::ScramSha512 => "SCRAM-SHA-512",
-        }
-    }
-}
-
-impl std::str::FromStr for SaslMechanism {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s.to_ascii_uppercase().as_str() {
-            "PLAIN" => Ok(SaslMechanism::Plain),
-            "SCRAM-SHA-256" => Ok(SaslMechanism::ScramSha256),
-            "SCRAM-SHA-512" => Ok(SaslMechanism::ScramSha512),
-            _ => Err("expected PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512".into()),
         }
     }
 }
@@ -476,109 +332,6 @@ impl ClientConfig {
             });
         }
         Ok(())
-    }
-}
-
-/// Builds a [`ClientConfig`]; every method is named after the field it sets.
-#[derive(Debug, Clone)]
-pub struct ClientConfigBuilder {
-    config: ClientConfig,
-}
-
-macro_rules! setters {
-    ($($(#[$doc:meta])* $name:ident: $ty:ty;)*) => {
-        $(
-            $(#[$doc])*
-            pub fn $name(mut self, value: $ty) -> Self {
-                self.config.$name = value;
-                self
-            }
-        )*
-    };
-}
-
-impl ClientConfigBuilder {
-    /// `bootstrap.servers` from a comma-separated `host:port` list.
-    pub fn bootstrap_servers(mut self, servers: &str) -> Self {
-        self.config.bootstrap_servers = parse::list(servers);
-        self
-    }
-
-    /// `client.id`.
-    pub fn client_id(mut self, id: impl Into<String>) -> Self {
-        self.config.client_id = id.into();
-        self
-    }
-
-    /// `sasl.username` and `sasl.password` together.
-    pub fn sasl_credentials(
-        mut self,
-        username: impl Into<String>,
-        password: impl Into<String>,
-    ) -> Self {
-        self.config.sasl_username = Some(username.into());
-        self.config.sasl_password = Some(password.into());
-        self
-    }
-
-    setters! {
-        /// `request.timeout.ms`.
-        request_timeout: Duration;
-        /// `default.api.timeout.ms`.
-        default_api_timeout: Duration;
-        /// `metadata.max.age.ms`.
-        metadata_max_age: Duration;
-        /// `retry.backoff.ms`.
-        retry_backoff: Duration;
-        /// `retry.backoff.max.ms`.
-        retry_backoff_max: Duration;
-        /// `reconnect.backoff.ms`.
-        reconnect_backoff: Duration;
-        /// `reconnect.backoff.max.ms`.
-        reconnect_backoff_max: Duration;
-        /// `connections.max.idle.ms`.
-        connections_max_idle: Duration;
-        /// `socket.connection.setup.timeout.ms`.
-        socket_connection_setup_timeout: Duration;
-        /// Largest response frame accepted, bytes.
-        max_frame_size: usize;
-        /// `allow.auto.create.topics`.
-        allow_auto_create_topics: bool;
-        /// `security.protocol`.
-        security_protocol: SecurityProtocol;
-        /// `sasl.mechanism`.
-        sasl_mechanism: SaslMechanism;
-        /// `ssl.ca.location` (PEM).
-        ssl_ca_location: Option<PathBuf>;
-        /// `ssl.certificate.location` (PEM).
-        ssl_certificate_location: Option<PathBuf>;
-        /// `ssl.key.location` (PEM).
-        ssl_key_location: Option<PathBuf>;
-        /// `ssl.endpoint.identification.algorithm` (`https` = true).
-        ssl_endpoint_identification: bool;
-    }
-
-    /// Applies a Java-named setting (see [`ClientConfig::apply`]).
-    ///
-    /// # Errors
-    /// [`ConfigError::UnknownKey`] for a key the client does not know, else as `apply`.
-    pub fn set(mut self, key: &str, value: &str) -> Result<Self, ConfigError> {
-        if self.config.apply(key, value)? {
-            Ok(self)
-        } else {
-            Err(ConfigError::UnknownKey {
-                key: key.to_string(),
-            })
-        }
-    }
-
-    /// Validates and returns the config.
-    ///
-    /// # Errors
-    /// As [`ClientConfig::validate`].
-    pub fn build(self) -> Result<ClientConfig, ConfigError> {
-        self.config.validate()?;
-        Ok(self.config)
     }
 }
 
