@@ -26,7 +26,7 @@
 //! - `fetch_task`: one task per leader broker keeping one Fetch in flight (prefetching);
 //!   `positions`: leaders, fetch tasks and position initialisation (OffsetFetch, store,
 //!   ListOffsets).
-//! - [`Consumer`] (`consumer.rs`): the API — subscribe/assign, poll/stream, seek, commit,
+//! - [`Consumer`] (`consumer/`): the API — subscribe/assign, poll/stream, seek, commit,
 //!   rebalance hooks ([`listener`]), external offset stores ([`store`]).
 //!
 //! Module dependencies go one way: `consumer` → `driver` → `core` → `subscription`/`commit`;

@@ -14,7 +14,7 @@
 //!
 //! The layouts are per API and version (Kafka protocol guide, "The Messages"; the message
 //! JSON schemas in Kafka's `clients/src/main/resources/common/message/`), written down in
-//! `guard/schemas.rs` for every response rafka decodes. The walk follows the decoder exactly,
+//! `guard/schemas/` for every response rafka decodes. The walk follows the decoder exactly,
 //! including where the two part from the protocol guide: a tagged field the schema knows is
 //! parsed in place (as `kafka-protocol` does, ignoring its size prefix), an unknown one is
 //! skipped by its size. `records` and other byte fields are skipped with one length check, so
