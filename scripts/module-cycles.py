@@ -8,10 +8,20 @@ always sees its parent. Prints each strongly connected component of two or more 
 exits 1 when there is one, so `just lint` can run it.
 
 Usage: python3 scripts/module-cycles.py [crate-dir ...]   (default: every crates/*)
+
+KNOWN lists cycles that are known and scheduled for removal: they are printed but do not fail
+the check. Keep it empty; a new entry needs a reason beside it.
 """
 import re
 import sys
 from pathlib import Path
+
+
+# (crate, sorted modules of the cycle): why it is still here.
+KNOWN = {
+    ("producer", ("producer", "sender", "transaction")): "the producer's core/driver split "
+    "(branch producer-core) removes it; reverted from main until its failover bug is fixed",
+}
 
 
 def module_of(src: Path, path: Path) -> str:
@@ -106,10 +116,14 @@ def main():
         if not src.is_dir():
             continue
         for comp in sccs(edges(src)):
+            why = KNOWN.get((crate.name, tuple(comp)))
+            if why:
+                print(f"{crate.name}: known cycle among {', '.join(comp)} ({why})")
+                continue
             found = True
             print(f"{crate.name}: cycle among {', '.join(comp)}")
     if not found:
-        print("no import cycles between modules")
+        print("no new import cycles between modules")
     sys.exit(1 if found else 0)
 
 
