@@ -16,6 +16,7 @@ use rafka_wire::TopicPartition;
 use regex::Regex;
 
 use crate::config::{AutoOffsetReset, IsolationLevel};
+use crate::error::ConsumerError;
 
 /// What `subscribe` follows: a topic list or a regex over topic names.
 #[derive(Debug, Clone)]
@@ -255,13 +256,18 @@ impl SubscriptionState {
         self.partitions.contains_key(tp)
     }
 
-    /// The first of `partitions` that is not assigned, if any: calls that act on partitions
-    /// (seek, pause, reset) refuse the whole call before changing any of them.
-    pub fn first_unassigned<'a>(
-        &self,
-        partitions: &'a [TopicPartition],
-    ) -> Option<&'a TopicPartition> {
-        partitions.iter().find(|tp| !self.is_assigned(tp))
+    /// Checks that every one of `partitions` is assigned, so that calls acting on partitions
+    /// (pause, reset, position) refuse the whole call before changing any of them.
+    ///
+    /// # Errors
+    /// [`ConsumerError::NotAssigned`] naming the first partition that is not assigned.
+    pub fn require_assigned(&self, partitions: &[TopicPartition]) -> Result<(), ConsumerError> {
+        match partitions.iter().find(|tp| !self.is_assigned(tp)) {
+            Some(tp) => Err(ConsumerError::NotAssigned {
+                partition: tp.clone(),
+            }),
+            None => Ok(()),
+        }
     }
 
     /// The state of one partition.
@@ -488,6 +494,17 @@ mod tests {
 
     fn tp(p: i32) -> TopicPartition {
         TopicPartition::new("t", p)
+    }
+
+    #[test]
+    fn require_assigned_names_the_first_partition_not_assigned() {
+        let mut s = SubscriptionState::new();
+        s.assign([tp(0), tp(1)]);
+        assert!(s.require_assigned(&[tp(0), tp(1)]).is_ok());
+        match s.require_assigned(&[tp(1), tp(2), tp(3)]) {
+            Err(ConsumerError::NotAssigned { partition }) => assert_eq!(partition, tp(2)),
+            other => panic!("expected NotAssigned, got {other:?}"),
+        }
     }
 
     #[test]

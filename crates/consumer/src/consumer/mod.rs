@@ -373,11 +373,7 @@ impl Consumer {
         target: ResetTarget,
     ) -> Result<(), ConsumerError> {
         let mut st = self.shared.lock();
-        if let Some(tp) = st.subs.first_unassigned(partitions) {
-            return Err(ConsumerError::NotAssigned {
-                partition: tp.clone(),
-            });
-        }
+        st.subs.require_assigned(partitions)?;
         for tp in partitions {
             st.subs.request_reset(tp, target);
             st.fetcher.buffer.discard(tp);
@@ -429,11 +425,7 @@ impl Consumer {
         for _ in 0..3 {
             {
                 let st = self.shared.lock();
-                if !st.subs.is_assigned(tp) {
-                    return Err(ConsumerError::NotAssigned {
-                        partition: tp.clone(),
-                    });
-                }
+                st.subs.require_assigned(std::slice::from_ref(tp))?;
                 if let Some(p) = st.subs.position(tp) {
                     return Ok(p);
                 }
@@ -485,11 +477,7 @@ impl Consumer {
         paused: bool,
     ) -> Result<(), ConsumerError> {
         let mut st = self.shared.lock();
-        if let Some(tp) = st.subs.first_unassigned(partitions) {
-            return Err(ConsumerError::NotAssigned {
-                partition: tp.clone(),
-            });
-        }
+        st.subs.require_assigned(partitions)?;
         for tp in partitions {
             st.subs.set_paused(tp, paused);
         }
