@@ -46,41 +46,25 @@ impl ConsumerMembership {
             return;
         }
         self.find_request = None;
-        let (error, node_id, host, port) = match response
-            .coordinators
-            .iter()
-            .find(|c| c.key.as_str() == self.config.group_id)
-            .or(response.coordinators.first())
-        {
-            Some(c) => (c.error_code, c.node_id.0, c.host.to_string(), c.port),
-            None => (
-                response.error_code,
-                response.node_id.0,
-                response.host.to_string(),
-                response.port,
-            ),
-        };
-        if error == code::NONE && node_id >= 0 {
-            let coordinator = Coordinator {
-                node_id,
-                host,
-                port,
-            };
-            self.coordinator = Some(coordinator.clone());
-            self.find_failures = 0;
-            self.find_retry_at = None;
-            self.emit(ConsumerEvent::CoordinatorChanged {
-                coordinator: Some(coordinator),
-            });
-        } else {
-            if error == code::GROUP_AUTHORIZATION_FAILED {
-                // Java `CoordinatorRequestManager` keeps it as a fatal error that every
-                // poll reports, and keeps retrying.
-                self.emit(ConsumerEvent::Error(ConsumerGroupError::Coordinator(
-                    GroupError::broker("FindCoordinator", error),
-                )));
+        match Coordinator::from_find_response(response, &self.config.group_id) {
+            Ok(coordinator) => {
+                self.coordinator = Some(coordinator.clone());
+                self.find_failures = 0;
+                self.find_retry_at = None;
+                self.emit(ConsumerEvent::CoordinatorChanged {
+                    coordinator: Some(coordinator),
+                });
             }
-            self.find_backoff(now);
+            Err(error) => {
+                if error == code::GROUP_AUTHORIZATION_FAILED {
+                    // Java `CoordinatorRequestManager` keeps it as a fatal error that every
+                    // poll reports, and keeps retrying.
+                    self.emit(ConsumerEvent::Error(ConsumerGroupError::Coordinator(
+                        GroupError::broker("FindCoordinator", error),
+                    )));
+                }
+                self.find_backoff(now);
+            }
         }
         self.drive(now);
     }

@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use kafka_protocol::error::ResponseError;
+use kafka_protocol::messages::find_coordinator_response::FindCoordinatorResponse;
 use rafka_wire::TopicPartition;
 
 use super::request::GroupRequest;
@@ -48,6 +49,43 @@ pub struct Coordinator {
     pub host: String,
     /// Port.
     pub port: i32,
+}
+
+impl Coordinator {
+    /// The group's coordinator from a FindCoordinator answer: the batched entry for
+    /// `group_id` (v4+, KIP-699), else the top-level fields of older versions.
+    ///
+    /// # Errors
+    /// The answer's error code when it names no usable coordinator (NONE with a negative
+    /// node id included).
+    pub(crate) fn from_find_response(
+        response: &FindCoordinatorResponse,
+        group_id: &str,
+    ) -> Result<Coordinator, i16> {
+        let (error, node_id, host, port) = match response
+            .coordinators
+            .iter()
+            .find(|c| c.key.as_str() == group_id)
+            .or(response.coordinators.first())
+        {
+            Some(c) => (c.error_code, c.node_id.0, &c.host, c.port),
+            None => (
+                response.error_code,
+                response.node_id.0,
+                &response.host,
+                response.port,
+            ),
+        };
+        if error == 0 && node_id >= 0 {
+            Ok(Coordinator {
+                node_id,
+                host: host.to_string(),
+                port,
+            })
+        } else {
+            Err(error)
+        }
+    }
 }
 
 /// Java `ConsumerGroupMetadata`, for `send_offsets_to_transaction` (KIP-447).

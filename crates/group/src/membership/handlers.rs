@@ -66,43 +66,28 @@ impl Membership {
             return;
         }
         self.find_request = None;
-        let (error, node_id, host, port) = match response
-            .coordinators
-            .iter()
-            .find(|c| c.key.as_str() == self.config.group_id)
-            .or(response.coordinators.first())
-        {
-            Some(c) => (c.error_code, c.node_id.0, c.host.to_string(), c.port),
-            None => (
-                response.error_code,
-                response.node_id.0,
-                response.host.to_string(),
-                response.port,
-            ),
-        };
-        if error == code::NONE && node_id >= 0 {
-            let coordinator = Coordinator {
-                node_id,
-                host,
-                port,
-            };
-            self.coordinator = Some(coordinator.clone());
-            self.find_retry_at = None;
-            // Java also restarts the session timer here (`resetSessionTimeout`); rafka keeps
-            // counting from the last successful heartbeat so that a coordinator that is
-            // found but never answers still ends in PartitionsLost (librdkafka does the
-            // same). The next heartbeat keeps its schedule (or its failure backoff).
-            self.emit(Event::CoordinatorChanged {
-                coordinator: Some(coordinator),
-            });
-        } else if error == code::GROUP_AUTHORIZATION_FAILED {
-            self.fail(GroupError::broker("FindCoordinator", error));
-            return;
-        } else {
-            if !is_retriable(error) && error != code::NONE {
-                self.emit(Event::Error(GroupError::broker("FindCoordinator", error)));
+        match Coordinator::from_find_response(response, &self.config.group_id) {
+            Ok(coordinator) => {
+                self.coordinator = Some(coordinator.clone());
+                self.find_retry_at = None;
+                // Java also restarts the session timer here (`resetSessionTimeout`); rafka
+                // keeps counting from the last successful heartbeat so that a coordinator that
+                // is found but never answers still ends in PartitionsLost (librdkafka does the
+                // same). The next heartbeat keeps its schedule (or its failure backoff).
+                self.emit(Event::CoordinatorChanged {
+                    coordinator: Some(coordinator),
+                });
             }
-            self.find_retry_at = Some(now + self.config.retry_backoff);
+            Err(error) if error == code::GROUP_AUTHORIZATION_FAILED => {
+                self.fail(GroupError::broker("FindCoordinator", error));
+                return;
+            }
+            Err(error) => {
+                if !is_retriable(error) && error != code::NONE {
+                    self.emit(Event::Error(GroupError::broker("FindCoordinator", error)));
+                }
+                self.find_retry_at = Some(now + self.config.retry_backoff);
+            }
         }
         self.drive(now);
     }
