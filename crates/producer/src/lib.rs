@@ -17,6 +17,18 @@
 //! - `producer` / `sender` / `transaction` (private): the tokio layer — [`Producer`] appends
 //!   on the caller's task; one sender task drains per broker, one task per broker writes
 //!   requests in order on a pipelined connection; transactions per KIP-98.
+//!
+//! # Sending: two awaits
+//! [`Producer::send`] returns once the record is in its partition's batch (it waits only for
+//! the topic's metadata and for `buffer.memory`), with a [`DeliveryFuture`] that resolves
+//! when the broker acknowledged it (per `acks`) or delivery failed. So
+//! `producer.send(record).await?.await?` sends one record and waits for its ack, as Java's
+//! `send(record).get()`; for throughput, keep the delivery futures and await them later (or
+//! use `send_with_callback`), so that records share batches and requests.
+//!
+//! Extension points at the root: [`Partitioner`] (Java's `partitioner.class`, given to
+//! [`ProducerBuilder::partitioner`]) with [`PartitionInfo`], and [`ProducerInterceptor`]
+//! (Java's `interceptor.classes`, [`ProducerBuilder::interceptor`]).
 #![warn(missing_docs)]
 
 pub mod accumulator;
@@ -38,6 +50,7 @@ pub use delivery::{DeliveryCallback, DeliveryFuture};
 pub use error::ProduceError;
 pub use interceptor::ProducerInterceptor;
 pub use metrics::{MetricsSnapshot, ProducerMetrics};
+pub use partitioner::{DefaultPartitioner, PartitionInfo, Partitioner, RoundRobinPartitioner};
 pub use producer::{Producer, ProducerBuilder};
 pub use record::{ProducerRecord, RecordMetadata};
 pub use transaction::ConsumerGroupMetadata;

@@ -11,6 +11,20 @@
 //! positions on assign and seeks to them, and saves positions on revoke and close. Storing the
 //! position in the same transaction as the processed data is what gives exactly-once processing.
 //!
+//! # `offset_store` or a hand-written listener?
+//! Prefer [`ConsumerConfig::offset_store`](crate::ConsumerConfig::offset_store) with a store
+//! of this module (or your own [`OffsetStore`]): the consumer then loads positions when
+//! partitions are assigned, saves them on revoke, close and `commit_sync`, and never commits
+//! to Kafka, with no listener code to get wrong. For exactly-once processing, additionally
+//! write the positions in the same database transaction as each batch's results
+//! (`SqlTxn::save_positions(&consumer.positions_after(&batch)?)`), so that a crash keeps both
+//! or neither.
+//!
+//! A [`ConsumerRebalanceListener`](crate::ConsumerRebalanceListener) that seeks on assign and
+//! saves on revoke (the pattern Java and librdkafka users write by hand) is the fallback for
+//! positions that do not fit `load`/`save` by group and partition, e.g. positions derived from
+//! the processed data itself. Do not combine the two for the same partitions: both would seek.
+//!
 //! # Cargo features
 //! The Kafka store and the [`OffsetStore`] trait are always available. The external stores are
 //! behind features of this crate (re-exported by `rafka`), none of them on by default:
@@ -66,12 +80,29 @@ pub trait OffsetStore: Send + Sync + 'static {
         offsets: &[(TopicPartition, i64)],
     ) -> Result<(), StoreError>;
 
+    /// [`OffsetStore::save`] of a [`GroupOffsets`] (its group, its offsets).
+    async fn save_group(&self, offsets: &GroupOffsets) -> Result<(), StoreError> {
+        self.save(&offsets.group_id, &offsets.offsets).await
+    }
+
     /// True for the Kafka store: the consumer then commits to Kafka (OffsetCommit with
     /// generation/member id); false for external stores: the consumer never commits to Kafka
     /// and seeks to loaded positions on assign.
     fn is_kafka(&self) -> bool {
         false
     }
+}
+
+/// A group's positions: what an external store keeps after a batch, with the group they
+/// belong to, so the consumer that knows its `group.id` hands both over at once. Made by
+/// [`crate::Consumer::positions_after`]; saved with `SqlTxn::save_positions` (in the
+/// transaction of the batch's results) or [`OffsetStore::save_group`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupOffsets {
+    /// `group.id`.
+    pub group_id: String,
+    /// Each partition's position: the next offset to consume (last processed + 1).
+    pub offsets: Vec<(TopicPartition, i64)>,
 }
 
 /// Errors from an [`OffsetStore`].
