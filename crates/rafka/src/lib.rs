@@ -184,6 +184,24 @@ pub use rafka_producer::{
 // Shared types.
 pub use rafka_wire::{BrokerError, ErrorCode, TopicPartition};
 
+#[cfg(test)]
+mod tests {
+    /// One isolation level for the consumer's config and the admin's `list_offsets`.
+    #[test]
+    fn one_isolation_level_fits_the_consumer_and_the_admin() {
+        fn consumer_side(level: crate::IsolationLevel) -> crate::IsolationLevel {
+            level
+        }
+        let admin_side: crate::client::admin::IsolationLevel =
+            consumer_side(crate::consumer::IsolationLevel::ReadCommitted);
+        let config = crate::ConsumerConfig::builder("localhost:9092")
+            .isolation_level(admin_side)
+            .build()
+            .unwrap();
+        assert_eq!(config.isolation_level, crate::IsolationLevel::ReadCommitted);
+    }
+}
+
 // The README's Rust examples are compiled (not run: they need a broker) as doctests of this item,
 // so the front page cannot drift from the API. Only built under `cargo test --doc`.
 #[cfg(doctest)]

@@ -63,6 +63,53 @@ pub mod sql;
 /// - `save` is atomic: after an error, either all or none of the offsets are stored.
 /// - Offsets are non-negative; a store may refuse a negative one with
 ///   [`StoreError::InvalidOffset`].
+///
+/// # Example
+/// A store in memory (a real one writes to a database; see `sql` and `redis`). Implement it
+/// with the re-exported [`crate::async_trait`] attribute, and hand it to the consumer with
+/// [`ConsumerConfigBuilder::offset_store`](crate::ConsumerConfigBuilder::offset_store):
+///
+/// ```no_run
+/// use std::collections::HashMap;
+/// use std::sync::{Arc, Mutex};
+///
+/// use rafka_consumer::{async_trait, Consumer, ConsumerConfig, OffsetStore, StoreError};
+/// use rafka_wire::TopicPartition;
+///
+/// #[derive(Default)]
+/// struct MemoryStore(Mutex<HashMap<(String, TopicPartition), i64>>);
+///
+/// #[async_trait]
+/// impl OffsetStore for MemoryStore {
+///     async fn load(
+///         &self,
+///         group_id: &str,
+///         partitions: &[TopicPartition],
+///     ) -> Result<HashMap<TopicPartition, i64>, StoreError> {
+///         let map = self.0.lock().unwrap();
+///         Ok(partitions
+///             .iter()
+///             .filter_map(|tp| map.get(&(group_id.to_string(), tp.clone())).map(|&o| (tp.clone(), o)))
+///             .collect())
+///     }
+///
+///     async fn save(&self, group_id: &str, offsets: &[(TopicPartition, i64)]) -> Result<(), StoreError> {
+///         let mut map = self.0.lock().unwrap(); // one lock: all or none
+///         for (tp, offset) in offsets {
+///             map.insert((group_id.to_string(), tp.clone()), *offset);
+///         }
+///         Ok(())
+///     }
+/// }
+///
+/// # fn run() -> Result<(), rafka_consumer::ConsumerError> {
+/// let config = ConsumerConfig::builder("localhost:9092")
+///     .group_id("billing")
+///     .offset_store(Arc::new(MemoryStore::default()))
+///     .build()?;
+/// let consumer = Consumer::new(config)?;
+/// # Ok(()) }
+/// ```
 #[async_trait::async_trait]
 pub trait OffsetStore: Send + Sync + 'static {
     /// Positions stored for these partitions of `group_id`; partitions with nothing stored are
