@@ -15,7 +15,8 @@
 //! `endOffsets`, `ConsumerRebalanceListener`, `Partitioner`, `ProducerInterceptor`, and every
 //! config field documents its Java property. The repository README (whose examples are
 //! compiled as doctests of this crate) walks through a producer, a consumer with a rebalance
-//! listener and exactly-once processing into SQL; `examples/` holds runnable programs.
+//! listener and exactly-once processing into SQL; `docs/patterns.md` the shortest correct
+//! program for five common uses; `examples/` runnable programs, each tested.
 //!
 //! # Produce: two awaits
 //! [`Producer::send`] returns once the record is in its partition's batch, with a
@@ -207,3 +208,8 @@ mod tests {
 #[cfg(doctest)]
 #[doc = include_str!("../../../README.md")]
 pub struct ReadmeDoctests;
+
+// The same for docs/patterns.md: the shortest correct program of five common uses.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/patterns.md")]
+pub struct PatternDoctests;
