@@ -234,3 +234,83 @@ async fn max_lag_skips_are_reported_by_drain_events() {
     );
     assert!(consumer.drain_events().is_empty(), "drained");
 }
+
+#[tokio::test]
+async fn a_refused_auto_commit_is_reported_by_drain_events() {
+    let (t, topic, client) = broker_with_topic("auto-commit-refused", 1).await;
+    produce(&client, &topic, 0, &numbered("r", 3)).await;
+    let group = t.group("auto-commit-refused");
+    // A live member owns the group, so a commit from outside it (generation -1) is refused.
+    let mut member = Consumer::new(
+        ConsumerConfig::builder(&t.addr())
+            .group_id(&group)
+            .enable_auto_commit(false)
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    member.subscribe(&topic).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while member.assignment().is_empty() && Instant::now() < deadline {
+        member.poll(Duration::from_millis(200)).await.unwrap();
+    }
+    assert!(!member.assignment().is_empty(), "the member joined");
+
+    let mut outsider = Consumer::new(
+        ConsumerConfig::builder(&t.addr())
+            .group_id(&group)
+            .enable_auto_commit(true)
+            .auto_commit_interval(Duration::from_millis(200))
+            .auto_offset_reset(AutoOffsetReset::Earliest)
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    outsider.assign([TopicPartition::new(&topic, 0)]).unwrap();
+    let mut events = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while events.is_empty() && Instant::now() < deadline {
+        outsider.poll(Duration::from_millis(200)).await.unwrap();
+        member.poll(Duration::from_millis(10)).await.unwrap(); // keeps the member in the group
+        events = outsider.drain_events();
+    }
+    assert!(
+        matches!(
+            &events[..],
+            [ConsumerEvent::AutoCommitFailed { offsets, .. }, ..]
+                if offsets == &[(TopicPartition::new(&topic, 0), 3)]
+        ),
+        "{events:?}"
+    );
+    member.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_manual_assignment_auto_commits_every_interval_not_only_on_close() {
+    let (t, topic, client) = broker_with_topic("assign-auto-commit", 1).await;
+    produce(&client, &topic, 0, &numbered("c", 3)).await;
+    let group = t.group("assign-auto-commit");
+    let config = |auto: bool| {
+        ConsumerConfig::builder(&t.addr())
+            .group_id(&group)
+            .enable_auto_commit(auto)
+            .auto_commit_interval(Duration::from_millis(200))
+            .auto_offset_reset(AutoOffsetReset::Earliest)
+            .build()
+            .unwrap()
+    };
+    let tp = TopicPartition::new(&topic, 0);
+    let mut consumer = Consumer::new(config(true)).unwrap();
+    consumer.assign([&tp]).unwrap();
+    let mut reader = Consumer::new(config(false)).unwrap();
+    let mut committed = None;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while committed != Some(3) && Instant::now() < deadline {
+        consumer.poll(Duration::from_millis(200)).await.unwrap();
+        committed = reader.committed([&tp]).await.unwrap().get(&tp).copied();
+    }
+    // Read while the consumer is still open: the interval committed it, not close.
+    assert_eq!(committed, Some(3));
+    assert!(consumer.drain_events().is_empty());
+    consumer.close().await.unwrap();
+}

@@ -284,6 +284,15 @@ impl Consumer {
         self.check_open()?;
         let deadline = Instant::now() + timeout;
         let wakeup = self.shared.wakeup.clone();
+        // A manual assignment under a group.id auto-commits too (as Java's): the driver task,
+        // which keeps the auto-commit timer, starts here when nothing else started it.
+        if self.driver.is_none()
+            && self.config.enable_auto_commit
+            && self.config.group_id.is_some()
+            && !self.shared.lock().subs.assignment().is_empty()
+        {
+            self.driver();
+        }
         loop {
             // Registered before the flag is read, so a wakeup in between is not missed.
             let woken = wakeup.notified();
