@@ -49,10 +49,16 @@ pub(super) async fn run(
     done: mpsc::Sender<Done>,
 ) {
     let mut pending = FuturesUnordered::new();
-    loop {
+    // Once the driver drops its sender, the requests already written are still answered:
+    // their batches must come back to the core, not vanish with this task.
+    let mut open = true;
+    while open || !pending.is_empty() {
         tokio::select! {
-            job = jobs.recv() => {
-                let Some(mut job) = job else { break };
+            job = jobs.recv(), if open => {
+                let Some(mut job) = job else {
+                    open = false;
+                    continue;
+                };
                 let started = Instant::now();
                 let (batches, req) = encode(&shared, job.batches).await;
                 job.batches = batches;

@@ -98,11 +98,16 @@ async fn run(shared: &Arc<Shared>, mut commands: mpsc::Receiver<Command>) {
                         tx
                     });
                     if let Err(e) = tx.try_send(Job { batches }) {
+                        // Cannot happen: the core keeps at most `max.in.flight` jobs per
+                        // broker outstanding, and the task lives as long as its sender. The
+                        // batches go back to the core as a failed request all the same.
                         let job = match e {
-                            mpsc::error::TrySendError::Full(j)
-                            | mpsc::error::TrySendError::Closed(j) => j,
+                            mpsc::error::TrySendError::Full(j) => j,
+                            mpsc::error::TrySendError::Closed(j) => {
+                                brokers.remove(&node);
+                                j
+                            }
                         };
-                        brokers.remove(&node);
                         let err = ProduceError::Client(rafka_client::Error::UnknownBroker {
                             node_id: node,
                         });

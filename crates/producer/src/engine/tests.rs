@@ -38,6 +38,9 @@ struct Log {
     values: Vec<Bytes>,
     /// (producer id, epoch, next sequence) of the last writer.
     producer: Option<(i64, i16, i32)>,
+    /// (producer id, epoch, base sequence, record count) of the batches written, for
+    /// Kafka's duplicate check (it keeps the last five).
+    batches: VecDeque<(i64, i16, i32, i32)>,
 }
 
 /// A broker that writes batches, checks idempotent sequences as Kafka does, and answers
@@ -96,30 +99,43 @@ impl Broker {
         Ok(Some(ProduceResponse::default().with_responses(topics)))
     }
 
-    /// Kafka's sequence check: the next sequence is written, an older one is a duplicate,
-    /// a gap is out of order.
+    /// Kafka's sequence check (`ProducerAppendInfo`): one of the last five batches again is a
+    /// duplicate; otherwise the next sequence is written and anything else is out of order;
+    /// a new epoch of a known producer starts at 0; a producer the partition has no state
+    /// for may start at any sequence.
     fn write(&mut self, b: &ProducerBatch) -> (ErrorCode, i64) {
         let log = self
             .logs
             .entry((b.topic.to_string(), b.partition))
             .or_default();
         if let Some(id) = b.identity {
-            let expected = match log.producer {
-                Some((pid, epoch, next)) if pid == id.producer_id && epoch == id.producer_epoch => {
-                    next
-                }
-                _ => 0,
-            };
-            if id.base_sequence < expected {
+            let key = (
+                id.producer_id,
+                id.producer_epoch,
+                id.base_sequence,
+                b.record_count(),
+            );
+            if log.batches.contains(&key) {
                 return (ErrorCode::DUPLICATE_SEQUENCE_NUMBER, -1);
             }
-            if id.base_sequence > expected {
+            let expected = match log.producer {
+                Some((pid, epoch, next)) if pid == id.producer_id && epoch == id.producer_epoch => {
+                    Some(next)
+                }
+                Some((pid, _, _)) if pid == id.producer_id => Some(0),
+                _ => None,
+            };
+            if expected.is_some_and(|e| id.base_sequence != e) {
                 return (ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER, -1);
             }
+            if log.batches.len() == 5 {
+                log.batches.pop_front();
+            }
+            log.batches.push_back(key);
             log.producer = Some((
                 id.producer_id,
                 id.producer_epoch,
-                expected + b.record_count(),
+                id.base_sequence + b.record_count(),
             ));
         }
         let base = log.values.len() as i64;
@@ -405,6 +421,31 @@ fn retries_keep_order_after_a_retriable_error_on_the_oldest_batch() {
         [1, 2, 3],
         "each record written once, in order"
     );
+}
+
+#[test]
+fn first_batch_refused_after_the_second_was_written_is_resent_under_a_new_epoch() {
+    let mut sim = idempotent(config().max_in_flight(5));
+    // Partition 1 has no state for this producer: the leader takes any first sequence.
+    let first = sim.send("t", 1, "r0");
+    sim.advance(Duration::from_millis(5));
+    let second = sim.send("t", 1, "r1");
+    sim.advance(Duration::from_millis(5));
+    assert_eq!(sim.produce.len(), 2, "two batches in flight");
+    // A broker not yet leading refuses the first; the second arrives once it leads.
+    sim.broker
+        .faults
+        .push_back(Fault::Code(ErrorCode::NOT_LEADER_OR_FOLLOWER));
+    sim.answer_produce();
+    sim.answer_produce();
+    assert_eq!(offset(&second), 0);
+    // The first batch's resend with sequence 0 is out of order for good: the producer
+    // bumps its epoch (KIP-360) and resends it from sequence 0 of the new epoch.
+    sim.deliver_all();
+    assert_eq!(sim.broker.log("t", 1), ["r1", "r0"]);
+    assert_eq!(offset(&first), 1);
+    let (_, epoch, next) = sim.broker.logs[&("t".to_string(), 1)].producer.unwrap();
+    assert_eq!((epoch, next), (1, 1));
 }
 
 #[test]
