@@ -112,9 +112,10 @@ pub enum ProduceError {
     },
     /// SASL or TLS with a broker failed (Java's `AuthenticationException` and
     /// `SslAuthenticationException`): wrong credentials, an unknown user, an untrusted
-    /// certificate. Not retriable; holds the client error's message.
+    /// certificate. Not retriable; holds the client's [`rafka_client::Error::Sasl`] or
+    /// [`rafka_client::Error::Tls`].
     #[error("authentication error: {0}")]
-    Authentication(String),
+    Authentication(#[source] rafka_client::Error),
     /// The configuration is unusable.
     #[error(transparent)]
     Config(#[from] ConfigError),

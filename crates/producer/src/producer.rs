@@ -242,7 +242,7 @@ impl Producer {
                     e,
                     rafka_client::Error::Sasl { .. } | rafka_client::Error::Tls { .. }
                 ) {
-                    return Err(ProduceError::Authentication(e.to_string()));
+                    return Err(ProduceError::Authentication(e.clone()));
                 }
             }
             if let Ok(Ok(cluster)) = fetched {
