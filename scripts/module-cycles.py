@@ -18,10 +18,7 @@ from pathlib import Path
 
 
 # (crate, sorted modules of the cycle): why it is still here.
-KNOWN = {
-    ("producer", ("producer", "sender", "transaction")): "the producer's core/driver split "
-    "(branch producer-core) removes it; reverted from main until its failover bug is fixed",
-}
+KNOWN: dict = {}
 
 
 def module_of(src: Path, path: Path) -> str:

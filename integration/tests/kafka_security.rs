@@ -502,7 +502,7 @@ async fn sasl_plain_and_scram_users_made_with_the_admin_api() {
     .expect("producer with a wrong password must not hang");
     let err = outcome.expect_err("producer with a wrong password");
     assert!(
-        matches!(&err, ProduceError::Authentication(m) if m.contains("authentication failed")),
+        matches!(&err, ProduceError::Authentication(e @ rafka_client::Error::Sasl { .. }) if e.to_string().contains("authentication failed")),
         "producer: {err:?}"
     );
     assert!(!err.is_retriable(), "producer: {err:?}");

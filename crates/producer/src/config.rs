@@ -5,6 +5,9 @@
 
 use std::time::Duration;
 
+use rafka_client::config::parse;
+use rafka_client::ClientConfig;
+
 /// How many acknowledgements the leader must gather before answering a produce request
 /// (Java `acks`, default `all`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,34 +77,23 @@ pub enum PartitionerChoice {
     UniformSticky,
 }
 
-/// A configuration value rejected by [`ProducerConfig::apply`] or [`ProducerConfig::validate`].
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// The value of `key` could not be parsed.
-    #[error("invalid value {value:?} for producer setting {key}: {reason}")]
-    InvalidValue {
-        /// The Java property name.
-        key: String,
-        /// The value given.
-        value: String,
-        /// Why it was refused.
-        reason: String,
-    },
-    /// Two settings contradict each other.
-    #[error("incompatible producer settings: {0}")]
-    Incompatible(String),
-}
+/// A configuration value rejected by [`ProducerConfig::apply`] or [`ProducerConfig::validate`]:
+/// the client's one configuration error type, shared by every component.
+pub use rafka_client::ConfigError;
 
 /// Producer configuration. Build with [`ProducerConfig::new`] and the setters, or load Java
 /// properties with [`ProducerConfig::apply`]; [`ProducerConfig::validate`] runs when the
 /// producer is created.
 #[derive(Debug, Clone)]
 pub struct ProducerConfig {
-    /// Java `bootstrap.servers`: `host:port` list. No default.
-    pub bootstrap_servers: Vec<String>,
-    /// Java `client.id`, default `rafka-producer`.
-    pub client_id: String,
+    /// The connection settings every rafka client shares, embedded rather than copied:
+    /// Java `bootstrap.servers` (no default), `client.id` (default `rafka-producer` here),
+    /// `request.timeout.ms` (default 30000 ms: the longest one produce request waits for its
+    /// response), `retry.backoff.ms` (default 100 ms: the first pause before a retry),
+    /// `retry.backoff.max.ms` (default 1000 ms: the cap of the exponential backoff,
+    /// KIP-580), `metadata.max.age.ms` (default 300000 ms: metadata older than this is
+    /// refreshed), and security, SASL and TLS; see [`ClientConfig`].
+    pub client: ClientConfig,
     /// Java `acks`, default `all` (-1).
     pub acks: Acks,
     /// Java `linger.ms`, default 5 ms (Kafka 4.0, KIP-1030): how long a batch waits for more
@@ -129,14 +121,6 @@ pub struct ProducerConfig {
     /// Java `delivery.timeout.ms`, default 120000 ms: the longest a record may wait between
     /// `send` and its acknowledgement, retries included.
     pub delivery_timeout: Duration,
-    /// Java `request.timeout.ms`, default 30000 ms: the longest one produce request may wait
-    /// for its response.
-    pub request_timeout: Duration,
-    /// Java `retry.backoff.ms`, default 100 ms: the first pause before a retry.
-    pub retry_backoff: Duration,
-    /// Java `retry.backoff.max.ms`, default 1000 ms: the cap of the exponential backoff
-    /// (KIP-580).
-    pub retry_backoff_max: Duration,
     /// Java `max.in.flight.requests.per.connection`, default 5.
     pub max_in_flight: usize,
     /// Java `enable.idempotence`, default `true` (KIP-679): producer id + sequences so that
@@ -151,8 +135,6 @@ pub struct ProducerConfig {
     /// Java `partitioner.ignore.keys`, default `false`: when true, keyed records are spread
     /// like unkeyed ones (KIP-794).
     pub partitioner_ignore_keys: bool,
-    /// Java `metadata.max.age.ms`, default 300000 ms: metadata older than this is refreshed.
-    pub metadata_max_age: Duration,
     /// Levels given by `compression.<codec>.level` keys, kept per codec because Java applies
     /// only the chosen codec's level.
     level_for: Vec<(CompressionType, i32)>,
@@ -161,8 +143,11 @@ pub struct ProducerConfig {
 impl Default for ProducerConfig {
     fn default() -> Self {
         ProducerConfig {
-            bootstrap_servers: Vec::new(),
-            client_id: "rafka-producer".to_string(),
+            client: {
+                let mut c = ClientConfig::default();
+                c.client_id = "rafka-producer".to_string();
+                c
+            },
             acks: Acks::All,
             linger: Duration::from_millis(5),
             batch_size: 16_384,
@@ -173,67 +158,23 @@ impl Default for ProducerConfig {
             compression_level: None,
             retries: i32::MAX,
             delivery_timeout: Duration::from_secs(120),
-            request_timeout: Duration::from_secs(30),
-            retry_backoff: Duration::from_millis(100),
-            retry_backoff_max: Duration::from_millis(1000),
             max_in_flight: 5,
             enable_idempotence: true,
             transactional_id: None,
             transaction_timeout: Duration::from_secs(60),
             partitioner: PartitionerChoice::Default,
             partitioner_ignore_keys: false,
-            metadata_max_age: Duration::from_secs(300),
             level_for: Vec::new(),
         }
-    }
-}
-
-fn invalid(key: &str, value: &str, reason: impl Into<String>) -> ConfigError {
-    ConfigError::InvalidValue {
-        key: key.to_string(),
-        value: value.to_string(),
-        reason: reason.into(),
-    }
-}
-
-fn parse_num<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, ConfigError>
-where
-    T::Err: std::fmt::Display,
-{
-    value
-        .trim()
-        .parse::<T>()
-        .map_err(|e| invalid(key, value, e.to_string()))
-}
-
-fn parse_ms(key: &str, value: &str) -> Result<Duration, ConfigError> {
-    let ms: i64 = parse_num(key, value)?;
-    if ms < 0 {
-        return Err(invalid(key, value, "must be >= 0 ms"));
-    }
-    Ok(Duration::from_millis(ms as u64))
-}
-
-fn parse_size(key: &str, value: &str) -> Result<usize, ConfigError> {
-    let n: i64 = parse_num(key, value)?;
-    usize::try_from(n).map_err(|_| invalid(key, value, "must be >= 0 bytes"))
-}
-
-fn parse_bool(key: &str, value: &str) -> Result<bool, ConfigError> {
-    match value.trim().to_ascii_lowercase().as_str() {
-        "true" => Ok(true),
-        "false" => Ok(false),
-        _ => Err(invalid(key, value, "expected true or false")),
     }
 }
 
 impl ProducerConfig {
     /// A configuration with Java's defaults and the given `bootstrap.servers` (comma list).
     pub fn new(bootstrap_servers: &str) -> Self {
-        ProducerConfig {
-            bootstrap_servers: split_servers(bootstrap_servers),
-            ..Default::default()
-        }
+        let mut c = ProducerConfig::default();
+        c.client.bootstrap_servers = parse::list(bootstrap_servers);
+        c
     }
 
     /// Sets `acks`.
@@ -284,13 +225,13 @@ impl ProducerConfig {
     }
     /// Sets `request.timeout.ms`.
     pub fn request_timeout(mut self, d: Duration) -> Self {
-        self.request_timeout = d;
+        self.client.request_timeout = d;
         self
     }
     /// Sets `retry.backoff.ms` and `retry.backoff.max.ms`.
     pub fn retry_backoff(mut self, initial: Duration, max: Duration) -> Self {
-        self.retry_backoff = initial;
-        self.retry_backoff_max = max;
+        self.client.retry_backoff = initial;
+        self.client.retry_backoff_max = max;
         self
     }
     /// Sets `max.in.flight.requests.per.connection`.
@@ -325,30 +266,28 @@ impl ProducerConfig {
     }
     /// Sets `client.id`.
     pub fn client_id(mut self, id: impl Into<String>) -> Self {
-        self.client_id = id.into();
+        self.client.client_id = id.into();
         self
     }
 
-    /// Applies one Java producer property. Returns `Ok(true)` when the key is a producer
-    /// setting handled here, `Ok(false)` when it is not (so a caller can hand it to the
-    /// client's connection settings), and an error when the value is malformed.
+    /// Applies one Java property: a producer setting, or a client setting (connection,
+    /// security) to the embedded [`ClientConfig`]. Returns `Ok(true)` when the key was
+    /// applied, `Ok(false)` when neither knows it, and an error when the value is malformed.
     pub fn apply(&mut self, key: &str, value: &str) -> Result<bool, ConfigError> {
         match key {
-            "bootstrap.servers" => self.bootstrap_servers = split_servers(value),
-            "client.id" => self.client_id = value.to_string(),
             "acks" => {
                 self.acks = match value.trim().to_ascii_lowercase().as_str() {
                     "0" => Acks::None,
                     "1" => Acks::Leader,
                     "all" | "-1" => Acks::All,
-                    _ => return Err(invalid(key, value, "expected 0, 1, all or -1")),
+                    _ => return Err(ConfigError::invalid(key, value, "expected 0, 1, all or -1")),
                 }
             }
-            "linger.ms" => self.linger = parse_ms(key, value)?,
-            "batch.size" => self.batch_size = parse_size(key, value)?,
-            "buffer.memory" => self.buffer_memory = parse_size(key, value)?,
-            "max.block.ms" => self.max_block = parse_ms(key, value)?,
-            "max.request.size" => self.max_request_size = parse_size(key, value)?,
+            "linger.ms" => self.linger = parse::ms(key, value)?,
+            "batch.size" => self.batch_size = parse::size(key, value)?,
+            "buffer.memory" => self.buffer_memory = parse::size(key, value)?,
+            "max.block.ms" => self.max_block = parse::ms(key, value)?,
+            "max.request.size" => self.max_request_size = parse::size(key, value)?,
             "compression.type" => {
                 self.compression = match value.trim().to_ascii_lowercase().as_str() {
                     "none" => CompressionType::None,
@@ -357,7 +296,7 @@ impl ProducerConfig {
                     "lz4" => CompressionType::Lz4,
                     "zstd" => CompressionType::Zstd,
                     _ => {
-                        return Err(invalid(
+                        return Err(ConfigError::invalid(
                             key,
                             value,
                             "expected none, gzip, snappy, lz4 or zstd",
@@ -369,28 +308,29 @@ impl ProducerConfig {
             // KIP-390: a level key applies only when its codec is the chosen one, so the
             // level is kept per codec name and checked at validate().
             "compression.gzip.level" | "compression.lz4.level" | "compression.zstd.level" => {
-                let level: i32 = parse_num(key, value)?;
+                let level: i32 = parse::num(key, value)?;
                 let codec = &key["compression.".len()..key.len() - ".level".len()];
                 let (lo, hi) = level_range(codec);
                 if level < lo || level > hi {
-                    return Err(invalid(key, value, format!("must be in {lo}..={hi}")));
+                    return Err(ConfigError::invalid(
+                        key,
+                        value,
+                        format!("must be in {lo}..={hi}"),
+                    ));
                 }
                 self.level_for.push((codec_from_name(codec), level));
                 self.compression_level = self.level_of(self.compression);
             }
-            "retries" => self.retries = parse_num(key, value)?,
-            "delivery.timeout.ms" => self.delivery_timeout = parse_ms(key, value)?,
-            "request.timeout.ms" => self.request_timeout = parse_ms(key, value)?,
-            "retry.backoff.ms" => self.retry_backoff = parse_ms(key, value)?,
-            "retry.backoff.max.ms" => self.retry_backoff_max = parse_ms(key, value)?,
+            "retries" => self.retries = parse::num(key, value)?,
+            "delivery.timeout.ms" => self.delivery_timeout = parse::ms(key, value)?,
             "max.in.flight.requests.per.connection" => {
-                let n: i64 = parse_num(key, value)?;
+                let n: i64 = parse::num(key, value)?;
                 if n < 1 {
-                    return Err(invalid(key, value, "must be >= 1"));
+                    return Err(ConfigError::invalid(key, value, "must be >= 1"));
                 }
                 self.max_in_flight = n as usize;
             }
-            "enable.idempotence" => self.enable_idempotence = parse_bool(key, value)?,
+            "enable.idempotence" => self.enable_idempotence = parse::bool(key, value)?,
             "transactional.id" => {
                 self.transactional_id = if value.is_empty() {
                     None
@@ -398,7 +338,7 @@ impl ProducerConfig {
                     Some(value.to_string())
                 }
             }
-            "transaction.timeout.ms" => self.transaction_timeout = parse_ms(key, value)?,
+            "transaction.timeout.ms" => self.transaction_timeout = parse::ms(key, value)?,
             "partitioner.class" => {
                 self.partitioner =
                     match value.trim() {
@@ -416,22 +356,21 @@ impl ProducerConfig {
                         | "org.apache.kafka.clients.producer.UniformStickyPartitioner" => {
                             PartitionerChoice::UniformSticky
                         }
-                        _ => return Err(invalid(
+                        _ => return Err(ConfigError::invalid(
                             key,
                             value,
                             "unknown partitioner; use Producer::with_partitioner for custom ones",
                         )),
                     }
             }
-            "partitioner.ignore.keys" => self.partitioner_ignore_keys = parse_bool(key, value)?,
-            "metadata.max.age.ms" => self.metadata_max_age = parse_ms(key, value)?,
+            "partitioner.ignore.keys" => self.partitioner_ignore_keys = parse::bool(key, value)?,
             // Serializers are a Java concern: rafka takes bytes. Accept and ignore them so
             // Java property files load unchanged.
             "key.serializer"
             | "value.serializer"
             | "partitioner.adaptive.partitioning.enable"
             | "partitioner.availability.timeout.ms" => {}
-            _ => return Ok(false),
+            _ => return self.client.apply(key, value),
         }
         Ok(true)
     }
@@ -443,8 +382,8 @@ impl ProducerConfig {
     /// `delivery_timeout < linger + request_timeout`; when a size is zero; when no bootstrap
     /// server is given.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let inc = |m: String| Err(ConfigError::Incompatible(m));
-        if self.bootstrap_servers.is_empty() {
+        let inc = |reason: String| Err(ConfigError::Incompatible { reason });
+        if self.client.bootstrap_servers.is_empty() {
             return inc("bootstrap.servers is empty".into());
         }
         if self.transactional_id.is_some() && !self.enable_idempotence {
@@ -472,13 +411,13 @@ impl ProducerConfig {
         if self.max_in_flight == 0 {
             return inc("max.in.flight.requests.per.connection must be >= 1".into());
         }
-        if self.delivery_timeout < self.linger + self.request_timeout {
+        if self.delivery_timeout < self.linger + self.client.request_timeout {
             return inc(format!(
                 "delivery.timeout.ms ({} ms) should be >= linger.ms ({} ms) + request.timeout.ms \
                  ({} ms)",
                 self.delivery_timeout.as_millis(),
                 self.linger.as_millis(),
-                self.request_timeout.as_millis()
+                self.client.request_timeout.as_millis()
             ));
         }
         if self.batch_size == 0 {
@@ -529,14 +468,6 @@ fn level_range(codec: &str) -> (i32, i32) {
     }
 }
 
-fn split_servers(s: &str) -> Vec<String> {
-    s.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -544,7 +475,9 @@ mod tests {
     #[test]
     fn java_defaults() {
         let c = ProducerConfig::new("a:9092, b:9092");
-        assert_eq!(c.bootstrap_servers, vec!["a:9092", "b:9092"]);
+        assert_eq!(c.client.bootstrap_servers, vec!["a:9092", "b:9092"]);
+        assert_eq!(c.client.client_id, "rafka-producer");
+        assert_eq!(c.client.request_timeout, Duration::from_secs(30));
         assert_eq!(c.acks, Acks::All);
         assert_eq!(c.batch_size, 16384);
         assert_eq!(c.buffer_memory, 33_554_432);
@@ -569,7 +502,10 @@ mod tests {
                 "org.apache.kafka.clients.producer.RoundRobinPartitioner"
             )
             .unwrap());
-        assert!(!c.apply("sasl.mechanism", "PLAIN").unwrap());
+        assert!(c.apply("sasl.mechanism", "PLAIN").unwrap());
+        assert!(c.apply("request.timeout.ms", "9000").unwrap());
+        assert_eq!(c.client.request_timeout, Duration::from_millis(9000));
+        assert!(!c.apply("no.such.key", "1").unwrap());
         assert_eq!(c.acks, Acks::Leader);
         assert_eq!(c.linger, Duration::from_millis(10));
         assert_eq!(c.compression, CompressionType::Zstd);

@@ -1,8 +1,24 @@
-//! The producer's error type.
+//! The producer's error type, grouped by who is at fault (as rustls groups its errors):
+//!
+//! - the caller: [`ProduceError::RecordTooLarge`], [`ProduceError::InvalidPartition`],
+//!   [`ProduceError::Config`], [`ProduceError::Transaction`] with a [`TransactionError`] that
+//!   names a call made in the wrong state;
+//! - time: [`ProduceError::MaxBlockTimeout`], [`ProduceError::DeliveryTimeout`];
+//! - the broker: [`ProduceError::Broker`] (a batch or a producer-level request refused, with
+//!   topic, partition and error code), [`ProduceError::Fenced`], and
+//!   [`TransactionError::Coordinator`];
+//! - the network and the client underneath: [`ProduceError::Client`] (the typed
+//!   [`rafka_client::Error`], with its broker and API), [`ProduceError::Authentication`];
+//! - rafka itself: [`ProduceError::Encode`];
+//! - the producer's own lifecycle: [`ProduceError::Closed`], [`ProduceError::Aborted`].
+//!
+//! [`ProduceError::is_retriable`] follows `rafka_wire`'s error-code table for every error
+//! that carries a code.
 
 use std::sync::Arc;
 
 use rafka_wire::error_code::ErrorCode;
+use rafka_wire::WireError;
 
 use crate::config::ConfigError;
 
@@ -69,27 +85,80 @@ pub enum ProduceError {
     /// closed.
     #[error("producer fenced: {0}")]
     Fenced(ErrorCode),
-    /// A transactional call was made in the wrong state, or the transaction failed and must
-    /// be aborted.
+    /// A transactional call was made in the wrong state, the transaction failed and must be
+    /// aborted, or its coordinator refused a request.
     #[error("transaction error: {0}")]
-    Transaction(String),
+    Transaction(TransactionError),
     /// The producer is closed, or closed before the record could be delivered.
     #[error("producer closed")]
     Closed,
-    /// The batch was aborted (transaction abort, or `close` with a zero timeout).
-    #[error("batch aborted: {0}")]
-    Aborted(String),
-    /// The connection or request layer failed.
+    /// The batch was aborted with its transaction before it was sent.
+    #[error("batch aborted: transaction aborted")]
+    Aborted,
+    /// The connection or request layer failed: the client's error names the broker and the
+    /// API.
     #[error("client error: {0}")]
-    Client(String),
+    Client(rafka_client::Error),
+    /// A batch could not be encoded (a codec failed): a defect, not retried.
+    #[error("cannot encode batch for {topic}-{partition}: {source}")]
+    Encode {
+        /// Topic name.
+        topic: Arc<str>,
+        /// Partition index.
+        partition: i32,
+        /// The codec's error.
+        #[source]
+        source: WireError,
+    },
     /// SASL or TLS with a broker failed (Java's `AuthenticationException` and
     /// `SslAuthenticationException`): wrong credentials, an unknown user, an untrusted
-    /// certificate. Not retriable; holds the client error's message.
+    /// certificate. Not retriable; holds the client's [`rafka_client::Error::Sasl`] or
+    /// [`rafka_client::Error::Tls`].
     #[error("authentication error: {0}")]
-    Authentication(String),
+    Authentication(#[source] rafka_client::Error),
     /// The configuration is unusable.
     #[error(transparent)]
     Config(#[from] ConfigError),
+}
+
+/// Why a transactional call failed (Java's `IllegalStateException`,
+/// `KafkaException` from the `TransactionManager`).
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum TransactionError {
+    /// The producer has no `transactional.id`.
+    #[error("transactional.id is not set on this producer")]
+    NotTransactional,
+    /// `call` is not allowed in the transaction's current `state` (for example `send`
+    /// before `begin_transaction`, or two calls at once).
+    #[error("{call} in state {state}")]
+    WrongState {
+        /// The call refused: `send`, `begin_transaction`, `commit_transaction`, ...
+        call: &'static str,
+        /// The state the transaction was in.
+        state: &'static str,
+    },
+    /// A record or request of the transaction failed: only `abort_transaction` is allowed.
+    #[error("transaction must be aborted: {0}")]
+    MustAbort(Box<ProduceError>),
+    /// The transaction hit an unrecoverable error earlier; the producer must be closed.
+    #[error("transaction failed fatally: {0}")]
+    Fatal(Box<ProduceError>),
+    /// The transaction (or group) coordinator refused `api` with `code` after retries.
+    #[error("{api} failed: {code}")]
+    Coordinator {
+        /// The request: `InitProducerId`, `AddPartitionsToTxn`, `AddOffsetsToTxn`,
+        /// `TxnOffsetCommit` or `EndTxn`.
+        api: &'static str,
+        /// The Kafka error code.
+        code: ErrorCode,
+    },
+}
+
+impl From<TransactionError> for ProduceError {
+    fn from(e: TransactionError) -> Self {
+        ProduceError::Transaction(e)
+    }
 }
 
 /// The text of [`ProduceError::Broker`].
@@ -104,13 +173,17 @@ fn broker_refusal(topic: &str, partition: i32, code: &ErrorCode, message: Option
 }
 
 impl ProduceError {
-    /// Whether a later attempt may succeed (as Kafka's `RetriableException`).
+    /// Whether a later attempt may succeed (as Kafka's `RetriableException`): a broker or
+    /// coordinator code retriable in `rafka_wire`'s error-code table, a retriable client
+    /// error (lost connection, request timeout), or a timeout.
     pub fn is_retriable(&self) -> bool {
         match self {
             ProduceError::Broker { code, .. } => code.is_retriable(),
-            ProduceError::DeliveryTimeout { .. }
-            | ProduceError::MaxBlockTimeout { .. }
-            | ProduceError::Client(_) => true,
+            ProduceError::Transaction(TransactionError::Coordinator { code, .. }) => {
+                code.is_retriable()
+            }
+            ProduceError::Client(e) => e.is_retriable(),
+            ProduceError::DeliveryTimeout { .. } | ProduceError::MaxBlockTimeout { .. } => true,
             _ => false,
         }
     }
@@ -149,5 +222,22 @@ mod display_tests {
             )
         );
         assert!(request.is_retriable());
+    }
+
+    #[test]
+    fn retriability_follows_the_error_code_table() {
+        let coord = |code| {
+            ProduceError::Transaction(TransactionError::Coordinator {
+                api: "EndTxn",
+                code,
+            })
+        };
+        assert!(coord(ErrorCode::COORDINATOR_LOAD_IN_PROGRESS).is_retriable());
+        assert!(!coord(ErrorCode::INVALID_TXN_STATE).is_retriable());
+        assert!(!ProduceError::Fenced(ErrorCode::PRODUCER_FENCED).is_retriable());
+        assert!(
+            ProduceError::Client(rafka_client::Error::UnknownBroker { node_id: 3 }).is_retriable()
+        );
+        assert!(!ProduceError::Client(rafka_client::Error::ClientClosed).is_retriable());
     }
 }

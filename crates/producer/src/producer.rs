@@ -1,208 +1,27 @@
-//! [`Producer`]: the public, cloneable handle; `send` runs on the caller's task, a sender
-//! task does the rest.
+//! [`Producer`]: the public, cloneable handle. `send` partitions and appends on the caller's
+//! task; the driver task does the rest.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rafka_client::config::Properties;
-use rafka_client::{Client, ClientConfig, Cluster};
-use tokio::sync::{Notify, Semaphore};
+use rafka_client::{Client, ClientConfig};
+use rafka_wire::TopicPartition;
+use tokio::sync::{mpsc, oneshot};
 
-use crate::accumulator::{
-    record_upper_bound, AccumulatorConfig, PendingRecord, ProducerBatch, RecordAccumulator,
-};
+use crate::accumulator::{record_upper_bound, PendingRecord};
 use crate::config::{ConfigError, PartitionerChoice, ProducerConfig};
-use crate::delivery::{BatchAck, BatchCompletion, DeliveryCallback, DeliveryFuture};
+use crate::delivery::{DeliveryCallback, DeliveryFuture};
+use crate::engine::Lifecycle;
 use crate::error::ProduceError;
-use crate::fast_hash::FnvMap;
+use crate::group_metadata::ConsumerGroupMetadata;
 use crate::interceptor::ProducerInterceptor;
-use crate::metrics::{MetricsSnapshot, ProducerMetrics};
+use crate::metrics::MetricsSnapshot;
 use crate::partitioner::{DefaultPartitioner, PartitionInfo, Partitioner, RoundRobinPartitioner};
 use crate::record::{now_ms, ProducerRecord, RecordMetadata};
-use crate::transaction::TxnShared;
+use crate::shared::{Command, Shared, TxnCall, COMMAND_CAPACITY};
 
-/// State shared by the handles, the sender task and the broker tasks.
-pub(crate) struct Shared {
-    pub cfg: ProducerConfig,
-    pub client: Client,
-    acc: Mutex<RecordAccumulator>,
-    partitioner: Arc<dyn Partitioner>,
-    interceptors: Vec<Arc<dyn ProducerInterceptor>>,
-    memory: Semaphore,
-    pub metrics: ProducerMetrics,
-    /// Wakes the sender (new or full batch, flush, close).
-    pub wake: Notify,
-    /// Signalled whenever a batch completes (flush waits on it).
-    progress: Notify,
-    pub sender_done: Notify,
-    sender_exited: AtomicBool,
-    closed: AtomicBool,
-    shutdown: AtomicBool,
-    closing_hard: AtomicBool,
-    fatal: Mutex<Option<ProduceError>>,
-    /// Set with `fatal`, read lock-free on the `send` path.
-    has_fatal: AtomicBool,
-    topics: Mutex<FnvMap<String, Arc<PartitionInfo>>>,
-    /// Completions of batches handed to a broker, so a forced close can fail them.
-    in_flight: Mutex<HashMap<u64, Arc<BatchCompletion>>>,
-    pub txn: Option<TxnShared>,
-}
-
-impl Shared {
-    pub fn lock_acc(&self) -> MutexGuard<'_, RecordAccumulator> {
-        self.acc.lock().unwrap_or_else(|e| e.into_inner())
-    }
-    pub fn is_shutdown(&self) -> bool {
-        self.shutdown.load(Ordering::Acquire)
-    }
-    pub fn is_closing_hard(&self) -> bool {
-        self.closing_hard.load(Ordering::Acquire)
-    }
-    pub fn fatal_error(&self) -> Option<ProduceError> {
-        if !self.has_fatal.load(Ordering::Acquire) {
-            return None;
-        }
-        self.fatal.lock().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-    pub fn set_fatal(&self, e: ProduceError) {
-        let mut f = self.fatal.lock().unwrap_or_else(|e| e.into_inner());
-        if f.is_none() {
-            *f = Some(e.clone());
-            self.has_fatal.store(true, Ordering::Release);
-        }
-        drop(f);
-        self.fail_queued(e);
-    }
-
-    /// Whether a sent batch may be sent again: `retries` not used up, `delivery.timeout.ms`
-    /// not passed, producer not closing hard or fenced.
-    pub fn can_retry(&self, b: &ProducerBatch, now: Instant) -> bool {
-        b.attempts <= self.cfg.retries.max(0) as u32
-            && now < b.created + self.cfg.delivery_timeout
-            && !self.is_closing_hard()
-            && self.fatal_error().is_none()
-    }
-
-    pub fn note_in_flight(&self, batches: &[ProducerBatch]) {
-        let mut m = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
-        for b in batches {
-            m.insert(b.id, b.completion.clone());
-        }
-    }
-
-    /// Completes a batch: frees its accumulator slot and `buffer.memory`, counts it, runs
-    /// interceptors, then resolves its records' futures and callbacks.
-    pub fn finish_batch(
-        &self,
-        b: ProducerBatch,
-        result: Result<BatchAck, ProduceError>,
-        was_sent: bool,
-    ) {
-        {
-            let mut acc = self.lock_acc();
-            if was_sent {
-                acc.complete(&b);
-            } else {
-                acc.forget(&b);
-            }
-        }
-        self.in_flight
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&b.id);
-        self.memory.add_permits(b.reserved);
-        self.metrics.buffer_released(b.reserved as u64);
-        let count = b.records.len() as u64;
-        match &result {
-            Ok(_) => self.metrics.on_batch_acked(count),
-            Err(e) => {
-                self.metrics.on_errors(count);
-                if let Some(txn) = &self.txn {
-                    txn.on_record_failure(e);
-                }
-            }
-        }
-        if !self.interceptors.is_empty() {
-            for (i, r) in b.records.iter().enumerate() {
-                let res = match &result {
-                    Ok(ack) => Ok(RecordMetadata {
-                        topic: b.topic.clone(),
-                        partition: b.partition,
-                        offset: if ack.base_offset < 0 {
-                            -1
-                        } else {
-                            ack.base_offset + i as i64
-                        },
-                        timestamp: ack.log_append_time.unwrap_or(r.timestamp),
-                    }),
-                    Err(e) => Err(e.clone()),
-                };
-                for ic in &self.interceptors {
-                    ic.on_acknowledgement(&res);
-                }
-            }
-        }
-        b.completion.complete(result);
-        self.progress.notify_waiters();
-    }
-
-    /// The error for a batch that cannot be retried: a delivery timeout when
-    /// `delivery.timeout.ms` has passed (as Java reports it), else `err`.
-    pub fn final_error(&self, b: &ProducerBatch, now: Instant, err: ProduceError) -> ProduceError {
-        if now >= b.created + self.cfg.delivery_timeout {
-            ProduceError::DeliveryTimeout {
-                topic: b.topic.clone(),
-                partition: b.partition,
-                timeout_ms: self.cfg.delivery_timeout.as_millis() as u64,
-            }
-        } else {
-            err
-        }
-    }
-
-    /// Fails a sent batch whose fate at the broker is unknown or refused.
-    pub fn fail_sent_batch(&self, b: ProducerBatch, err: ProduceError) {
-        if let Some(id) = b.identity {
-            if let Some(seq) = self.lock_acc().sequences.as_mut() {
-                seq.on_abandoned(&b.topic, b.partition, id.base_sequence);
-            }
-        }
-        self.finish_batch(b, Err(err), true);
-    }
-
-    /// Fails every batch not yet handed to a broker.
-    pub fn fail_queued(&self, err: ProduceError) {
-        let batches = self.lock_acc().abort_all();
-        for b in batches {
-            self.finish_batch(b, Err(err.clone()), false);
-        }
-    }
-
-    pub fn update_topic_cache(&self, cluster: &Cluster) {
-        let mut topics = self.topics.lock().unwrap_or_else(|e| e.into_inner());
-        for (name, info) in cluster.topics.iter() {
-            if topics.contains_key(name) && !info.partitions.is_empty() {
-                topics.insert(name.clone(), Arc::new(partition_info(info)));
-            }
-        }
-    }
-}
-
-fn partition_info(t: &rafka_client::metadata::TopicInfo) -> PartitionInfo {
-    PartitionInfo {
-        num_partitions: t.partitions.len() as i32,
-        available: t
-            .partitions
-            .values()
-            .filter(|p| p.leader.is_some_and(|l| l >= 0))
-            .map(|p| p.partition)
-            .collect(),
-    }
-}
-
-/// A Kafka producer. Cheap to clone; clones share one sender task and buffer.
+/// A Kafka producer. Cheap to clone; clones share one driver task and buffer.
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), rafka_producer::ProduceError> {
@@ -218,19 +37,17 @@ fn partition_info(t: &rafka_client::metadata::TopicInfo) -> PartitionInfo {
 /// ```
 #[derive(Clone)]
 pub struct Producer {
-    pub(crate) shared: Arc<Shared>,
+    shared: Arc<Shared>,
     _last_handle: Arc<LastHandle>,
 }
 
-/// Dropped with the last [`Producer`] clone: lets the sender deliver what is buffered and
+/// Dropped with the last [`Producer`] clone: lets the driver deliver what is buffered and
 /// exit, instead of running forever (Java leaks the I/O thread in that case).
 struct LastHandle(Arc<Shared>);
 
 impl Drop for LastHandle {
     fn drop(&mut self) {
-        self.0.closed.store(true, Ordering::Release);
-        self.0.lock_acc().begin_close();
-        self.0.shutdown.store(true, Ordering::Release);
+        self.0.with_core(|c| c.close());
         self.0.wake.notify_one();
     }
 }
@@ -238,7 +55,7 @@ impl Drop for LastHandle {
 impl std::fmt::Debug for Producer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Producer")
-            .field("bootstrap", &self.shared.cfg.bootstrap_servers)
+            .field("bootstrap", &self.shared.cfg.client.bootstrap_servers)
             .finish()
     }
 }
@@ -268,37 +85,38 @@ impl ProducerBuilder {
         self.client = Some(client);
         self
     }
-    /// Connection settings (TLS, SASL, ...) for the client the producer creates.
+    /// Replaces the connection settings embedded in the [`ProducerConfig`] (TLS, SASL,
+    /// `client.id`, `request.timeout.ms`, ...); its bootstrap servers are kept when `c` has
+    /// none.
     pub fn client_config(mut self, c: ClientConfig) -> Self {
         self.client_config = Some(c);
         self
     }
 
-    /// Validates the configuration and starts the sender task. Must be called inside a
+    /// Validates the configuration and starts the driver task. Must be called inside a
     /// tokio runtime.
     ///
     /// # Errors
-    /// [`ProduceError::Config`] for an invalid configuration, [`ProduceError::Client`] when
-    /// the client cannot be created or no tokio runtime is running.
+    /// [`ProduceError::Config`] for an invalid configuration or when no tokio runtime is
+    /// running; [`ProduceError::Client`] when the client cannot be created.
     pub fn build(self) -> Result<Producer, ProduceError> {
-        let cfg = self.config;
+        let mut cfg = self.config;
+        if let Some(cc) = self.client_config {
+            let bootstrap = std::mem::take(&mut cfg.client.bootstrap_servers);
+            cfg.client = cc;
+            if cfg.client.bootstrap_servers.is_empty() {
+                cfg.client.bootstrap_servers = bootstrap;
+            }
+        }
         cfg.validate()?;
-        let handle = tokio::runtime::Handle::try_current()
-            .map_err(|e| ProduceError::Client(format!("Producer needs a tokio runtime: {e}")))?;
+        let runtime = tokio::runtime::Handle::try_current().map_err(|e| {
+            ProduceError::Config(ConfigError::Incompatible {
+                reason: format!("Producer needs a tokio runtime: {e}"),
+            })
+        })?;
         let client = match self.client {
             Some(c) => c,
-            None => {
-                let mut cc = self
-                    .client_config
-                    .unwrap_or_else(|| ClientConfig::new(&cfg.bootstrap_servers.join(",")));
-                if cc.bootstrap_servers.is_empty() {
-                    cc.bootstrap_servers = cfg.bootstrap_servers.clone();
-                }
-                cc.client_id = cfg.client_id.clone();
-                cc.request_timeout = cfg.request_timeout;
-                cc.metadata_max_age = cfg.metadata_max_age;
-                Client::new(cc).map_err(|e| ProduceError::Client(e.to_string()))?
-            }
+            None => Client::new(cfg.client.clone()).map_err(ProduceError::Client)?,
         };
         let partitioner: Arc<dyn Partitioner> = match (self.partitioner, cfg.partitioner) {
             (Some(p), _) => p,
@@ -311,50 +129,15 @@ impl ProducerBuilder {
             }
             (None, PartitionerChoice::RoundRobin) => Arc::new(RoundRobinPartitioner::new()),
         };
-        let idempotent = cfg.enable_idempotence;
-        let acc = RecordAccumulator::new(AccumulatorConfig {
-            batch_size: cfg.batch_size,
-            linger: cfg.linger,
-            delivery_timeout: cfg.delivery_timeout,
-            retry_backoff: cfg.retry_backoff,
-            retry_backoff_max: cfg.retry_backoff_max,
-            max_in_flight_per_partition: if idempotent {
-                cfg.max_in_flight.min(5)
-            } else if cfg.max_in_flight == 1 {
-                1
-            } else {
-                usize::MAX
-            },
-            idempotent,
-        });
-        let txn = cfg.transactional_id.clone().map(TxnShared::new);
-        let shared = Arc::new(Shared {
-            memory: Semaphore::new(cfg.buffer_memory.min(Semaphore::MAX_PERMITS)),
+        let (commands, commands_rx) = mpsc::channel(COMMAND_CAPACITY);
+        let shared = Arc::new(Shared::new(
             cfg,
             client,
-            acc: Mutex::new(acc),
             partitioner,
-            interceptors: self.interceptors,
-            metrics: ProducerMetrics::default(),
-            wake: Notify::new(),
-            progress: Notify::new(),
-            sender_done: Notify::new(),
-            sender_exited: AtomicBool::new(false),
-            closed: AtomicBool::new(false),
-            shutdown: AtomicBool::new(false),
-            closing_hard: AtomicBool::new(false),
-            fatal: Mutex::new(None),
-            has_fatal: AtomicBool::new(false),
-            topics: Mutex::new(FnvMap::default()),
-            in_flight: Mutex::new(HashMap::new()),
-            txn,
-        });
-        let s = shared.clone();
-        handle.spawn(async move {
-            crate::sender::run(s.clone()).await;
-            s.sender_exited.store(true, Ordering::Release);
-            s.sender_done.notify_waiters();
-        });
+            self.interceptors,
+            commands,
+        ));
+        crate::driver::spawn(&runtime, shared.clone(), commands_rx);
         Ok(Producer {
             _last_handle: Arc::new(LastHandle(shared.clone())),
             shared,
@@ -383,33 +166,22 @@ impl Producer {
         }
     }
 
-    /// A producer from Java properties: client settings (security, timeouts) and producer
-    /// settings in one set.
+    /// A producer from Java properties: producer settings and the client settings
+    /// (security, timeouts) it embeds, in one set.
     ///
     /// # Errors
     /// [`ProduceError::Config`] for a value that does not parse or a key neither the client
     /// nor the producer knows; then as [`ProducerBuilder::build`].
     pub fn from_properties(props: &Properties) -> Result<Producer, ProduceError> {
         let mut pc = ProducerConfig::default();
-        let mut cc = ClientConfig::default();
         for (k, v) in props.iter() {
-            let p = pc.apply(k, v)?;
-            let c = cc.apply(k, v).map_err(|e| {
-                ProduceError::Config(ConfigError::InvalidValue {
+            if !pc.apply(k, v)? {
+                return Err(ProduceError::Config(ConfigError::UnknownKey {
                     key: k.to_string(),
-                    value: v.to_string(),
-                    reason: e.to_string(),
-                })
-            })?;
-            if !p && !c {
-                return Err(ProduceError::Config(ConfigError::InvalidValue {
-                    key: k.to_string(),
-                    value: v.to_string(),
-                    reason: "unknown producer or client setting".into(),
                 }));
             }
         }
-        Self::builder(pc).client_config(cc).build()
+        Self::builder(pc).build()
     }
 
     /// The configuration in use.
@@ -437,7 +209,7 @@ impl Producer {
         self.send_inner(record, None).await
     }
 
-    /// Like [`Producer::send`], also running `callback` with the outcome on the sender task
+    /// Like [`Producer::send`], also running `callback` with the outcome on the driver task
     /// (Java `send(record, callback)`). The callback must not block.
     ///
     /// # Errors
@@ -455,14 +227,8 @@ impl Producer {
         topic: &str,
         deadline: Instant,
     ) -> Result<Arc<PartitionInfo>, ProduceError> {
-        if let Some(i) = self
-            .shared
-            .topics
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(topic)
-        {
-            return Ok(i.clone());
+        if let Some(i) = self.shared.cached_topic(topic) {
+            return Ok(i);
         }
         loop {
             let topics = [topic];
@@ -476,19 +242,13 @@ impl Producer {
                     e,
                     rafka_client::Error::Sasl { .. } | rafka_client::Error::Tls { .. }
                 ) {
-                    return Err(ProduceError::Authentication(e.to_string()));
+                    return Err(ProduceError::Authentication(e.clone()));
                 }
             }
             if let Ok(Ok(cluster)) = fetched {
                 if let Some(t) = cluster.topics.get(topic) {
                     if !t.partitions.is_empty() {
-                        let info = Arc::new(partition_info(t));
-                        self.shared
-                            .topics
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .insert(topic.to_string(), info.clone());
-                        return Ok(info);
+                        return Ok(self.shared.cache_topic(topic, t));
                     }
                 }
             }
@@ -502,6 +262,7 @@ impl Producer {
             tokio::time::sleep(
                 self.shared
                     .cfg
+                    .client
                     .retry_backoff
                     .min(deadline.saturating_duration_since(Instant::now())),
             )
@@ -515,17 +276,9 @@ impl Producer {
         callback: Option<DeliveryCallback>,
     ) -> Result<DeliveryFuture, ProduceError> {
         let shared = &*self.shared;
-        if shared.closed.load(Ordering::Acquire) {
-            return Err(ProduceError::Closed);
-        }
-        if let Some(e) = shared.fatal_error() {
-            return Err(e);
-        }
+        shared.with_core(|c| c.check_send())?;
         for ic in &shared.interceptors {
             record = ic.on_send(record);
-        }
-        if let Some(txn) = &shared.txn {
-            txn.check_can_send()?;
         }
         let deadline = Instant::now() + shared.cfg.max_block;
         let info = self.partition_info(&record.topic, deadline).await?;
@@ -583,28 +336,17 @@ impl Producer {
             }
         }
         shared.metrics.buffer_reserved(size as u64);
-        if let Some(txn) = &shared.txn {
-            if txn.note_partition(&record.topic, partition) {
-                shared.wake.notify_one();
-            }
-        }
         let timestamp = record.timestamp.unwrap_or_else(now_ms);
         let key_absent = record.key.is_none();
-        let result = {
-            let mut acc = shared.lock_acc();
-            acc.append(
-                &record.topic,
-                partition,
-                PendingRecord {
-                    timestamp,
-                    key: record.key,
-                    value: record.value,
-                    headers: record.headers,
-                },
-                size,
-                Instant::now,
-            )
+        let pending = PendingRecord {
+            timestamp,
+            key: record.key,
+            value: record.value,
+            headers: record.headers,
         };
+        let appended =
+            shared.with_core(|c| c.append(&record.topic, partition, pending, size, Instant::now));
+        let result = appended.result;
         if chosen && (key_absent || shared.cfg.partitioner_ignore_keys) {
             shared.partitioner.on_append(
                 &record.topic,
@@ -614,7 +356,7 @@ impl Producer {
                 &info,
             );
         }
-        if result.new_batch || result.batch_full {
+        if appended.wake {
             shared.wake.notify_one();
         }
         let fut = DeliveryFuture::new(result.completion.clone(), result.index, timestamp);
@@ -628,11 +370,11 @@ impl Producer {
     /// acknowledged or failed (Java `flush`). Records' outcomes are in their futures.
     pub async fn flush(&self) {
         let shared = &*self.shared;
-        let mark = shared.lock_acc().begin_flush();
+        let mark = shared.with_core(|c| c.begin_flush());
         struct EndFlush<'a>(&'a Shared);
         impl Drop for EndFlush<'_> {
             fn drop(&mut self) {
-                self.0.lock_acc().end_flush();
+                self.0.with_core(|c| c.end_flush());
             }
         }
         let _end = EndFlush(shared);
@@ -641,7 +383,7 @@ impl Producer {
             let notified = shared.progress.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            if shared.lock_acc().flushed(mark) || shared.sender_exited.load(Ordering::Acquire) {
+            if shared.with_core(|c| c.flushed(mark) || matches!(c.lifecycle(), Lifecycle::Closed)) {
                 return;
             }
             notified.await;
@@ -657,31 +399,20 @@ impl Producer {
     /// rest were failed).
     pub async fn close(&self, timeout: Duration) -> Result<(), ProduceError> {
         let shared = &*self.shared;
-        shared.closed.store(true, Ordering::Release);
-        shared.lock_acc().begin_close();
+        shared.with_core(|c| c.close());
         let delivered = tokio::time::timeout(timeout, self.flush()).await.is_ok();
         if !delivered {
-            shared.closing_hard.store(true, Ordering::Release);
-            shared.fail_queued(ProduceError::Closed);
-            let in_flight: Vec<_> = shared
-                .in_flight
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .drain()
-                .map(|(_, c)| c)
-                .collect();
-            for c in in_flight {
+            for c in shared.with_core(|c| c.close_hard()) {
                 c.complete(Err(ProduceError::Closed));
             }
         }
-        shared.shutdown.store(true, Ordering::Release);
-        // Wait briefly for the sender to exit; it keeps running only while in-flight
+        // Wait briefly for the driver to exit; it keeps running only while in-flight
         // requests of a forced close are still answering.
-        let exited = shared.sender_done.notified();
+        let exited = shared.exited.notified();
         tokio::pin!(exited);
         exited.as_mut().enable();
         shared.wake.notify_one();
-        if !shared.sender_exited.load(Ordering::Acquire) {
+        if !shared.with_core(|c| matches!(c.lifecycle(), Lifecycle::Closed)) {
             let _ = tokio::time::timeout(
                 Duration::from_secs(1).min(timeout.max(Duration::from_millis(100))),
                 exited,
@@ -718,5 +449,76 @@ impl Producer {
             .get(topic)
             .map(|t| t.partitions.values().cloned().collect())
             .unwrap_or_default())
+    }
+
+    // ---- transactions (KIP-98) ---------------------------------------------------------
+
+    /// Runs a transactional call on the driver and waits for its outcome.
+    async fn txn_call(&self, call: TxnCall) -> Result<(), ProduceError> {
+        let (reply, outcome) = oneshot::channel();
+        self.shared
+            .commands
+            .send(Command { call, reply })
+            .await
+            .map_err(|_| ProduceError::Closed)?;
+        self.shared.wake.notify_one();
+        outcome.await.unwrap_or(Err(ProduceError::Closed))
+    }
+
+    /// Registers the `transactional.id` with its coordinator (InitProducerId), fencing any
+    /// older producer with the same id and aborting its open transaction (KIP-98). Call once
+    /// before [`Producer::begin_transaction`].
+    ///
+    /// # Errors
+    /// [`ProduceError::Transaction`] without a `transactional.id` or when the coordinator
+    /// refuses; [`ProduceError::Fenced`] for authorization/fencing codes;
+    /// [`ProduceError::Client`] when the coordinator cannot be reached within `max.block.ms`.
+    pub async fn init_transactions(&self) -> Result<(), ProduceError> {
+        self.txn_call(TxnCall::Init).await
+    }
+
+    /// Starts a transaction; records sent until commit or abort belong to it.
+    ///
+    /// # Errors
+    /// [`ProduceError::Transaction`] unless the producer is ready (initialized and not in a
+    /// transaction).
+    pub fn begin_transaction(&self) -> Result<(), ProduceError> {
+        self.shared.with_core(|c| c.begin_transaction())
+    }
+
+    /// Adds consumed offsets to the transaction (AddOffsetsToTxn to the transaction
+    /// coordinator, then TxnOffsetCommit to the group coordinator, KIP-98/KIP-447): they are
+    /// committed if and only if the transaction commits. `offsets` are the next offsets to
+    /// consume, with optional metadata.
+    ///
+    /// # Errors
+    /// [`ProduceError::Transaction`] outside a transaction or on a coordinator error;
+    /// [`ProduceError::Fenced`] when fenced.
+    pub async fn send_offsets_to_transaction(
+        &self,
+        offsets: &[(TopicPartition, i64, Option<String>)],
+        group: &ConsumerGroupMetadata,
+    ) -> Result<(), ProduceError> {
+        self.txn_call(TxnCall::SendOffsets(offsets.to_vec(), group.clone()))
+            .await
+    }
+
+    /// Flushes the transaction's records, then commits it (EndTxn committed=true).
+    ///
+    /// # Errors
+    /// [`ProduceError::Transaction`] outside a transaction, when a record of the transaction
+    /// failed (the transaction must then be aborted) or EndTxn fails; [`ProduceError::Fenced`].
+    pub async fn commit_transaction(&self) -> Result<(), ProduceError> {
+        self.txn_call(TxnCall::Commit).await
+    }
+
+    /// Aborts the transaction: fails records not yet sent with [`ProduceError::Aborted`],
+    /// waits for those in flight, then sends EndTxn committed=false.
+    ///
+    /// # Errors
+    /// [`ProduceError::Transaction`] when no transaction is open or EndTxn fails;
+    /// [`ProduceError::Fenced`].
+    pub async fn abort_transaction(&self) -> Result<(), ProduceError> {
+        self.txn_call(TxnCall::Abort).await
     }
 }

@@ -33,7 +33,7 @@ async fn failed_tls_handshake_fails_send_before_max_block() {
         panic!("send must fail");
     };
     assert!(
-        matches!(&err, ProduceError::Authentication(m) if m.starts_with("TLS")),
+        matches!(&err, ProduceError::Authentication(e @ rafka_client::Error::Tls { .. }) if e.to_string().starts_with("TLS")),
         "{err:?}"
     );
     assert!(!err.is_retriable());

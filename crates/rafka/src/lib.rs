@@ -179,7 +179,7 @@ pub use rafka_producer::{
     Acks, CompressionType, ConsumerGroupMetadata, DefaultPartitioner, DeliveryCallback,
     DeliveryFuture, MetricsSnapshot, PartitionInfo, Partitioner, PartitionerChoice, ProduceError,
     Producer, ProducerBuilder, ProducerConfig, ProducerInterceptor, ProducerRecord, RecordMetadata,
-    RoundRobinPartitioner,
+    RoundRobinPartitioner, TransactionError,
 };
 
 // Shared types.

@@ -7,10 +7,17 @@
 //! re-sent in sequence order.
 //!
 //! When the sequence space of the broker and ours disagree in a way retrying cannot fix
-//! (UNKNOWN_PRODUCER_ID, or OUT_OF_ORDER_SEQUENCE_NUMBER on the oldest in-flight batch, or a
-//! batch failed after taking a sequence), the producer bumps its epoch (KIP-360): it asks
-//! InitProducerId for `epoch + 1` of the same producer id, and every partition restarts at
-//! sequence 0.
+//! (UNKNOWN_PRODUCER_ID; OUT_OF_ORDER_SEQUENCE_NUMBER on the batch the broker should accept
+//! next, or on a batch older than one the broker already acknowledged; a batch failed after
+//! taking a sequence), the producer bumps its epoch (KIP-360): it asks InitProducerId for
+//! `epoch + 1` of the same producer id, and every partition restarts at sequence 0.
+//!
+//! The second OUT_OF_ORDER case is real: a leader accepts *any* first sequence from a
+//! producer it has no state for (Kafka's `ProducerAppendInfo`, so that producers whose state
+//! was removed by retention can go on). If the partition's first batch is refused (say
+//! NOT_LEADER_OR_FOLLOWER from a broker that has not yet taken leadership) while the next
+//! one is accepted, the broker's sequence is past the first batch for good, and resending it
+//! with its old sequence can only fail until `delivery.timeout.ms`.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -65,6 +72,28 @@ pub fn increment_sequence(seq: i32, by: i32) -> i32 {
         by - (i32::MAX - seq) - 1
     } else {
         seq + by
+    }
+}
+
+/// Where a sequence lies relative to a reference point, in the 31-bit sequence space that
+/// wraps from `i32::MAX` to 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SequenceOrder {
+    Before,
+    Same,
+    After,
+}
+
+/// Where `seq` lies relative to `reference`: a distance under half the sequence space
+/// forward is after, anything else before.
+fn sequence_order(reference: i32, seq: i32) -> SequenceOrder {
+    let forward = (i64::from(seq) - i64::from(reference)).rem_euclid(1i64 << 31);
+    if forward == 0 {
+        SequenceOrder::Same
+    } else if forward < 1i64 << 30 {
+        SequenceOrder::After
+    } else {
+        SequenceOrder::Before
     }
 }
 
@@ -141,7 +170,12 @@ impl SequenceManager {
     pub fn on_acked(&mut self, topic: &Arc<str>, partition: i32, base_sequence: i32, count: i32) {
         self.forget(topic, partition, base_sequence);
         if let Some(p) = self.partitions.get_mut(&(topic.clone(), partition)) {
-            p.acked_next = increment_sequence(base_sequence, count);
+            let end = increment_sequence(base_sequence, count);
+            // Answers of one partition can arrive out of order (a retry on another
+            // connection): keep the furthest point the broker has confirmed.
+            if sequence_order(p.acked_next, end) != SequenceOrder::Before {
+                p.acked_next = end;
+            }
         }
     }
 
@@ -159,11 +193,14 @@ impl SequenceManager {
         self.forget(topic, partition, base_sequence);
         // Java's rule: OUT_OF_ORDER_SEQUENCE_NUMBER is expected (and retriable) while an
         // earlier batch is unacknowledged; for the batch the broker should accept next it
-        // means the broker's state and ours diverged.
-        let expected_next = self
+        // means the broker's state and ours diverged. So it does for a batch older than an
+        // acknowledged one (see the module docs): no retry can put it in.
+        let order = self
             .partitions
             .get(&(topic.clone(), partition))
-            .is_none_or(|p| p.acked_next == base_sequence);
+            .map_or(SequenceOrder::Same, |p| {
+                sequence_order(p.acked_next, base_sequence)
+            });
         match code {
             ErrorCode::PRODUCER_FENCED
             | ErrorCode::INVALID_PRODUCER_EPOCH
@@ -185,11 +222,11 @@ impl SequenceManager {
                 if !retries_left {
                     self.bump_needed = true;
                     ErrorAction::FailAndBumpEpoch
-                } else if expected_next {
+                } else if order == SequenceOrder::After {
+                    ErrorAction::Retry
+                } else {
                     self.bump_needed = true;
                     ErrorAction::RetryAfterEpochBump
-                } else {
-                    ErrorAction::Retry
                 }
             }
             c if c.is_retriable() && retries_left => ErrorAction::Retry,
@@ -277,6 +314,53 @@ mod tests {
             m.on_error(&t(), 0, 0, ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER, true),
             ErrorAction::RetryAfterEpochBump
         );
+    }
+
+    #[test]
+    fn out_of_order_on_a_batch_older_than_an_acknowledged_one_bumps_the_epoch() {
+        // The first batch is refused, the second accepted as the broker's first write for
+        // this producer: the first can never go in with sequence 0 again.
+        let mut m = SequenceManager::new();
+        for (s, n) in [(0, 17), (17, 20)] {
+            assert_eq!(m.assign(&t(), 0, n), s);
+            m.on_sent(&t(), 0, s);
+        }
+        assert_eq!(
+            m.on_error(&t(), 0, 0, ErrorCode::NOT_LEADER_OR_FOLLOWER, true),
+            ErrorAction::Retry
+        );
+        m.on_acked(&t(), 0, 17, 20);
+        m.on_sent(&t(), 0, 0);
+        assert_eq!(
+            m.on_error(&t(), 0, 0, ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER, true),
+            ErrorAction::RetryAfterEpochBump
+        );
+        assert!(m.bump_needed());
+    }
+
+    #[test]
+    fn acknowledgements_out_of_order_keep_the_furthest_sequence() {
+        let mut m = SequenceManager::new();
+        for (s, n) in [(0, 10), (10, 10), (20, 10)] {
+            m.assign(&t(), 0, n);
+            m.on_sent(&t(), 0, s);
+        }
+        m.on_acked(&t(), 0, 10, 10);
+        m.on_acked(&t(), 0, 0, 10);
+        assert_eq!(
+            m.on_error(&t(), 0, 20, ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER, true),
+            ErrorAction::RetryAfterEpochBump,
+            "20 is the next the broker expects"
+        );
+    }
+
+    #[test]
+    fn sequence_order_wraps() {
+        assert_eq!(sequence_order(5, 5), SequenceOrder::Same);
+        assert_eq!(sequence_order(5, 6), SequenceOrder::After);
+        assert_eq!(sequence_order(5, 4), SequenceOrder::Before);
+        assert_eq!(sequence_order(i32::MAX, 0), SequenceOrder::After);
+        assert_eq!(sequence_order(0, i32::MAX), SequenceOrder::Before);
     }
 
     #[test]
