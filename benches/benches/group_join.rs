@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use rafka::consumer::{AutoOffsetReset, Consumer, ConsumerConfig, NoopRebalanceListener};
+use rafka::consumer::{AutoOffsetReset, Consumer, ConsumerConfig};
 use rafka::{Admin, Client, ClientConfig};
 use rafka_integration::broker::TestBroker;
 
@@ -133,9 +133,7 @@ async fn join_once(
             let (stop, assignments) = (stop.clone(), assignments.clone());
             tokio::spawn(async move {
                 let mut consumer = Consumer::new(config).expect("consumer");
-                consumer
-                    .subscribe(["group-join"], NoopRebalanceListener)
-                    .expect("subscribe");
+                consumer.subscribe(["group-join"]).expect("subscribe");
                 while !stop.load(Ordering::SeqCst) {
                     let _ = consumer.poll(Duration::from_millis(50)).await;
                     let mut mine: Vec<i32> = consumer

@@ -9,9 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use consumer_common::*;
-use rafka::consumer::{
-    Consumer, ConsumerContext, ConsumerRebalanceListener, ListenerError, NoopRebalanceListener,
-};
+use rafka::consumer::{Consumer, ConsumerContext, ConsumerRebalanceListener, ListenerError};
 use rafka::wire::TopicPartition;
 use tokio::sync::{mpsc, watch};
 
@@ -24,7 +22,6 @@ struct Tracker {
     log: Arc<Mutex<Vec<String>>>,
 }
 
-#[rafka::consumer::async_trait]
 impl ConsumerRebalanceListener for Tracker {
     async fn on_partitions_revoked(
         &mut self,
@@ -88,7 +85,9 @@ fn spawn_member(
     let topic = topic.to_string();
     let task = tokio::spawn(async move {
         let mut consumer = Consumer::new(config).unwrap();
-        consumer.subscribe([topic.as_str()], listener).unwrap();
+        consumer
+            .subscribe_with_listener([topic.as_str()], listener)
+            .unwrap();
         while !*stopped.borrow() {
             tokio::select! {
                 polled = consumer.poll(Duration::from_millis(200)) => {
@@ -139,9 +138,7 @@ async fn subscribe_consumes_everything() {
             .unwrap(),
     )
     .unwrap();
-    consumer
-        .subscribe([topic.as_str()], NoopRebalanceListener)
-        .unwrap();
+    consumer.subscribe([topic.as_str()]).unwrap();
     let joining = std::time::Instant::now();
     let mut records = Vec::new();
     while consumer.assignment().is_empty() {
@@ -278,10 +275,7 @@ async fn pattern_subscription_matches_whole_topic_names() {
     )
     .unwrap();
     consumer
-        .subscribe(
-            rafka::consumer::Regex::new(&format!("metrics-.*{suffix}")).unwrap(),
-            NoopRebalanceListener,
-        )
+        .subscribe(rafka::consumer::Regex::new(&format!("metrics-.*{suffix}")).unwrap())
         .unwrap();
     let records = poll_n(&mut consumer, 4, WAIT).await;
     let topics: BTreeSet<String> = records.iter().map(|r| r.topic.to_string()).collect();

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use consumer_common::*;
-use rafka::consumer::{Consumer, ConsumerError, NoopRebalanceListener, OffsetStore, StoreError};
+use rafka::consumer::{Consumer, ConsumerError, OffsetStore, StoreError};
 use rafka::wire::TopicPartition;
 
 const WAIT: Duration = Duration::from_secs(40);
@@ -72,9 +72,7 @@ async fn external_store_is_loaded_on_assign_saved_on_close_and_kafka_untouched()
             .unwrap(),
     )
     .unwrap();
-    consumer
-        .subscribe([topic.as_str()], NoopRebalanceListener)
-        .unwrap();
+    consumer.subscribe([topic.as_str()]).unwrap();
     let records = poll_n(&mut consumer, 7, WAIT).await;
     let p0: Vec<i64> = records
         .iter()
@@ -146,9 +144,7 @@ async fn polling_too_late_leaves_the_group_and_says_so() {
             .unwrap(),
     )
     .unwrap();
-    consumer
-        .subscribe([topic.as_str()], NoopRebalanceListener)
-        .unwrap();
+    consumer.subscribe([topic.as_str()]).unwrap();
     assert_eq!(poll_n(&mut consumer, 2, WAIT).await.len(), 2);
     consumer.commit_sync().await.unwrap();
 
@@ -206,8 +202,7 @@ async fn zombie_commit_is_refused(t: rafka_integration::TestTarget, zombie_leads
         let topic = topic.clone();
         tokio::spawn(async move {
             let mut c = Consumer::new(other_config).unwrap();
-            c.subscribe([topic.as_str()], NoopRebalanceListener)
-                .unwrap();
+            c.subscribe([topic.as_str()]).unwrap();
             while !*stopped.borrow() {
                 tokio::select! {
                     r = c.poll(Duration::from_millis(100)) => { r.unwrap(); }
@@ -242,9 +237,7 @@ async fn zombie_commit_is_refused(t: rafka_integration::TestTarget, zombie_leads
     .unwrap();
     let other = if zombie_leads {
         // The zombie joins alone (leader), owns both partitions, then the other joins.
-        zombie
-            .subscribe([topic.as_str()], NoopRebalanceListener)
-            .unwrap();
+        zombie.subscribe([topic.as_str()]).unwrap();
         let records = poll_n(&mut zombie, 6, WAIT).await;
         assert_eq!(records.len(), 6);
         assert_eq!(zombie.assignment().len(), 2);
@@ -274,9 +267,7 @@ async fn zombie_commit_is_refused(t: rafka_integration::TestTarget, zombie_leads
         // naming a departed leader as leader, see docs/brokers.md.)
         let other = spawn_other();
         wait_owned(2).await;
-        zombie
-            .subscribe([topic.as_str()], NoopRebalanceListener)
-            .unwrap();
+        zombie.subscribe([topic.as_str()]).unwrap();
         let records = poll_n(&mut zombie, 3, WAIT).await;
         assert_eq!(records.len(), 3);
         assert_eq!(zombie.assignment().len(), 1);

@@ -653,9 +653,7 @@ fn spawn_member(
     let topic = topic.to_string();
     tokio::spawn(async move {
         let mut consumer = Consumer::new(config).unwrap();
-        consumer
-            .subscribe([topic.as_str()], rafka::consumer::NoopRebalanceListener)
-            .unwrap();
+        consumer.subscribe([topic.as_str()]).unwrap();
         let mut next_commit = Instant::now();
         while !stop.load(Ordering::Acquire) {
             match consumer.poll(Duration::from_millis(200)).await {

@@ -21,9 +21,7 @@ use anyhow::Context;
 use rafka::client::admin::scram::ScramCredentialInfo;
 use rafka::client::admin::ScramCredentialAlteration;
 use rafka::client::sasl::scram::ScramHash;
-use rafka::consumer::{
-    AutoOffsetReset, Consumer, ConsumerConfig, ConsumerError, NoopRebalanceListener,
-};
+use rafka::consumer::{AutoOffsetReset, Consumer, ConsumerConfig, ConsumerError};
 use rafka::producer::{ProduceError, Producer, ProducerConfig, ProducerRecord};
 use rafka::wire::{ErrorCode, TopicPartition};
 use rafka_client::sasl::SaslError;
@@ -100,7 +98,7 @@ async fn produce_and_consume(
     let mut consumer = Consumer::new(builder.build()?)?;
     let tp = TopicPartition::new(topic, 0);
     match group {
-        Some(_) => consumer.subscribe([topic], NoopRebalanceListener)?,
+        Some(_) => consumer.subscribe([topic])?,
         None => consumer.assign(std::slice::from_ref(&tp))?,
     }
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -516,7 +514,7 @@ async fn sasl_plain_and_scram_users_made_with_the_admin_api() {
             .unwrap(),
     )
     .unwrap();
-    consumer.subscribe(["any"], NoopRebalanceListener).unwrap();
+    consumer.subscribe(["any"]).unwrap();
     let outcome = tokio::time::timeout(REFUSAL_WITHIN, async {
         loop {
             consumer.poll(Duration::from_millis(200)).await?;

@@ -101,8 +101,10 @@ pub struct ConsumerConfig {
     /// topics. Default true.
     pub exclude_internal_topics: bool,
     /// rafka extension `rafka.consumer.max.lag`: when a partition falls more than this many
-    /// records behind its high watermark, the consumer seeks to high watermark − `max_lag` and
-    /// logs a warning (catch-up policy of the seed posts). Default none (never skip).
+    /// records behind its high watermark, the consumer seeks to high watermark − `max_lag`,
+    /// logs a warning and reports [`crate::ConsumerEvent::SkippedAhead`] (a catch-up policy for
+    /// data that is worthless once old: the skipped records are never delivered). Default none
+    /// (never skip).
     pub max_lag: Option<i64>,
     /// Where positions are kept. Default [`KafkaOffsetStore`] (commits to Kafka). An external
     /// store (`is_kafka() == false`) is loaded on assign and saved on revoke/close/commit, and

@@ -103,6 +103,22 @@ pub enum ConsumerError {
     /// The consumer was closed.
     #[error("the consumer is closed")]
     Closed,
+    /// `poll` was interrupted by [`crate::WakeupHandle::wakeup`] (Java's `WakeupException`).
+    /// Nothing failed: the consumer is usable, typically for `close`.
+    #[error("poll interrupted by a wakeup")]
+    Wakeup,
+    /// An offset lookup (`end_offsets`, `beginning_offsets`, `offsets_for_times`) failed for
+    /// one of the partitions asked: unknown topic or partition, no leader within
+    /// `default.api.timeout.ms`, or an unsupported lookup. No partial result is returned.
+    #[error("{operation} failed for {partition}: {source}")]
+    OffsetLookup {
+        /// The call: `"end_offsets"`, `"beginning_offsets"` or `"offsets_for_times"`.
+        operation: &'static str,
+        /// The first partition that failed.
+        partition: TopicPartition,
+        /// Why, with the broker's error code when it answered.
+        source: Box<rafka_client::Error>,
+    },
     /// An operation did not finish within its timeout.
     #[error("{operation} timed out after {timeout:?}")]
     Timeout {
@@ -121,6 +137,7 @@ impl ConsumerError {
             ConsumerError::Broker { error, .. } => error.code.is_retriable(),
             ConsumerError::Timeout { .. } => true,
             ConsumerError::Client(e) => e.is_retriable(),
+            ConsumerError::OffsetLookup { source, .. } => source.is_retriable(),
             ConsumerError::Group { source, .. } => {
                 source.code().is_some_and(|c| ErrorCode(c).is_retriable())
             }

@@ -19,6 +19,7 @@ use rafka_wire::TopicPartition;
 
 use crate::config::{AutoOffsetReset, ConsumerConfig, IsolationLevel};
 use crate::error::ConsumerError;
+use crate::events::{ConsumerEvent, EventQueue};
 use crate::fetch_buffer::{BufferedFetch, FetchBuffer};
 use crate::fetch_decode::{decode_partition, AbortedTxn, DecodedPartition};
 use crate::fetch_session::{FetchSession, WantedPartition};
@@ -96,6 +97,8 @@ pub struct Fetcher {
     pub buffer: FetchBuffer,
     /// Errors to return from the next `poll`s, oldest first.
     pub errors: VecDeque<ConsumerError>,
+    /// Events for `Consumer::drain_events` (partitions skipped ahead by `max_lag`).
+    pub events: EventQueue,
 }
 
 impl Fetcher {
@@ -107,6 +110,7 @@ impl Fetcher {
             partition_backoff: HashMap::new(),
             buffer: FetchBuffer::new(),
             errors: VecDeque::new(),
+            events: EventQueue::default(),
         }
     }
 
@@ -373,6 +377,12 @@ impl Fetcher {
                     partition = %tp, position = state.position, high_watermark = hw, max_lag,
                     "consumer fell behind: skipping to high watermark - max_lag"
                 );
+                self.events.push(ConsumerEvent::SkippedAhead {
+                    partition: tp.clone(),
+                    from: state.position,
+                    to: target,
+                    high_watermark: hw,
+                });
                 subs.seek(&tp, target);
                 self.buffer.discard(&tp);
                 return;
@@ -823,6 +833,20 @@ mod tests {
         );
         assert_eq!(subs.position(&tp(0)), Some(90));
         assert!(f.buffer.is_empty());
+        let mut events = Vec::new();
+        f.events.drain_into(&mut events);
+        assert!(
+            matches!(
+                &events[..],
+                [ConsumerEvent::SkippedAhead {
+                    from: 0,
+                    to: 90,
+                    high_watermark: 100,
+                    ..
+                }]
+            ),
+            "{events:?}"
+        );
     }
 
     fn txn(pid: i64) -> BatchMeta {

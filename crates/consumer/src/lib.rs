@@ -55,6 +55,7 @@ mod consumer;
 pub mod core;
 mod driver;
 pub mod error;
+pub mod events;
 pub mod fetch_buffer;
 pub mod fetch_decode;
 pub mod fetch_session;
@@ -67,16 +68,20 @@ pub mod record;
 mod shared;
 pub mod store;
 pub mod subscription;
+mod wakeup;
 
-/// The `#[async_trait]` attribute that [`ConsumerRebalanceListener`] and [`OffsetStore`] are
-/// declared with; implementations must use it too. Re-exported deliberately: implementing those
-/// traits needs it, and this one is the version the traits were compiled with. It is a macro
-/// only, so no async-trait type is part of rafka's API.
+/// The `#[async_trait]` attribute that [`OffsetStore`] is declared with; implementations must
+/// use it too ([`ConsumerRebalanceListener`] needs none: its hooks are plain `async fn`s).
+/// Re-exported deliberately: implementing the store trait needs it, and this one is the
+/// version the trait was compiled with. It is a macro only, so no async-trait type is part of
+/// rafka's API.
 pub use async_trait::async_trait;
 pub use config::{AutoOffsetReset, ConsumerConfig, ConsumerConfigBuilder, IsolationLevel};
 pub use consumer::Consumer;
 pub use driver::CommitCallback;
 pub use error::{ConsumerError, ListenerError};
+pub use events::ConsumerEvent;
+pub use list_offsets::OffsetAndTimestamp;
 pub use listener::{ConsumerContext, ConsumerRebalanceListener, NoopRebalanceListener};
 pub use record::{ConsumerRecord, RecordHeader, TimestampType};
 /// The regex type of pattern subscriptions ([`TopicSelector::Pattern`], `From<Regex>`),
@@ -84,5 +89,6 @@ pub use record::{ConsumerRecord, RecordHeader, TimestampType};
 /// was compiled with (regex 1.x, whose API is stable). Build one with `Regex::new("metrics-.*")`;
 /// the pattern must match a whole topic name.
 pub use regex::Regex;
-pub use store::{kafka::KafkaOffsetStore, OffsetStore, StoreError};
+pub use store::{kafka::KafkaOffsetStore, GroupOffsets, OffsetStore, StoreError};
 pub use subscription::TopicSelector;
+pub use wakeup::WakeupHandle;

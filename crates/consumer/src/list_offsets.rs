@@ -47,6 +47,18 @@ pub fn list_offsets_request(
         )
 }
 
+/// Where [`crate::Consumer::offsets_for_times`] found a partition's first record at or after
+/// a timestamp (Java's `OffsetAndTimestamp`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OffsetAndTimestamp {
+    /// The record's offset.
+    pub offset: i64,
+    /// The record's timestamp, ms since the Unix epoch.
+    pub timestamp: i64,
+    /// The leader epoch of the record (KIP-320), when the broker sends one.
+    pub leader_epoch: Option<i32>,
+}
+
 /// One partition's answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ListedOffset {

@@ -28,49 +28,157 @@
 //!   `poll` (the context does not offer it). A hook that returns an error makes the `poll` that
 //!   ran it return [`crate::ConsumerError::Listener`]; the rebalance itself still completes.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::Arc;
+
+use futures::future::BoxFuture;
 
 use rafka_wire::TopicPartition;
 
 use crate::error::{ConsumerError, ListenerError};
 use crate::store::OffsetStore;
 
-/// Hooks called when the group moves partitions; see the module docs for the contract.
-#[async_trait::async_trait]
+/// Hooks called when the group moves partitions (Java's `ConsumerRebalanceListener`); see the
+/// [module docs](crate::listener) for the contract: which task, in what order, what may be
+/// called inside.
+///
+/// Implement the hooks you need with plain `async fn`s; the others do nothing (and
+/// `on_partitions_lost` calls `on_partitions_revoked`, as in Java). Pass the listener to
+/// [`Consumer::subscribe_with_listener`](crate::Consumer::subscribe_with_listener).
+///
+/// # Example
+/// Commit what was processed before partitions leave, and log what arrives:
+///
+/// ```no_run
+/// use rafka_consumer::{ConsumerContext, ConsumerRebalanceListener, ListenerError};
+/// use rafka_wire::TopicPartition;
+///
+/// struct CommitOnRevoke;
+///
+/// impl ConsumerRebalanceListener for CommitOnRevoke {
+///     async fn on_partitions_revoked(
+///         &mut self,
+///         consumer: &mut ConsumerContext<'_>,
+///         partitions: &[TopicPartition],
+///     ) -> Result<(), ListenerError> {
+///         // Still owned here: the commit carries a generation the coordinator accepts.
+///         consumer.commit_sync().await?;
+///         Ok(())
+///     }
+///
+///     async fn on_partitions_assigned(
+///         &mut self,
+///         _consumer: &mut ConsumerContext<'_>,
+///         partitions: &[TopicPartition],
+///     ) -> Result<(), ListenerError> {
+///         println!("assigned {partitions:?}");
+///         Ok(())
+///     }
+/// }
+///
+/// # async fn run() -> Result<(), rafka_consumer::ConsumerError> {
+/// use rafka_consumer::{Consumer, ConsumerConfig};
+/// let config = ConsumerConfig::builder("localhost:9092").group_id("billing").build()?;
+/// let mut consumer = Consumer::new(config)?;
+/// consumer.subscribe_with_listener("orders", CommitOnRevoke)?;
+/// # Ok(()) }
+/// ```
+///
+/// The returned futures must be `Send` (the consumer may be moved between threads while a
+/// hook runs), which an `async fn` whose locals are `Send` satisfies.
 pub trait ConsumerRebalanceListener: Send + 'static {
-    /// These partitions are about to be taken away (still owned).
-    async fn on_partitions_revoked(
+    /// These partitions are about to be taken away; they are still owned, so positions are
+    /// valid and commits are accepted. Java's `onPartitionsRevoked`.
+    ///
+    /// # Errors
+    /// An error is returned by the `poll` (or `close`) that ran the hook, as
+    /// [`ConsumerError::Listener`]; the rebalance completes anyway.
+    fn on_partitions_revoked(
         &mut self,
         consumer: &mut ConsumerContext<'_>,
         partitions: &[TopicPartition],
-    ) -> Result<(), ListenerError> {
+    ) -> impl Future<Output = Result<(), ListenerError>> + Send {
         let _ = (consumer, partitions);
-        Ok(())
+        async { Ok(()) }
     }
 
-    /// These partitions were assigned; seek here to choose where they start.
-    async fn on_partitions_assigned(
+    /// These partitions were assigned (only the newly added ones under cooperative-sticky);
+    /// seek here to choose where they start. Java's `onPartitionsAssigned`.
+    ///
+    /// # Errors
+    /// As [`ConsumerRebalanceListener::on_partitions_revoked`].
+    fn on_partitions_assigned(
         &mut self,
         consumer: &mut ConsumerContext<'_>,
         partitions: &[TopicPartition],
-    ) -> Result<(), ListenerError> {
+    ) -> impl Future<Output = Result<(), ListenerError>> + Send {
         let _ = (consumer, partitions);
-        Ok(())
+        async { Ok(()) }
     }
 
-    /// These partitions were lost (the member was expelled); defaults to
-    /// [`ConsumerRebalanceListener::on_partitions_revoked`].
-    async fn on_partitions_lost(
+    /// These partitions were lost (the member was expelled, so commits will be refused);
+    /// defaults to [`ConsumerRebalanceListener::on_partitions_revoked`]. Java's
+    /// `onPartitionsLost`.
+    ///
+    /// # Errors
+    /// As [`ConsumerRebalanceListener::on_partitions_revoked`].
+    fn on_partitions_lost(
         &mut self,
         consumer: &mut ConsumerContext<'_>,
         partitions: &[TopicPartition],
-    ) -> Result<(), ListenerError> {
-        self.on_partitions_revoked(consumer, partitions).await
+    ) -> impl Future<Output = Result<(), ListenerError>> + Send {
+        self.on_partitions_revoked(consumer, partitions)
     }
 }
 
-/// A listener that does nothing: for `subscribe` without hooks.
+/// [`ConsumerRebalanceListener`] as an object: the consumer keeps its listener boxed, and a
+/// trait with `impl Future` returns cannot be a `dyn` type, so every listener gets this
+/// boxing adapter.
+pub(crate) trait DynListener: Send {
+    fn revoked<'a>(
+        &'a mut self,
+        consumer: &'a mut ConsumerContext<'_>,
+        partitions: &'a [TopicPartition],
+    ) -> BoxFuture<'a, Result<(), ListenerError>>;
+    fn assigned<'a>(
+        &'a mut self,
+        consumer: &'a mut ConsumerContext<'_>,
+        partitions: &'a [TopicPartition],
+    ) -> BoxFuture<'a, Result<(), ListenerError>>;
+    fn lost<'a>(
+        &'a mut self,
+        consumer: &'a mut ConsumerContext<'_>,
+        partitions: &'a [TopicPartition],
+    ) -> BoxFuture<'a, Result<(), ListenerError>>;
+}
+
+impl<L: ConsumerRebalanceListener> DynListener for L {
+    fn revoked<'a>(
+        &'a mut self,
+        consumer: &'a mut ConsumerContext<'_>,
+        partitions: &'a [TopicPartition],
+    ) -> BoxFuture<'a, Result<(), ListenerError>> {
+        Box::pin(self.on_partitions_revoked(consumer, partitions))
+    }
+    fn assigned<'a>(
+        &'a mut self,
+        consumer: &'a mut ConsumerContext<'_>,
+        partitions: &'a [TopicPartition],
+    ) -> BoxFuture<'a, Result<(), ListenerError>> {
+        Box::pin(self.on_partitions_assigned(consumer, partitions))
+    }
+    fn lost<'a>(
+        &'a mut self,
+        consumer: &'a mut ConsumerContext<'_>,
+        partitions: &'a [TopicPartition],
+    ) -> BoxFuture<'a, Result<(), ListenerError>> {
+        Box::pin(self.on_partitions_lost(consumer, partitions))
+    }
+}
+
+/// A listener that does nothing: what [`crate::Consumer::subscribe`] uses.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct NoopRebalanceListener;
 
@@ -126,17 +234,20 @@ impl ConsumerContext<'_> {
     /// As [`crate::Consumer::seek_to_beginning`].
     pub fn seek_to_beginning(
         &mut self,
-        partitions: &[TopicPartition],
+        partitions: impl IntoIterator<Item = impl Borrow<TopicPartition>>,
     ) -> Result<(), ConsumerError> {
-        self.consumer.seek_to_beginning(partitions)
+        self.consumer.seek_to_beginning(&to_vec(partitions))
     }
 
     /// See [`crate::Consumer::seek_to_end`].
     ///
     /// # Errors
     /// As [`crate::Consumer::seek_to_end`].
-    pub fn seek_to_end(&mut self, partitions: &[TopicPartition]) -> Result<(), ConsumerError> {
-        self.consumer.seek_to_end(partitions)
+    pub fn seek_to_end(
+        &mut self,
+        partitions: impl IntoIterator<Item = impl Borrow<TopicPartition>>,
+    ) -> Result<(), ConsumerError> {
+        self.consumer.seek_to_end(&to_vec(partitions))
     }
 
     /// See [`crate::Consumer::position`].
@@ -153,9 +264,9 @@ impl ConsumerContext<'_> {
     /// As [`crate::Consumer::committed`].
     pub async fn committed(
         &mut self,
-        partitions: &[TopicPartition],
+        partitions: impl IntoIterator<Item = impl Borrow<TopicPartition>>,
     ) -> Result<HashMap<TopicPartition, i64>, ConsumerError> {
-        self.consumer.committed(partitions).await
+        self.consumer.committed(&to_vec(partitions)).await
     }
 
     /// See [`crate::Consumer::commit_sync`].
@@ -181,16 +292,22 @@ impl ConsumerContext<'_> {
     ///
     /// # Errors
     /// As [`crate::Consumer::pause`].
-    pub fn pause(&mut self, partitions: &[TopicPartition]) -> Result<(), ConsumerError> {
-        self.consumer.pause(partitions)
+    pub fn pause(
+        &mut self,
+        partitions: impl IntoIterator<Item = impl Borrow<TopicPartition>>,
+    ) -> Result<(), ConsumerError> {
+        self.consumer.pause(&to_vec(partitions))
     }
 
     /// See [`crate::Consumer::resume`].
     ///
     /// # Errors
     /// As [`crate::Consumer::resume`].
-    pub fn resume(&mut self, partitions: &[TopicPartition]) -> Result<(), ConsumerError> {
-        self.consumer.resume(partitions)
+    pub fn resume(
+        &mut self,
+        partitions: impl IntoIterator<Item = impl Borrow<TopicPartition>>,
+    ) -> Result<(), ConsumerError> {
+        self.consumer.resume(&to_vec(partitions))
     }
 
     /// The partitions currently assigned (during a revoke hook: still including the revoked
@@ -208,4 +325,14 @@ impl ConsumerContext<'_> {
     pub fn group_id(&self) -> Option<&str> {
         self.consumer.group_id()
     }
+}
+
+/// The partitions of any collection of partitions or references to them.
+fn to_vec(
+    partitions: impl IntoIterator<Item = impl Borrow<TopicPartition>>,
+) -> Vec<TopicPartition> {
+    partitions
+        .into_iter()
+        .map(|tp| tp.borrow().clone())
+        .collect()
 }

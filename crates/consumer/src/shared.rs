@@ -5,13 +5,15 @@
 //! `poll` wakes fetch tasks when positions change or the buffer drains.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use rafka_wire::TopicPartition;
 use tokio::sync::Notify;
 
+use crate::events::EventQueue;
 use crate::fetcher::Fetcher;
 use crate::subscription::SubscriptionState;
+use crate::wakeup::WakeupState;
 
 /// Everything behind the lock.
 #[derive(Debug)]
@@ -26,6 +28,8 @@ pub(crate) struct State {
     pub refresh_metadata: bool,
     /// Set by `close`: fetch tasks exit.
     pub closed: bool,
+    /// Background events for `drain_events` (the fetcher keeps its own).
+    pub events: EventQueue,
 }
 
 /// The shared part of a consumer.
@@ -36,6 +40,8 @@ pub(crate) struct Shared {
     pub records_ready: Notify,
     /// Positions changed, the buffer drained or leaders moved (wakes fetch tasks).
     pub fetch_wanted: Notify,
+    /// Set by a `WakeupHandle`: the current or next `poll` returns `ConsumerError::Wakeup`.
+    pub wakeup: Arc<WakeupState>,
 }
 
 impl Shared {
@@ -47,9 +53,11 @@ impl Shared {
                 leaders: HashMap::new(),
                 refresh_metadata: false,
                 closed: false,
+                events: EventQueue::default(),
             }),
             records_ready: Notify::new(),
             fetch_wanted: Notify::new(),
+            wakeup: Arc::default(),
         }
     }
 

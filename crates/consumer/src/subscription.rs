@@ -27,27 +27,51 @@ pub enum TopicSelector {
     Pattern(Regex),
 }
 
-impl From<Vec<String>> for TopicSelector {
-    fn from(v: Vec<String>) -> Self {
-        TopicSelector::Topics(v)
-    }
-}
-
-impl From<&[&str]> for TopicSelector {
-    fn from(v: &[&str]) -> Self {
-        TopicSelector::Topics(v.iter().map(|s| s.to_string()).collect())
-    }
-}
-
-impl<const N: usize> From<[&str; N]> for TopicSelector {
-    fn from(v: [&str; N]) -> Self {
-        TopicSelector::Topics(v.iter().map(|s| s.to_string()).collect())
-    }
-}
-
 impl From<&str> for TopicSelector {
-    fn from(v: &str) -> Self {
-        TopicSelector::Topics(vec![v.to_string()])
+    fn from(topic: &str) -> Self {
+        TopicSelector::Topics(vec![topic.to_string()])
+    }
+}
+
+impl From<String> for TopicSelector {
+    fn from(topic: String) -> Self {
+        TopicSelector::Topics(vec![topic])
+    }
+}
+
+impl From<&String> for TopicSelector {
+    fn from(topic: &String) -> Self {
+        TopicSelector::Topics(vec![topic.clone()])
+    }
+}
+
+impl<T: AsRef<str>> From<Vec<T>> for TopicSelector {
+    fn from(topics: Vec<T>) -> Self {
+        TopicSelector::from(topics.as_slice())
+    }
+}
+
+impl<T: AsRef<str>> From<&Vec<T>> for TopicSelector {
+    fn from(topics: &Vec<T>) -> Self {
+        TopicSelector::from(topics.as_slice())
+    }
+}
+
+impl<T: AsRef<str>> From<&[T]> for TopicSelector {
+    fn from(topics: &[T]) -> Self {
+        TopicSelector::Topics(topics.iter().map(|t| t.as_ref().to_string()).collect())
+    }
+}
+
+impl<T: AsRef<str>, const N: usize> From<[T; N]> for TopicSelector {
+    fn from(topics: [T; N]) -> Self {
+        TopicSelector::from(topics.as_slice())
+    }
+}
+
+impl<T: AsRef<str>, const N: usize> From<&[T; N]> for TopicSelector {
+    fn from(topics: &[T; N]) -> Self {
+        TopicSelector::from(topics.as_slice())
     }
 }
 

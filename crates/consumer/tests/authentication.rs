@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use rafka_client::{ClientConfig, Error, SecurityProtocol};
-use rafka_consumer::{Consumer, ConsumerConfig, ConsumerError, NoopRebalanceListener};
+use rafka_consumer::{Consumer, ConsumerConfig, ConsumerError};
 use rafka_wire::TopicPartition;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
@@ -67,7 +67,7 @@ async fn assigned_consumer_reports_a_failed_tls_handshake() {
 async fn group_member_reports_a_failed_tls_handshake() {
     let addr = not_tls().await;
     let mut consumer = Consumer::new(config(&addr, Some("g"))).unwrap();
-    consumer.subscribe(["t"], NoopRebalanceListener).unwrap();
+    consumer.subscribe(["t"]).unwrap();
     let err = first_error(&mut consumer).await;
     assert!(
         matches!(err, ConsumerError::Client(Error::Tls { .. })),

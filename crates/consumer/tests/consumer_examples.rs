@@ -4,10 +4,16 @@
 
 mod consumer_support;
 
-#[path = "../examples/rebalance_listener.rs"]
+#[path = "../../rafka/examples/partition_consumers.rs"]
+#[allow(dead_code)]
+mod partition_consumers;
+#[path = "../../rafka/examples/rebalance_listener.rs"]
 #[allow(dead_code)]
 mod rebalance_listener;
-#[path = "../examples/standalone_offset_manager.rs"]
+#[path = "../../rafka/examples/reliable_producer.rs"]
+#[allow(dead_code)]
+mod reliable_producer;
+#[path = "../../rafka/examples/standalone_offset_manager.rs"]
 #[allow(dead_code)]
 mod standalone_offset_manager;
 
@@ -101,4 +107,86 @@ async fn rebalance_listener_saves_on_revoke_and_seeks_on_assign() {
         .await
         .unwrap();
     assert!(committed.is_empty(), "{committed:?}");
+}
+
+#[tokio::test]
+async fn partition_consumers_each_consume_one_partition_and_resume_after_a_restart() {
+    let (t, topic, client) = broker_with_topic("pc", 3).await;
+    for p in 0..3 {
+        produce(
+            &client,
+            &topic,
+            p,
+            &numbered(&format!("p{p}"), 2 + p as usize),
+        )
+        .await;
+    }
+    let group = t.group("pc-group");
+    let idle = Duration::from_secs(2);
+
+    let first = partition_consumers::run(&t.addr(), &topic, &group, idle)
+        .await
+        .unwrap();
+    // One task per partition, in partition order, each with its partition's records only.
+    let seen: Vec<Vec<(i32, i64)>> = first
+        .iter()
+        .map(|rs| rs.iter().map(|r| (r.partition, r.offset)).collect())
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            vec![(0, 0), (0, 1)],
+            vec![(1, 0), (1, 1), (1, 2)],
+            vec![(2, 0), (2, 1), (2, 2), (2, 3)]
+        ]
+    );
+
+    // close committed what was marked: a restart reads only what came since.
+    produce(&client, &topic, 1, &numbered("late", 1)).await;
+    let second = partition_consumers::run(&t.addr(), &topic, &group, idle)
+        .await
+        .unwrap();
+    let offsets: Vec<Vec<i64>> = second
+        .iter()
+        .map(|rs| rs.iter().map(|r| r.offset).collect())
+        .collect();
+    assert_eq!(offsets, [vec![], vec![3], vec![]]);
+}
+
+#[tokio::test]
+async fn reliable_producer_places_vip_keys_on_partition_zero_and_counts_every_ack() {
+    let (t, topic, _client) = broker_with_topic("reliable", 3).await;
+    let counting = std::sync::Arc::new(reliable_producer::Counting::default());
+    let acked = reliable_producer::run(&t.addr(), &topic, 40, counting.clone())
+        .await
+        .unwrap();
+    assert_eq!(acked.len(), 40);
+    for (i, meta) in acked.iter().enumerate() {
+        // Keys vip-0, vip-10, ... on partition 0; every other key elsewhere.
+        assert_eq!(meta.partition == 0, i % 10 == 0, "record {i}: {meta:?}");
+    }
+    use std::sync::atomic::Ordering;
+    assert_eq!(counting.acked.load(Ordering::Relaxed), 40);
+    assert_eq!(counting.failed.load(Ordering::Relaxed), 0);
+
+    // The interceptor's header is on the stored records.
+    let mut reader = rafka::Consumer::new(
+        rafka::ConsumerConfig::builder(&t.addr())
+            .auto_offset_reset(rafka::AutoOffsetReset::Earliest)
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    reader
+        .assign(reader.partitions_for(&topic).await.unwrap())
+        .unwrap();
+    let mut records = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while records.len() < 40 && std::time::Instant::now() < deadline {
+        records.extend(reader.poll(Duration::from_millis(500)).await.unwrap());
+    }
+    assert_eq!(records.len(), 40);
+    assert!(records.iter().all(|r| r.headers.iter().any(
+        |h| h.key_str() == "producer" && h.value.as_deref() == Some(&b"reliable_producer"[..])
+    )));
 }

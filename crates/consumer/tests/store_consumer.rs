@@ -12,9 +12,7 @@ use std::time::{Duration, Instant};
 
 use rafka_consumer::store::redis::RedisOffsetStore;
 use rafka_consumer::store::sql::{sqlx, MySql, Postgres, SqlBackend, SqlOffsetStore, Sqlite};
-use rafka_consumer::{
-    AutoOffsetReset, Consumer, ConsumerConfig, ConsumerRecord, NoopRebalanceListener, OffsetStore,
-};
+use rafka_consumer::{AutoOffsetReset, Consumer, ConsumerConfig, ConsumerRecord, OffsetStore};
 use rafka_wire::TopicPartition;
 use store_support::kafka::{
     all_coordinates, broker_with_topic, consume_until_idle, coordinates, fill, SESSION_TIMEOUT,
@@ -68,9 +66,7 @@ async fn resume_from(store: Arc<dyn OffsetStore>) {
     // First member: a few records, commit_sync (a save to the store), one more batch, close
     // (which saves what was consumed since).
     let mut first = Consumer::new(config(&t.addr(), &group, store.clone())).unwrap();
-    first
-        .subscribe(topic.as_str(), NoopRebalanceListener)
-        .unwrap();
+    first.subscribe(topic.as_str()).unwrap();
     let mut consumed = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(60);
     while consumed.len() < 3 {
@@ -103,9 +99,7 @@ async fn resume_from(store: Arc<dyn OffsetStore>) {
 
     // Second member: starts at the stored positions, reads the rest.
     let mut second = Consumer::new(config(&t.addr(), &group, store.clone())).unwrap();
-    second
-        .subscribe(topic.as_str(), NoopRebalanceListener)
-        .unwrap();
+    second.subscribe(topic.as_str()).unwrap();
     consume_until_idle(&mut second, &mut consumed).await;
     second.close().await.expect("close");
     assert_eq!(coordinates(&consumed), all_coordinates(&ends));

@@ -5,13 +5,16 @@
 
 mod store_support;
 
-#[path = "../examples/exactly_once_sql.rs"]
+#[path = "../../rafka/examples/exactly_once_sql.rs"]
 #[allow(dead_code)]
 mod exactly_once_sql;
-#[path = "../examples/offsets_in_sql.rs"]
+#[path = "../../rafka/examples/lag_check.rs"]
+#[allow(dead_code)]
+mod lag_check;
+#[path = "../../rafka/examples/offsets_in_sql.rs"]
 #[allow(dead_code)]
 mod offsets_in_sql;
-#[path = "../examples/redis_rebalance_listener.rs"]
+#[path = "../../rafka/examples/redis_rebalance_listener.rs"]
 #[allow(dead_code)]
 mod redis_rebalance_listener;
 
@@ -222,7 +225,7 @@ fn live_config(brokers: &str, group_id: &str, client_id: &str) -> ConsumerConfig
         .expect("config")
 }
 
-/// The seed's scenario with two live members: A consumes part of the topic, B joins, the
+/// The pattern's scenario with two live members: A consumes part of the topic, B joins, the
 /// rebalance runs A's revoke hook (saving its positions to Redis) and then both assign hooks
 /// (seeking to them); between them every record is consumed exactly once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -247,7 +250,7 @@ async fn redis_listener_hands_positions_over_in_a_live_rebalance() {
     // could drain the first one.)
     let mut a = Consumer::new(live_config(&t.addr(), group, "member-a")).unwrap();
     let listener = redis_rebalance_listener::RedisPositions::new(store.clone(), group);
-    a.subscribe(topic.as_str(), listener).unwrap();
+    a.subscribe_with_listener(topic.as_str(), listener).unwrap();
     let mut a_records: Vec<ConsumerRecord> = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(60);
     // Records of both partitions, so whichever one B takes over, A had consumed from it.
@@ -306,7 +309,7 @@ async fn redis_listener_hands_positions_over_in_a_live_rebalance() {
     });
     let mut b = Consumer::new(live_config(&t.addr(), group, "member-b")).unwrap();
     let listener = redis_rebalance_listener::RedisPositions::new(store.clone(), group);
-    b.subscribe(topic.as_str(), listener).unwrap();
+    b.subscribe_with_listener(topic.as_str(), listener).unwrap();
     let mut b_records = Vec::new();
     // B's partition has records left (A paused after a few), so B polls until the first one
     // arrives: on a loaded machine the join, the Redis seek and the first fetch can together
@@ -364,4 +367,45 @@ async fn redis_listener_hands_positions_over_in_a_live_rebalance() {
         .query_async::<()>(&mut conn)
         .await
         .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lag_check_skips_a_partition_that_fell_behind_and_stores_positions_with_the_rows() {
+    let (t, topic) = broker_with_topic(&unique_name("lag-check"), 1);
+    let ends = fill(&t.addr(), &topic, 1, 30).await;
+    let dir = tempfile::tempdir().unwrap();
+    let opts = lag_check::Options {
+        brokers: t.addr(),
+        topic: topic.clone(),
+        group_id: t.group("lag-group"),
+        db_path: dir.path().join("lag.db").to_string_lossy().into_owned(),
+        max_lag: 10,
+        check_interval: Duration::from_secs(3600),
+        max_poll_records: 5,
+        idle: IDLE,
+    };
+    let processed = lag_check::run(&opts).await.expect("run");
+    let offsets: Vec<i64> = processed.iter().map(|r| r.offset).collect();
+    // The check runs once the partition is assigned: before any record arrived (then nothing
+    // below 20 is processed) or after a first batch of at most 5 records from offset 0. Either
+    // way the rest starts at end - max_lag = 20.
+    let (first_batch, rest) = offsets.split_at(offsets.iter().position(|&o| o >= 20).unwrap());
+    assert!(first_batch.len() <= 5, "{offsets:?}");
+    assert_eq!(
+        first_batch,
+        (0..first_batch.len() as i64).collect::<Vec<_>>()
+    );
+    assert_eq!(rest, (20..30).collect::<Vec<i64>>());
+
+    // The table holds the end position, written with the rows.
+    let store = SqlOffsetStore::<Sqlite>::open_sqlite(&opts.db_path)
+        .await
+        .unwrap();
+    let partitions: Vec<_> = ends.keys().cloned().collect();
+    assert_eq!(store.load(&opts.group_id, &partitions).await.unwrap(), ends);
+    let (rows,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM events")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(rows as usize, processed.len());
 }

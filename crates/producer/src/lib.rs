@@ -33,6 +33,18 @@
 //! [`partitioner`] (Java's murmur2, the sticky partitioner of KIP-794, round robin),
 //! [`delivery`] (one shared completion per batch, one [`DeliveryFuture`] per record),
 //! [`error`] ([`ProduceError`], grouped by who is at fault), [`interceptor`] and [`metrics`].
+//!
+//! # Sending: two awaits
+//! [`Producer::send`] returns once the record is in its partition's batch (it waits only for
+//! the topic's metadata and for `buffer.memory`), with a [`DeliveryFuture`] that resolves
+//! when the broker acknowledged it (per `acks`) or delivery failed. So
+//! `producer.send(record).await?.await?` sends one record and waits for its ack, as Java's
+//! `send(record).get()`; for throughput, keep the delivery futures and await them later (or
+//! use `send_with_callback`), so that records share batches and requests.
+//!
+//! Extension points at the root: [`Partitioner`] (Java's `partitioner.class`, given to
+//! [`ProducerBuilder::partitioner`]) with [`PartitionInfo`], and [`ProducerInterceptor`]
+//! (Java's `interceptor.classes`, [`ProducerBuilder::interceptor`]).
 #![warn(missing_docs)]
 
 pub mod accumulator;
@@ -57,5 +69,6 @@ pub use error::{ProduceError, TransactionError};
 pub use group_metadata::ConsumerGroupMetadata;
 pub use interceptor::ProducerInterceptor;
 pub use metrics::{MetricsSnapshot, ProducerMetrics};
+pub use partitioner::{DefaultPartitioner, PartitionInfo, Partitioner, RoundRobinPartitioner};
 pub use producer::{Producer, ProducerBuilder};
 pub use record::{ProducerRecord, RecordMetadata};

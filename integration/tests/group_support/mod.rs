@@ -179,7 +179,6 @@ impl ViewListener {
     }
 }
 
-#[rafka::consumer::async_trait]
 impl ConsumerRebalanceListener for ViewListener {
     async fn on_partitions_revoked(
         &mut self,
@@ -435,7 +434,7 @@ fn run_member(
     rt.block_on(async {
         let mut consumer = Consumer::new(config).expect("consumer");
         consumer
-            .subscribe([topic.as_str()], listener)
+            .subscribe_with_listener([topic.as_str()], listener)
             .expect("subscribe");
         loop {
             match control.load(Ordering::SeqCst) {

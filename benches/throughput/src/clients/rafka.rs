@@ -175,10 +175,7 @@ pub async fn rebalance(s: &Scenario) -> Result<Outcome> {
     let mut tasks = Vec::new();
     let spawn_member = |i: usize| -> Result<tokio::task::JoinHandle<Result<()>>> {
         let mut c = consumer(s, Some(&group))?;
-        c.subscribe(
-            vec![s.topic.clone()],
-            rafka::consumer::NoopRebalanceListener,
-        )?;
+        c.subscribe(vec![s.topic.clone()])?;
         let size = sizes[i].clone();
         let stop = stop.clone();
         Ok(tokio::spawn(async move {

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use rafka_client::TopicPartition;
-use rafka_consumer::{Consumer, ConsumerRecord, NoopRebalanceListener};
+use rafka_consumer::{Consumer, ConsumerRecord};
 
 use crate::args::{ConsumeArgs, StartOffset};
 use crate::format::{Format, RecordView};
@@ -77,7 +77,7 @@ pub async fn run(
         if !args.partitions.is_empty() {
             anyhow::bail!("-p cannot be combined with -G (the group assigns partitions)");
         }
-        consumer.subscribe(args.topics.clone(), NoopRebalanceListener)?;
+        consumer.subscribe(args.topics.clone())?;
     } else {
         let cluster = client.cached_metadata();
         let mut assignment = Vec::new();

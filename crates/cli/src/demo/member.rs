@@ -47,7 +47,6 @@ struct SeekToStored {
     store: SqlOffsetStore<Sqlite>,
 }
 
-#[async_trait::async_trait]
 impl ConsumerRebalanceListener for SeekToStored {
     async fn on_partitions_revoked(
         &mut self,
@@ -173,7 +172,7 @@ pub async fn run(args: DemoMemberArgs, mut shutdown: Shutdown) -> anyhow::Result
     config.max_poll_records = MAX_POLL_RECORDS;
     config.offset_store = Arc::new(store.clone());
     let mut consumer = Consumer::new(config)?;
-    consumer.subscribe(
+    consumer.subscribe_with_listener(
         vec![args.topic.clone()],
         SeekToStored {
             group_id: args.group_id.clone(),

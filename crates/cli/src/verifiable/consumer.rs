@@ -34,7 +34,6 @@ fn partition_data(partitions: &[TopicPartition]) -> Vec<PartitionData> {
         .collect()
 }
 
-#[async_trait::async_trait]
 impl ConsumerRebalanceListener for EventListener {
     async fn on_partitions_revoked(
         &mut self,
@@ -239,7 +238,7 @@ async fn consume(
     args: &VerifiableConsumerArgs,
     shutdown: &mut Shutdown,
 ) -> anyhow::Result<()> {
-    consumer.subscribe(vec![args.topic.clone()], EventListener)?;
+    consumer.subscribe_with_listener(vec![args.topic.clone()], EventListener)?;
     let limit = u64::try_from(args.max_messages).ok();
     let mut consumed: u64 = 0;
     while limit.is_none_or(|l| consumed < l) {

@@ -1,6 +1,8 @@
 //! Commits from the [`Consumer`] handle: marking processed offsets, synchronous and
 //! asynchronous commits (to Kafka through the driver, or to the external offset store).
 
+use std::collections::BTreeMap;
+
 use rafka_wire::TopicPartition;
 
 use super::Consumer;
@@ -8,6 +10,7 @@ use crate::commit::OffsetToCommit;
 use crate::driver::Driver;
 use crate::error::ConsumerError;
 use crate::record::ConsumerRecord;
+use crate::store::GroupOffsets;
 
 impl Consumer {
     /// Stores `next_offset` (the next offset to consume, i.e. last processed + 1) for the next
@@ -39,6 +42,36 @@ impl Consumer {
     /// [`ConsumerError::NotAssigned`].
     pub fn mark_record(&mut self, record: &ConsumerRecord) -> Result<(), ConsumerError> {
         self.mark_offset(&record.topic_partition(), record.next_offset())
+    }
+
+    /// The positions after processing `records` (each partition's last record's offset + 1),
+    /// with this consumer's `group.id`: what to save in the transaction that writes the
+    /// batch's results, e.g. `txn.save_positions(&consumer.positions_after(&batch)?)` with a
+    /// SQL store. Only partitions with records in the batch are included. In Java, the
+    /// `Map<TopicPartition, OffsetAndMetadata>` built by hand from the batch.
+    ///
+    /// # Errors
+    /// [`ConsumerError::NoGroupId`] without `group.id`.
+    pub fn positions_after(
+        &self,
+        records: &[ConsumerRecord],
+    ) -> Result<GroupOffsets, ConsumerError> {
+        let group_id = self
+            .config
+            .group_id
+            .clone()
+            .ok_or(ConsumerError::NoGroupId {
+                operation: "positions_after",
+            })?;
+        let mut next: BTreeMap<TopicPartition, i64> = BTreeMap::new();
+        for r in records {
+            let slot = next.entry(r.topic_partition()).or_insert(r.next_offset());
+            *slot = (*slot).max(r.next_offset());
+        }
+        Ok(GroupOffsets {
+            group_id,
+            offsets: next.into_iter().collect(),
+        })
     }
 
     /// Commits the position of every assigned partition (everything `poll` returned), and

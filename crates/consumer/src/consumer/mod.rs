@@ -3,6 +3,7 @@
 //! fetch tasks and position lookups are in `positions.rs`; membership and commits in the
 //! driver task (`driver.rs`) around the sans-IO [`crate::core::ConsumerCore`].
 
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,8 +15,9 @@ use rafka_wire::TopicPartition;
 use crate::config::ConsumerConfig;
 use crate::driver::Driver;
 use crate::error::ConsumerError;
+use crate::events::ConsumerEvent;
 use crate::fetcher::{FetchSettings, Fetcher};
-use crate::listener::ConsumerRebalanceListener;
+use crate::listener::{ConsumerRebalanceListener, DynListener};
 use crate::positions::Positions;
 use crate::record::ConsumerRecord;
 use crate::shared::Shared;
@@ -23,21 +25,25 @@ use crate::store::OffsetStore;
 use crate::subscription::{ResetTarget, Subscription, TopicSelector};
 
 mod commits;
+mod lookups;
 mod rebalance;
 
-/// A Kafka consumer.
+/// A Kafka consumer (Java's `KafkaConsumer`).
 ///
 /// Use it from one task: every method takes `&mut self`. Records are fetched ahead by
 /// background tasks (one per leader broker); group heartbeats run on a background task too,
 /// so processing between polls does not expel the member — up to `max.poll.interval.ms`.
+/// To interrupt a waiting [`poll`](Consumer::poll) from another task, take a
+/// [`WakeupHandle`](crate::WakeupHandle) first; failures of background work (auto-commit,
+/// `max_lag` skips) are kept for [`drain_events`](Consumer::drain_events).
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), rafka_consumer::ConsumerError> {
 /// use std::time::Duration;
-/// use rafka_consumer::{Consumer, ConsumerConfig, NoopRebalanceListener};
+/// use rafka_consumer::{Consumer, ConsumerConfig};
 /// let config = ConsumerConfig::builder("localhost:9092").group_id("g").build()?;
 /// let mut consumer = Consumer::new(config)?;
-/// consumer.subscribe(["events"], NoopRebalanceListener)?;
+/// consumer.subscribe("events")?;
 /// loop {
 ///     for record in consumer.poll(Duration::from_secs(1)).await? {
 ///         println!("{}-{}@{}", record.topic, record.partition, record.offset);
@@ -51,7 +57,7 @@ pub struct Consumer {
     shared: Arc<Shared>,
     /// Leaders, fetch tasks and position lookups.
     positions: Positions,
-    listener: Option<Box<dyn ConsumerRebalanceListener>>,
+    listener: Option<Box<dyn DynListener>>,
     /// The driver task (group membership, commits), started by the first `subscribe` or
     /// commit.
     driver: Option<Driver>,
@@ -124,33 +130,41 @@ impl Consumer {
         self.config.offset_store.clone()
     }
 
-    /// Partition indexes of a topic, from metadata (for `assign`).
-    ///
-    /// # Errors
-    /// [`ConsumerError::Client`] when metadata cannot be fetched; an unknown topic gives an
-    /// empty list.
-    pub async fn partitions_for(&self, topic: &str) -> Result<Vec<i32>, ConsumerError> {
-        let cluster = self.client.metadata_for(&[topic]).await?;
-        Ok(cluster
-            .topics
-            .get(topic)
-            .map(|t| t.partitions.keys().copied().collect())
-            .unwrap_or_default())
-    }
-
     // ----- subscription -----
 
-    /// Joins the group and consumes the given topics (or every topic matching a regex), with
-    /// `listener` called on each rebalance (see [`crate::listener`] for the contract). The
-    /// group is joined by the next `poll`.
+    /// Joins the group and consumes the given topics, or every topic matching a regex (Java's
+    /// `subscribe(Collection<String>)` / `subscribe(Pattern)`). The group is joined by the
+    /// next `poll`. Partitions start from the committed offset (or the offset store's, or
+    /// `auto.offset.reset`). A later call replaces the subscription and drops any listener.
+    ///
+    /// `topics` is anything a [`TopicSelector`] converts from: `"orders"`, a `String` or
+    /// `&String`, `["a", "b"]`, a `Vec` or slice of `String`/`&str`, or a [`crate::Regex`].
     ///
     /// # Errors
     /// [`ConsumerError::NoGroupId`] without `group.id`; [`ConsumerError::SubscriptionConflict`]
     /// after `assign`; [`ConsumerError::Closed`].
-    pub fn subscribe(
+    pub fn subscribe(&mut self, topics: impl Into<TopicSelector>) -> Result<(), ConsumerError> {
+        self.subscribe_inner(topics.into(), None)
+    }
+
+    /// [`Consumer::subscribe`] with `listener` called on each rebalance (Java's
+    /// `subscribe(topics, ConsumerRebalanceListener)`); see [`crate::listener`] for the
+    /// contract.
+    ///
+    /// # Errors
+    /// As [`Consumer::subscribe`].
+    pub fn subscribe_with_listener(
         &mut self,
         topics: impl Into<TopicSelector>,
         listener: impl ConsumerRebalanceListener,
+    ) -> Result<(), ConsumerError> {
+        self.subscribe_inner(topics.into(), Some(Box::new(listener)))
+    }
+
+    fn subscribe_inner(
+        &mut self,
+        selector: TopicSelector,
+        listener: Option<Box<dyn DynListener>>,
     ) -> Result<(), ConsumerError> {
         self.check_open()?;
         if self.config.group_id.is_none() {
@@ -162,13 +176,12 @@ impl Consumer {
         if matches!(st.subs.subscription, Subscription::Manual) {
             return Err(ConsumerError::SubscriptionConflict);
         }
-        let selector = topics.into();
         st.subs.subscription = match &selector {
             TopicSelector::Topics(t) => Subscription::Topics(t.clone()),
             TopicSelector::Pattern(r) => Subscription::Pattern(r.clone()),
         };
         drop(st);
-        self.listener = Some(Box::new(listener));
+        self.listener = listener;
         self.in_group = true;
         // A running member keeps its id; it rejoins when the topics changed.
         self.driver().subscribe(selector);
@@ -179,9 +192,16 @@ impl Consumer {
     /// Partitions kept from the previous assignment keep their positions. Commits to Kafka
     /// still work when `group.id` is set (generation -1, as a "simple" consumer group).
     ///
+    /// `partitions` is any collection of partitions or references to them: `[&tp]`, `&vec`,
+    /// a `Vec`, `consumer.partitions_for(topic).await?`. An empty one drops the assignment.
+    ///
     /// # Errors
     /// [`ConsumerError::SubscriptionConflict`] after `subscribe`; [`ConsumerError::Closed`].
-    pub fn assign(&mut self, partitions: &[TopicPartition]) -> Result<(), ConsumerError> {
+    pub fn assign(
+        &mut self,
+        partitions: impl IntoIterator<Item = impl Borrow<TopicPartition>>,
+    ) -> Result<(), ConsumerError> {
+        let partitions = to_vec(partitions);
         self.check_open()?;
         let mut st = self.shared.lock();
         if st.subs.subscription.is_group() {
@@ -242,6 +262,15 @@ impl Consumer {
     /// to `timeout` for some to arrive. Runs pending rebalance hooks and auto-commits first.
     /// An empty vector means the timeout passed.
     ///
+    /// # Cancellation
+    /// Records are never lost by dropping a `poll` future: they leave the buffer only in the
+    /// step that returns them. But `poll` is not cancel-safe as a whole: dropped while it
+    /// runs a rebalance hook, the hook is cut short and the rebalance goes on without it (a
+    /// revoked partition's final commit or store save may not happen). So do not race `poll`
+    /// against other futures in `select!`; bound it with `timeout`, and interrupt it from
+    /// another task with a [`WakeupHandle`](crate::WakeupHandle) (Java's `wakeup()`), which
+    /// waits for a running hook to finish.
+    ///
     /// # Errors
     /// [`ConsumerError::MaxPollIntervalExceeded`] once after the member left the group for
     /// polling too late (the next `poll` rejoins); [`ConsumerError::NoOffsetForPartition`] and
@@ -249,11 +278,29 @@ impl Consumer {
     /// application seeks); [`ConsumerError::Listener`] when a hook failed;
     /// [`ConsumerError::Broker`] / [`ConsumerError::CorruptRecords`] for fetch errors the
     /// consumer does not retry; [`ConsumerError::Group`] when membership failed;
+    /// [`ConsumerError::Wakeup`] after [`WakeupHandle::wakeup`](crate::WakeupHandle::wakeup);
     /// [`ConsumerError::Closed`].
     pub async fn poll(&mut self, timeout: Duration) -> Result<Vec<ConsumerRecord>, ConsumerError> {
         self.check_open()?;
         let deadline = Instant::now() + timeout;
+        let wakeup = self.shared.wakeup.clone();
+        // A manual assignment under a group.id auto-commits too (as Java's): the driver task,
+        // which keeps the auto-commit timer, starts here when nothing else started it.
+        if self.driver.is_none()
+            && self.config.enable_auto_commit
+            && self.config.group_id.is_some()
+            && !self.shared.lock().subs.assignment().is_empty()
+        {
+            self.driver();
+        }
         loop {
+            // Registered before the flag is read, so a wakeup in between is not missed.
+            let woken = wakeup.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
+            if wakeup.take() {
+                return Err(ConsumerError::Wakeup);
+            }
             // Resets max.poll.interval.ms and auto-commits when due (on the driver).
             if let Some(driver) = &self.driver {
                 let stored = if self.config.enable_auto_commit {
@@ -302,6 +349,7 @@ impl Consumer {
                 Some(driver) => {
                     tokio::select! {
                         _ = &mut ready => {}
+                        _ = &mut woken => {}
                         _ = tokio::time::sleep_until(wake.into()) => {}
                         event = driver.recv() => match event {
                             Some(event) => self.handle_group_event(event).await?,
@@ -309,6 +357,7 @@ impl Consumer {
                             // as without a group instead of spinning on a closed channel.
                             None => tokio::select! {
                                 _ = &mut ready => {}
+                                _ = &mut woken => {}
                                 _ = tokio::time::sleep_until(wake.into()) => {}
                             },
                         },
@@ -317,11 +366,34 @@ impl Consumer {
                 None => {
                     tokio::select! {
                         _ = &mut ready => {}
+                        _ = &mut woken => {}
                         _ = tokio::time::sleep_until(wake.into()) => {}
                     }
                 }
             }
         }
+    }
+
+    /// A handle that makes the current or next `poll` return [`ConsumerError::Wakeup`], from
+    /// any task (Java's `wakeup()`). Take it before moving the consumer into its task.
+    pub fn wakeup_handle(&self) -> crate::WakeupHandle {
+        crate::WakeupHandle {
+            state: self.shared.wakeup.clone(),
+        }
+    }
+
+    /// Takes the background events kept since the last call: auto-commits that failed,
+    /// commits on revoke that failed, partitions skipped ahead by `rafka.consumer.max.lag`
+    /// (see [`ConsumerEvent`]). They are logged with `tracing` too; this is how to see them
+    /// without a subscriber, and to act on them (alert, stop, commit again). At most
+    /// [`crate::events::EVENT_CAPACITY`] are kept; older ones are dropped and counted. Does not
+    /// wait: call it after each `poll`, or now and then.
+    pub fn drain_events(&mut self) -> Vec<ConsumerEvent> {
+        let mut out = Vec::new();
+        let mut st = self.shared.lock();
+        st.fetcher.events.drain_into(&mut out);
+        st.events.drain_into(&mut out);
+        out
     }
 
     /// The records as a stream: each item is one record, fetched with `poll` as needed.
@@ -388,9 +460,9 @@ impl Consumer {
     /// [`ConsumerError::NotAssigned`].
     pub fn seek_to_beginning(
         &mut self,
-        partitions: &[TopicPartition],
+        partitions: impl IntoIterator<Item = impl Borrow<TopicPartition>>,
     ) -> Result<(), ConsumerError> {
-        self.reset(partitions, ResetTarget::Earliest)
+        self.reset(&to_vec(partitions), ResetTarget::Earliest)
     }
 
     /// Moves the partitions to their end (high watermark; last stable offset under
@@ -398,8 +470,11 @@ impl Consumer {
     ///
     /// # Errors
     /// [`ConsumerError::NotAssigned`].
-    pub fn seek_to_end(&mut self, partitions: &[TopicPartition]) -> Result<(), ConsumerError> {
-        self.reset(partitions, ResetTarget::Latest)
+    pub fn seek_to_end(
+        &mut self,
+        partitions: impl IntoIterator<Item = impl Borrow<TopicPartition>>,
+    ) -> Result<(), ConsumerError> {
+        self.reset(&to_vec(partitions), ResetTarget::Latest)
     }
 
     /// Moves the partitions to the first record with a timestamp at or after `timestamp_ms`
@@ -409,10 +484,10 @@ impl Consumer {
     /// [`ConsumerError::NotAssigned`].
     pub fn seek_to_timestamp(
         &mut self,
-        partitions: &[TopicPartition],
+        partitions: impl IntoIterator<Item = impl Borrow<TopicPartition>>,
         timestamp_ms: i64,
     ) -> Result<(), ConsumerError> {
-        self.reset(partitions, ResetTarget::Timestamp(timestamp_ms))
+        self.reset(&to_vec(partitions), ResetTarget::Timestamp(timestamp_ms))
     }
 
     /// The next offset `poll` returns for a partition, looking it up (committed offset, store
@@ -450,25 +525,33 @@ impl Consumer {
     /// errors.
     pub async fn committed(
         &mut self,
-        partitions: &[TopicPartition],
+        partitions: impl IntoIterator<Item = impl Borrow<TopicPartition>>,
     ) -> Result<HashMap<TopicPartition, i64>, ConsumerError> {
-        self.positions.load_committed(partitions, true).await
+        self.positions
+            .load_committed(&to_vec(partitions), true)
+            .await
     }
 
     /// Stops fetching these partitions; `poll` returns none of their records until resumed.
     ///
     /// # Errors
     /// [`ConsumerError::NotAssigned`].
-    pub fn pause(&mut self, partitions: &[TopicPartition]) -> Result<(), ConsumerError> {
-        self.set_paused(partitions, true)
+    pub fn pause(
+        &mut self,
+        partitions: impl IntoIterator<Item = impl Borrow<TopicPartition>>,
+    ) -> Result<(), ConsumerError> {
+        self.set_paused(&to_vec(partitions), true)
     }
 
     /// Resumes fetching these partitions.
     ///
     /// # Errors
     /// [`ConsumerError::NotAssigned`].
-    pub fn resume(&mut self, partitions: &[TopicPartition]) -> Result<(), ConsumerError> {
-        self.set_paused(partitions, false)
+    pub fn resume(
+        &mut self,
+        partitions: impl IntoIterator<Item = impl Borrow<TopicPartition>>,
+    ) -> Result<(), ConsumerError> {
+        self.set_paused(&to_vec(partitions), false)
     }
 
     fn set_paused(
@@ -552,6 +635,16 @@ impl Consumer {
             Ok(())
         }
     }
+}
+
+/// The partitions of any collection of partitions or references to them.
+fn to_vec(
+    partitions: impl IntoIterator<Item = impl Borrow<TopicPartition>>,
+) -> Vec<TopicPartition> {
+    partitions
+        .into_iter()
+        .map(|tp| tp.borrow().clone())
+        .collect()
 }
 
 impl Drop for Consumer {

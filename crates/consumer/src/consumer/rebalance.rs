@@ -10,6 +10,7 @@ use rafka_wire::TopicPartition;
 use super::Consumer;
 use crate::driver::GroupEvent;
 use crate::error::ConsumerError;
+use crate::events::ConsumerEvent;
 use crate::listener::{ConsumerContext, HookTarget};
 use crate::store::OffsetStore;
 
@@ -74,8 +75,15 @@ impl Consumer {
             GroupEvent::Revoke { partitions, done } => {
                 let hook = self.run_hook(HookKind::Revoked, &partitions).await;
                 let commit = self.commit_on_revoke(&partitions).await;
-                if let Err(e) = &commit {
-                    tracing::warn!(error = %e, "commit on revoke failed");
+                if let Err(error) = commit {
+                    tracing::warn!(%error, "commit on revoke failed");
+                    self.shared
+                        .lock()
+                        .events
+                        .push(ConsumerEvent::CommitOnRevokeFailed {
+                            partitions: partitions.clone(),
+                            error,
+                        });
                 }
                 self.drop_partitions(&partitions);
                 let _ = done.send(());
@@ -132,9 +140,9 @@ impl Consumer {
         let result = {
             let mut ctx = ConsumerContext { consumer: self };
             match kind {
-                HookKind::Revoked => listener.on_partitions_revoked(&mut ctx, partitions).await,
-                HookKind::Assigned => listener.on_partitions_assigned(&mut ctx, partitions).await,
-                HookKind::Lost => listener.on_partitions_lost(&mut ctx, partitions).await,
+                HookKind::Revoked => listener.revoked(&mut ctx, partitions).await,
+                HookKind::Assigned => listener.assigned(&mut ctx, partitions).await,
+                HookKind::Lost => listener.lost(&mut ctx, partitions).await,
             }
         };
         self.listener = Some(listener);

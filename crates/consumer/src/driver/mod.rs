@@ -28,6 +28,7 @@ use crate::commit::OffsetToCommit;
 use crate::config::ConsumerConfig;
 use crate::core::{CommitId, ConsumerCore, CoreConfig, CoreEvent, Transmit};
 use crate::error::ConsumerError;
+use crate::events::ConsumerEvent;
 use crate::shared::Shared;
 use crate::subscription::TopicSelector;
 
@@ -443,8 +444,14 @@ impl Loop {
                 match self.replies.remove(&id) {
                     Some(reply) => self.reply(reply, result),
                     None => {
-                        if let Err(e) = result {
-                            tracing::warn!(error = %e, "auto-commit failed");
+                        if let Err(error) = result {
+                            tracing::warn!(%error, "auto-commit failed");
+                            let offsets =
+                                offsets.iter().map(|o| (o.tp.clone(), o.offset)).collect();
+                            self.shared
+                                .lock()
+                                .events
+                                .push(ConsumerEvent::AutoCommitFailed { offsets, error });
                         }
                     }
                 }

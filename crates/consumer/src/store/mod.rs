@@ -11,6 +11,20 @@
 //! positions on assign and seeks to them, and saves positions on revoke and close. Storing the
 //! position in the same transaction as the processed data is what gives exactly-once processing.
 //!
+//! # `offset_store` or a hand-written listener?
+//! Prefer [`ConsumerConfig::offset_store`](crate::ConsumerConfig::offset_store) with a store
+//! of this module (or your own [`OffsetStore`]): the consumer then loads positions when
+//! partitions are assigned, saves them on revoke, close and `commit_sync`, and never commits
+//! to Kafka, with no listener code to get wrong. For exactly-once processing, additionally
+//! write the positions in the same database transaction as each batch's results
+//! (`SqlTxn::save_positions(&consumer.positions_after(&batch)?)`), so that a crash keeps both
+//! or neither.
+//!
+//! A [`ConsumerRebalanceListener`](crate::ConsumerRebalanceListener) that seeks on assign and
+//! saves on revoke (the pattern Java and librdkafka users write by hand) is the fallback for
+//! positions that do not fit `load`/`save` by group and partition, e.g. positions derived from
+//! the processed data itself. Do not combine the two for the same partitions: both would seek.
+//!
 //! # Cargo features
 //! The Kafka store and the [`OffsetStore`] trait are always available. The external stores are
 //! behind features of this crate (re-exported by `rafka`), none of them on by default:
@@ -49,6 +63,53 @@ pub mod sql;
 /// - `save` is atomic: after an error, either all or none of the offsets are stored.
 /// - Offsets are non-negative; a store may refuse a negative one with
 ///   [`StoreError::InvalidOffset`].
+///
+/// # Example
+/// A store in memory (a real one writes to a database; see `sql` and `redis`). Implement it
+/// with the re-exported [`crate::async_trait`] attribute, and hand it to the consumer with
+/// [`ConsumerConfigBuilder::offset_store`](crate::ConsumerConfigBuilder::offset_store):
+///
+/// ```no_run
+/// use std::collections::HashMap;
+/// use std::sync::{Arc, Mutex};
+///
+/// use rafka_consumer::{async_trait, Consumer, ConsumerConfig, OffsetStore, StoreError};
+/// use rafka_wire::TopicPartition;
+///
+/// #[derive(Default)]
+/// struct MemoryStore(Mutex<HashMap<(String, TopicPartition), i64>>);
+///
+/// #[async_trait]
+/// impl OffsetStore for MemoryStore {
+///     async fn load(
+///         &self,
+///         group_id: &str,
+///         partitions: &[TopicPartition],
+///     ) -> Result<HashMap<TopicPartition, i64>, StoreError> {
+///         let map = self.0.lock().unwrap();
+///         Ok(partitions
+///             .iter()
+///             .filter_map(|tp| map.get(&(group_id.to_string(), tp.clone())).map(|&o| (tp.clone(), o)))
+///             .collect())
+///     }
+///
+///     async fn save(&self, group_id: &str, offsets: &[(TopicPartition, i64)]) -> Result<(), StoreError> {
+///         let mut map = self.0.lock().unwrap(); // one lock: all or none
+///         for (tp, offset) in offsets {
+///             map.insert((group_id.to_string(), tp.clone()), *offset);
+///         }
+///         Ok(())
+///     }
+/// }
+///
+/// # fn run() -> Result<(), rafka_consumer::ConsumerError> {
+/// let config = ConsumerConfig::builder("localhost:9092")
+///     .group_id("billing")
+///     .offset_store(Arc::new(MemoryStore::default()))
+///     .build()?;
+/// let consumer = Consumer::new(config)?;
+/// # Ok(()) }
+/// ```
 #[async_trait::async_trait]
 pub trait OffsetStore: Send + Sync + 'static {
     /// Positions stored for these partitions of `group_id`; partitions with nothing stored are
@@ -66,12 +127,29 @@ pub trait OffsetStore: Send + Sync + 'static {
         offsets: &[(TopicPartition, i64)],
     ) -> Result<(), StoreError>;
 
+    /// [`OffsetStore::save`] of a [`GroupOffsets`] (its group, its offsets).
+    async fn save_group(&self, offsets: &GroupOffsets) -> Result<(), StoreError> {
+        self.save(&offsets.group_id, &offsets.offsets).await
+    }
+
     /// True for the Kafka store: the consumer then commits to Kafka (OffsetCommit with
     /// generation/member id); false for external stores: the consumer never commits to Kafka
     /// and seeks to loaded positions on assign.
     fn is_kafka(&self) -> bool {
         false
     }
+}
+
+/// A group's positions: what an external store keeps after a batch, with the group they
+/// belong to, so the consumer that knows its `group.id` hands both over at once. Made by
+/// [`crate::Consumer::positions_after`]; saved with `SqlTxn::save_positions` (in the
+/// transaction of the batch's results) or [`OffsetStore::save_group`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupOffsets {
+    /// `group.id`.
+    pub group_id: String,
+    /// Each partition's position: the next offset to consume (last processed + 1).
+    pub offsets: Vec<(TopicPartition, i64)>,
 }
 
 /// Errors from an [`OffsetStore`].

@@ -11,6 +11,7 @@ use rafka_wire::TopicPartition;
 
 use super::backend::{SqlBackend, Statements};
 use super::{sql_error, upsert_all, StoreError};
+use crate::store::GroupOffsets;
 
 /// A transaction of a [`SqlOffsetStore`](super::SqlOffsetStore)'s database that carries the user's writes and the
 /// positions together (see [`SqlOffsetStore::begin`](super::SqlOffsetStore::begin)).
@@ -44,6 +45,17 @@ impl<DB: SqlBackend> SqlTxn<DB> {
         offsets: &[(TopicPartition, i64)],
     ) -> Result<(), StoreError> {
         upsert_all::<DB>(&mut self.tx, &self.statements, group_id, offsets).await
+    }
+
+    /// [`SqlTxn::save_offsets`] of a group's positions, typically
+    /// `consumer.positions_after(&batch)?`: the consumer knows its `group.id`, so it is not
+    /// repeated here.
+    ///
+    /// # Errors
+    /// As [`SqlTxn::save_offsets`].
+    pub async fn save_positions(&mut self, positions: &GroupOffsets) -> Result<(), StoreError> {
+        self.save_offsets(&positions.group_id, &positions.offsets)
+            .await
     }
 
     /// Commits the user's writes and the positions together.

@@ -1,5 +1,5 @@
-//! A standalone consumer with an offset manager, after the sarama seed post: no group
-//! membership — the consumer `assign`s every partition of a topic itself — but positions are
+//! A standalone consumer with an offset manager, in the shape of sarama's `OffsetManager`: no
+//! group membership — the consumer `assign`s every partition of a topic itself — but positions are
 //! still kept in Kafka under a `group.id`:
 //! - each processed record is marked (`mark_record`, sarama's `MarkOffset(offset + 1)`);
 //! - marked offsets are committed every `auto.commit.interval.ms` (1 s here);
@@ -7,15 +7,14 @@
 //!   so a restart resumes exactly after the last processed record.
 //!
 //! ```text
-//! cargo run -p rafka-consumer --example standalone_offset_manager -- BROKERS TOPIC [GROUP]
+//! cargo run -p rafka --example standalone_offset_manager -- BROKERS TOPIC [GROUP]
 //! ```
 
 use std::collections::BTreeMap;
 use std::error::Error;
 use std::time::{Duration, Instant};
 
-use rafka_consumer::{AutoOffsetReset, Consumer, ConsumerConfig};
-use rafka_wire::TopicPartition;
+use rafka::{AutoOffsetReset, Consumer, ConsumerConfig};
 
 /// What to consume.
 #[derive(Debug, Clone)]
@@ -52,12 +51,7 @@ pub async fn run(options: &Options) -> Result<Summary, Box<dyn Error + Send + Sy
         .auto_offset_reset(AutoOffsetReset::Earliest)
         .build()?;
     let mut consumer = Consumer::new(config)?;
-    let partitions: Vec<TopicPartition> = consumer
-        .partitions_for(&options.topic)
-        .await?
-        .into_iter()
-        .map(|p| TopicPartition::new(options.topic.clone(), p))
-        .collect();
+    let partitions = consumer.partitions_for(&options.topic).await?;
     consumer.assign(&partitions)?;
 
     let mut summary = Summary::default();

@@ -9,18 +9,18 @@
 //! the beginning.
 //!
 //! ```text
-//! cargo run -p rafka-consumer --example redis_rebalance_listener -- BROKERS TOPIC [REDIS_URL] [GROUP]
+//! cargo run -p rafka --features redis --example redis_rebalance_listener -- BROKERS TOPIC [REDIS_URL] [GROUP]
 //! ```
 
 use std::error::Error;
 use std::time::{Duration, Instant};
 
-use rafka_consumer::store::redis::RedisOffsetStore;
-use rafka_consumer::{
+use rafka::consumer::store::redis::RedisOffsetStore;
+use rafka::TopicPartition;
+use rafka::{
     AutoOffsetReset, Consumer, ConsumerConfig, ConsumerContext, ConsumerRebalanceListener,
     ConsumerRecord, ListenerError, OffsetStore,
 };
-use rafka_wire::TopicPartition;
 
 /// What to consume and where Redis is.
 #[derive(Debug, Clone)]
@@ -61,7 +61,6 @@ impl RedisPositions {
     }
 }
 
-#[async_trait::async_trait]
 impl ConsumerRebalanceListener for RedisPositions {
     async fn on_partitions_revoked(
         &mut self,
@@ -115,7 +114,7 @@ pub async fn run(opts: &Options) -> Result<Vec<ConsumerRecord>, Box<dyn Error + 
         .max_poll_records(opts.max_poll_records)
         .build()?;
     let mut consumer = Consumer::new(config)?;
-    consumer.subscribe(
+    consumer.subscribe_with_listener(
         opts.topic.as_str(),
         RedisPositions::new(store, &opts.group_id),
     )?;
@@ -157,7 +156,7 @@ async fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
             .next()
             .unwrap_or_else(|| "redis://127.0.0.1:6379/".into()),
         group_id: args.next().unwrap_or_else(|| "redis-positions".into()),
-        key_prefix: rafka_consumer::store::redis::DEFAULT_PREFIX.into(),
+        key_prefix: rafka::consumer::store::redis::DEFAULT_PREFIX.into(),
         min_records: usize::MAX,
         idle: Duration::from_secs(5),
         session_timeout: Duration::from_secs(45),

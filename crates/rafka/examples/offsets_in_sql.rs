@@ -8,19 +8,19 @@
 //! the batch again. `exactly_once_sql.rs` puts both in one transaction.
 //!
 //! ```text
-//! cargo run -p rafka-consumer --example offsets_in_sql -- BROKERS TOPIC [DB_FILE] [GROUP]
+//! cargo run -p rafka --features sqlite --example offsets_in_sql -- BROKERS TOPIC [DB_FILE] [GROUP]
 //! ```
 
 use std::error::Error;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use rafka_consumer::store::sql::{SqlOffsetStore, Sqlite};
-use rafka_consumer::{
+use rafka::consumer::store::sql::{SqlOffsetStore, Sqlite};
+use rafka::TopicPartition;
+use rafka::{
     AutoOffsetReset, Consumer, ConsumerConfig, ConsumerContext, ConsumerRebalanceListener,
     ConsumerRecord, ListenerError, OffsetStore,
 };
-use rafka_wire::TopicPartition;
 
 /// What to consume and where the offsets live.
 #[derive(Debug, Clone)]
@@ -48,7 +48,6 @@ pub struct SeekToStoredOffsets {
     group_id: String,
 }
 
-#[async_trait::async_trait]
 impl ConsumerRebalanceListener for SeekToStoredOffsets {
     async fn on_partitions_assigned(
         &mut self,
@@ -88,7 +87,7 @@ pub async fn run(opts: &Options) -> Result<Vec<ConsumerRecord>, Box<dyn Error + 
         store: store.clone(),
         group_id: opts.group_id.clone(),
     };
-    consumer.subscribe(opts.topic.as_str(), listener)?;
+    consumer.subscribe_with_listener(opts.topic.as_str(), listener)?;
 
     let mut processed = Vec::new();
     let started = Instant::now();

@@ -1,5 +1,5 @@
-//! A rebalance listener that keeps positions outside Kafka, after the seed posts'
-//! `OffsetTrackingRebalanceListener`: on revoke it saves the position of every partition it
+//! A rebalance listener that keeps positions outside Kafka, as the Java consumer's docs
+//! describe (a hand-written `ConsumerRebalanceListener`): on revoke it saves the position of every partition it
 //! gives up; on assign it seeks every new partition to its saved position. Positions live in
 //! a small text file (`topic partition offset` per line) so that they survive restarts; the
 //! consumer commits nothing to Kafka (`enable.auto.commit=false`).
@@ -9,7 +9,7 @@
 //! Partitions with no saved position start from the beginning.
 //!
 //! ```text
-//! cargo run -p rafka-consumer --example rebalance_listener -- BROKERS TOPIC POSITIONS_FILE [GROUP]
+//! cargo run -p rafka --example rebalance_listener -- BROKERS TOPIC POSITIONS_FILE [GROUP]
 //! ```
 
 use std::collections::BTreeMap;
@@ -17,11 +17,11 @@ use std::error::Error;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use rafka_consumer::{
+use rafka::TopicPartition;
+use rafka::{
     AutoOffsetReset, Consumer, ConsumerConfig, ConsumerContext, ConsumerRebalanceListener,
     ListenerError,
 };
-use rafka_wire::TopicPartition;
 
 /// Positions kept in a text file: `topic partition offset` per line.
 #[derive(Debug, Clone)]
@@ -81,7 +81,6 @@ pub struct SavePositionsListener {
     pub positions: FilePositions,
 }
 
-#[rafka_consumer::async_trait]
 impl ConsumerRebalanceListener for SavePositionsListener {
     async fn on_partitions_revoked(
         &mut self,
@@ -145,7 +144,7 @@ pub async fn run(
     let listener = SavePositionsListener {
         positions: FilePositions::new(&options.positions_file),
     };
-    consumer.subscribe([options.topic.as_str()], listener)?;
+    consumer.subscribe_with_listener([options.topic.as_str()], listener)?;
 
     let mut processed = Vec::new();
     let mut last = Instant::now();

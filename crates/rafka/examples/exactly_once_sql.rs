@@ -6,19 +6,19 @@
 //! The consumer commits nothing to Kafka; Kafka's committed offsets play no part.
 //!
 //! ```text
-//! cargo run -p rafka-consumer --example exactly_once_sql -- BROKERS TOPIC [DB_FILE] [GROUP]
+//! cargo run -p rafka --features sqlite --example exactly_once_sql -- BROKERS TOPIC [DB_FILE] [GROUP]
 //! ```
 
 use std::error::Error;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use rafka_consumer::store::sql::{sqlx, SqlOffsetStore, Sqlite};
-use rafka_consumer::{
+use rafka::consumer::store::sql::{sqlx, SqlOffsetStore, Sqlite};
+use rafka::TopicPartition;
+use rafka::{
     AutoOffsetReset, Consumer, ConsumerConfig, ConsumerContext, ConsumerRebalanceListener,
     ListenerError, OffsetStore,
 };
-use rafka_wire::TopicPartition;
 
 /// The table the "processing" writes: one row per consumed record, keyed by its coordinates,
 /// so a record processed twice would violate the primary key.
@@ -71,7 +71,6 @@ pub struct SeekToCommitted {
     group_id: String,
 }
 
-#[async_trait::async_trait]
 impl ConsumerRebalanceListener for SeekToCommitted {
     async fn on_partitions_assigned(
         &mut self,
@@ -131,7 +130,7 @@ pub async fn run(opts: &Options) -> Result<usize, Box<dyn Error + Send + Sync>> 
         store: store.clone(),
         group_id: opts.group_id.clone(),
     };
-    consumer.subscribe(opts.topic.as_str(), listener)?;
+    consumer.subscribe_with_listener(opts.topic.as_str(), listener)?;
 
     let insert = format!(
         "INSERT INTO {PROCESSED_TABLE} (topic, partition_id, record_offset, value) \

@@ -1,10 +1,10 @@
-//! Fire-and-forget throughput: `cargo run --release -p rafka-producer --example
+//! Fire-and-forget throughput: `cargo run --release -p rafka --example
 //! produce_throughput -- BOOTSTRAP TOPIC COUNT SIZE [codec]`. Prints records/s and MB/s.
 
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use rafka_producer::{CompressionType, Producer, ProducerConfig, ProducerRecord};
+use rafka::{CompressionType, Producer, ProducerConfig, ProducerRecord};
 
 #[tokio::main]
 async fn main() {
