@@ -198,8 +198,14 @@ impl Sim {
             other => panic!("expected metadata, got {other:?}"),
         };
         self.idle();
-        self.core
-            .handle_metadata(id, Some(BTreeMap::from([("t".into(), 2)])), self.now);
+        self.core.handle_metadata(
+            id,
+            Some(TopicsMetadata {
+                partition_counts: BTreeMap::from([("t".into(), 2)]),
+                topic_ids: BTreeMap::new(),
+            }),
+            self.now,
+        );
         assert!(matches!(self.event(), CoreEvent::Subscribed(t) if t == ["t"]));
 
         let find = self.group_request();
