@@ -391,3 +391,59 @@ async fn consumer_protocol_refuses_classic_settings() {
         .unwrap_err();
     assert!(err.to_string().contains("session.timeout.ms"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commits_carry_the_member_epoch_and_a_new_member_resumes_from_them() {
+    let Some(t) = kafka() else {
+        return;
+    };
+    let (topic, client) = topic_and_client(&t, "kip848-commit", 2).await;
+    let group = t.group("kip848-commit-group");
+    for p in 0..2 {
+        produce_each(&client, &topic, p, &format!("c{p}"), 5).await;
+    }
+    let config = || {
+        consumer_config(&t.addr(), &group)
+            .enable_auto_commit(false)
+            .build()
+            .unwrap()
+    };
+    let mut first = Consumer::new(config()).unwrap();
+    first
+        .subscribe([topic.as_str()], rafka::consumer::NoopRebalanceListener)
+        .unwrap();
+    let got = poll_n(&mut first, 10, WAIT).await;
+    assert_eq!(got.len(), 10);
+    // OffsetCommit v9 with the member id and epoch: a consumer group refuses older versions
+    // and wrong epochs from its members.
+    first
+        .commit_sync()
+        .await
+        .expect("commit with the member epoch");
+    let committed = first
+        .committed(&[
+            TopicPartition::new(&topic, 0),
+            TopicPartition::new(&topic, 1),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(committed.values().copied().collect::<Vec<_>>(), [5, 5]);
+    first.close().await.unwrap();
+
+    for p in 0..2 {
+        produce_each(&client, &topic, p, &format!("d{p}"), 2).await;
+    }
+    let mut second = Consumer::new(config()).unwrap();
+    second
+        .subscribe([topic.as_str()], rafka::consumer::NoopRebalanceListener)
+        .unwrap();
+    let got = poll_n(&mut second, 4, WAIT).await;
+    let mut values = values(&got);
+    values.sort();
+    assert_eq!(
+        values,
+        ["d0-0", "d0-1", "d1-0", "d1-1"],
+        "resumed from the commits"
+    );
+    second.close().await.unwrap();
+}

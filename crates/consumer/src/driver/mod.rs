@@ -390,7 +390,9 @@ async fn run(
                             // else's already; nothing to commit for them.
                             l.reply(reply, Ok(()));
                         } else {
-                            let id = core.commit(offsets, now);
+                            // The commit of revoked partitions is the consumer's own: retried
+                            // after STALE_MEMBER_EPOCH, as Java's commit before revocation.
+                            let id = core.commit_automatic(offsets, only_in_generation, now);
                             l.replies.insert(id, reply);
                         }
                     }
