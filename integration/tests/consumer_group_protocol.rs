@@ -447,3 +447,49 @@ async fn commits_carry_the_member_epoch_and_a_new_member_resumes_from_them() {
     );
     second.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn regex_subscription_is_resolved_by_the_broker() {
+    let Some(t) = kafka() else {
+        return;
+    };
+    let client = client(&t.addr()).await;
+    // Every name ends with this test's suffix, and so does the pattern.
+    let suffix = t.topic("kip848-rx-a")["kip848-rx-a".len()..].to_string();
+    let names = [
+        t.topic("kip848-rx-a"),
+        t.topic("kip848-rx-b"),
+        t.topic("kip848-other"),
+        format!("x{}", t.topic("kip848-rx-c")),
+    ];
+    for name in &names {
+        create_topic(&t, name, 1);
+        produce_each(&client, name, 0, name, 2).await;
+    }
+    let mut consumer = Consumer::new(
+        consumer_config(&t.addr(), &t.group("kip848-rx-group"))
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    consumer
+        .subscribe(
+            rafka::consumer::Regex::new(&format!("kip848-rx-.*{suffix}")).unwrap(),
+            rafka::consumer::NoopRebalanceListener,
+        )
+        .unwrap();
+    let records = poll_n(&mut consumer, 4, WAIT).await;
+    let topics: BTreeSet<String> = records.iter().map(|r| r.topic.to_string()).collect();
+    // The broker matched whole names: not "x…kip848-rx-c…", not "kip848-other".
+    assert_eq!(topics, BTreeSet::from([names[0].clone(), names[1].clone()]));
+    let assigned: BTreeSet<String> = consumer
+        .assignment()
+        .into_iter()
+        .map(|tp| tp.topic)
+        .collect();
+    assert_eq!(
+        assigned,
+        BTreeSet::from([names[0].clone(), names[1].clone()])
+    );
+    consumer.close().await.unwrap();
+}

@@ -36,8 +36,8 @@ use crate::membership::{
 #[derive(Debug, Clone)]
 enum Selector {
     Topics,
-    /// Sent to the broker (`SubscribedTopicRegex`); matched locally only to report which
-    /// topics the subscription covers.
+    /// Sent to the broker (`SubscribedTopicRegex`); matched locally (anchored to whole
+    /// names, as the broker does) only to report which topics the subscription covers.
     Pattern(Regex),
 }
 
@@ -149,7 +149,9 @@ impl GroupMember for ConsumerMember {
     fn set_subscription_pattern(&mut self, pattern: Regex, now: Instant) {
         self.now = Some(now);
         self.machine.subscribe_regex(pattern.as_str(), now);
-        self.selector = Some(Selector::Pattern(pattern));
+        // The broker (RE2J) matches whole topic names; so does the local view.
+        let whole = Regex::new(&format!("^(?:{})$", pattern.as_str())).unwrap_or(pattern);
+        self.selector = Some(Selector::Pattern(whole));
         self.rematch();
         self.sync();
     }
