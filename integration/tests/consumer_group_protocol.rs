@@ -235,6 +235,29 @@ async fn three_members_then_one_leaves(assignor: &str) -> Vec<Vec<i32>> {
     let layout: Vec<Vec<i32>> = (0..3).map(|i| partitions_of(&owners.of(i))).collect();
     eprintln!("{assignor}: {layout:?}");
 
+    // ConsumerGroupDescribe (API 69) sees the same group: three members with a broker-given
+    // epoch, the assignor asked for, and the six partitions owned once each.
+    let admin = rafka::client::Admin::new(client.clone());
+    let described = admin
+        .describe_consumer_groups(&[group.as_str()])
+        .await
+        .unwrap()
+        .remove(&group)
+        .unwrap()
+        .expect("ConsumerGroupDescribe");
+    assert_eq!(described.assignor, assignor);
+    assert_eq!(described.members.len(), 3, "{described:?}");
+    assert!(
+        described.members.iter().all(|m| m.member_epoch > 0),
+        "{described:?}"
+    );
+    let described_owned: BTreeSet<TopicPartition> = described
+        .members
+        .iter()
+        .flat_map(|m| m.assignment.iter().cloned())
+        .collect();
+    assert_eq!(described_owned.len(), 6, "{described:?}");
+
     for p in 0..6 {
         produce_each(&client, &topic, p, &format!("a{p}"), 5).await;
     }
