@@ -7,6 +7,7 @@
 //! Tansu has no KIP-848, so these tests need Kafka: they skip without `RAFKA_TEST_BOOTSTRAP`
 //! (and fail under `RAFKA_TEST_STRICT=1`).
 
+mod cli_support;
 mod consumer_common;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -515,4 +516,39 @@ async fn regex_subscription_is_resolved_by_the_broker() {
         BTreeSet::from([names[0].clone(), names[1].clone()])
     );
     consumer.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_group_describe_shows_members_epochs_and_assignments() {
+    let Some(t) = kafka() else {
+        return;
+    };
+    let (topic, client) = topic_and_client(&t, "kip848-cli", 2).await;
+    let group = t.group("kip848-cli-group");
+    produce_each(&client, &topic, 0, "e", 3).await;
+    let mut consumer = Consumer::new(consumer_config(&t.addr(), &group).build().unwrap()).unwrap();
+    consumer
+        .subscribe([topic.as_str()], rafka::consumer::NoopRebalanceListener)
+        .unwrap();
+    assert_eq!(poll_n(&mut consumer, 3, WAIT).await.len(), 3);
+    consumer.commit_sync().await.unwrap();
+    let addr = t.addr();
+    let described = tokio::task::spawn_blocking(move || {
+        cli_support::rafka_ok(&["-b", &addr, "group", "describe", &group], b"")
+    })
+    .await
+    .unwrap();
+    consumer.close().await.unwrap();
+    assert!(
+        described.contains("protocol consumer (KIP-848), assignor uniform"),
+        "{described}"
+    );
+    assert!(described.contains("members (1):"), "{described}");
+    // The one member owns both partitions under a broker-given epoch.
+    let member = described
+        .lines()
+        .find(|l| l.starts_with("  ") && l.contains(": epoch "))
+        .unwrap_or_else(|| panic!("no member line: {described}"));
+    assert!(member.contains(&format!("owns {topic}[0,1]")), "{member}");
+    assert!(!member.contains("epoch 0,"), "{member}");
 }
