@@ -622,6 +622,9 @@ struct MixedGroup {
     topic: String,
     group: String,
     strategy: String,
+    /// `Some(assignor)`: every member runs `--group-protocol consumer` (KIP-848) with this
+    /// server assignor; `None`: the classic protocol with `strategy`.
+    remote_assignor: Option<String>,
     members: Vec<Member>,
     /// Closed ownership intervals: (partition, member, from ts, to ts).
     intervals: Vec<(i32, usize, i64, i64)>,
@@ -637,25 +640,32 @@ impl MixedGroup {
     fn spawn(&mut self, side: Side) -> usize {
         let idx = self.members.len();
         let client_id = format!("{}{idx}", side.prefix());
-        let props = java::properties_file(
-            "vc",
-            &[("client.id", &client_id), ("heartbeat.interval.ms", "1000")],
-        )
-        .unwrap();
+        // The consumer protocol refuses heartbeat.interval.ms and session timeouts (the
+        // broker's group.consumer.* settings apply), in Java as in rafka.
+        let mut settings = vec![("client.id", client_id.as_str())];
+        if self.remote_assignor.is_none() {
+            settings.push(("heartbeat.interval.ms", "1000"));
+        }
+        let props = java::properties_file("vc", &settings).unwrap();
         let props = props.display().to_string();
-        let common = [
-            "--topic",
-            &self.topic,
-            "--group-id",
-            &self.group,
-            "--session-timeout",
-            "10000",
-            "--assignment-strategy",
-            &self.strategy,
-        ];
+        let mut common: Vec<&str> = vec!["--topic", &self.topic, "--group-id", &self.group];
+        match &self.remote_assignor {
+            None => common.extend([
+                "--session-timeout",
+                "10000",
+                "--assignment-strategy",
+                &self.strategy,
+            ]),
+            Some(assignor) => common.extend([
+                "--group-protocol",
+                "consumer",
+                "--group-remote-assignor",
+                assignor,
+            ]),
+        }
         let peer = match side {
             Side::Java => {
-                let mut args: Vec<&str> = common.to_vec();
+                let mut args: Vec<&str> = common.clone();
                 args.extend(["--bootstrap-server", &self.bootstrap]);
                 args.extend(["--command-config", &props]);
                 Peer::java(VERIFIABLE_CONSUMER, &args)
@@ -663,7 +673,7 @@ impl MixedGroup {
             Side::Rafka => {
                 let mut cmd = Command::new(cli_support::rafka_bin());
                 cmd.arg("verifiable-consumer")
-                    .args(common)
+                    .args(&common)
                     .args(["--broker-list", &self.bootstrap])
                     .args(["--command-config", &props])
                     .env("RUST_LOG", "warn,rafka_consumer::driver=debug")
@@ -939,6 +949,17 @@ impl Drop for MixedGroup {
 /// assigning to a rafka follower and a rafka leader assigning to a Java follower, whichever
 /// side started. With three the coordinator picks the next leader among the survivors.
 fn mixed_group_case(strategy_class: &str, sides: &[Side]) {
+    mixed_group_run(strategy_class, None, sides);
+}
+
+/// [`mixed_group_case`] for a group on the consumer protocol (KIP-848) with the broker's
+/// `assignor`: the same bounce and invariants, without the classic leader checks (the broker
+/// assigns).
+fn mixed_consumer_protocol_case(assignor: &str, sides: &[Side]) {
+    mixed_group_run(&format!("consumer/{assignor}"), Some(assignor), sides);
+}
+
+fn mixed_group_run(strategy_class: &str, remote_assignor: Option<&str>, sides: &[Side]) {
     let Some(bootstrap) = bootstrap() else { return };
     let n = sides.len();
     let first = sides[0];
@@ -966,6 +987,7 @@ fn mixed_group_case(strategy_class: &str, sides: &[Side]) {
         topic: topic.clone(),
         group: unique_name("java-mixed-group"),
         strategy: strategy_class.to_string(),
+        remote_assignor: remote_assignor.map(str::to_owned),
         members: Vec::new(),
         intervals: Vec::new(),
         consumed: BTreeMap::new(),
@@ -1049,7 +1071,7 @@ fn mixed_group_case(strategy_class: &str, sides: &[Side]) {
         .filter(|m| m.alive)
         .map(|m| m.owned.keys().copied().collect())
         .collect();
-    if strategy_class.ends_with(".RangeAssignor") {
+    if strategy_class.ends_with(".RangeAssignor") || remote_assignor == Some("range") {
         for set in &sets {
             assert!(set.windows(2).all(|w| w[1] == w[0] + 1), "range: {sets:?}");
         }
@@ -1101,6 +1123,15 @@ fn mixed_group_case(strategy_class: &str, sides: &[Side]) {
         &lost[..lost.len().min(5)]
     );
 
+    if remote_assignor.is_some() {
+        eprintln!(
+            "{strategy_class} {sides:?}: {} records acked and consumed ({} polled), final owners {final_owners:?}, {:.1} s",
+            acked.len(),
+            g.total_consumed,
+            started.elapsed().as_secs_f64()
+        );
+        return;
+    }
     // Who led (from the rafka members' JoinGroup responses): the first mixed generation's
     // leader is the member started first; a rafka leader assigned to the whole mixed group;
     // and (deterministic with two members, or when Java started first) a Java leader
@@ -1170,6 +1201,19 @@ fn mixed_group_sticky() {
 #[test]
 fn mixed_group_cooperative_sticky() {
     mixed_group("org.apache.kafka.clients.consumer.CooperativeStickyAssignor");
+}
+
+/// KIP-848: Java `VerifiableConsumer --group-protocol consumer` and `rafka verifiable-consumer
+/// --group-protocol consumer` in one group, the broker's `uniform` assignor, Java first.
+#[test]
+fn mixed_group_consumer_protocol_uniform() {
+    mixed_consumer_protocol_case("uniform", &[Side::Java, Side::Rafka]);
+}
+
+/// KIP-848 with the broker's `range` assignor, rafka first, two rafka members and one Java.
+#[test]
+fn mixed_group_consumer_protocol_range() {
+    mixed_consumer_protocol_case("range", &[Side::Rafka, Side::Java, Side::Rafka]);
 }
 
 // --- transactions ------------------------------------------------------------------------

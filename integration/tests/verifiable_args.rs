@@ -1,8 +1,8 @@
 //! The verifiable clients' argument lists against the Java tools of the Kafka version
 //! `scripts/kafka.sh` installs (4.4): every flag the Java `--help` lists is a flag of
 //! `rafka verifiable-consumer` / `verifiable-producer`, and rafka lists no visible flag Java
-//! does not have. And what rafka cannot honour (`--group-protocol consumer`,
-//! `--group-remote-assignor`) fails clearly before anything is printed on stdout.
+//! does not have. And what the consumer protocol forbids (`--session-timeout` with
+//! `--group-protocol consumer`, as in Java) fails clearly before anything is printed on stdout.
 //!
 //! The Java side needs the jars (`scripts/kafka.sh install`); without them, and outside
 //! `scripts/test.sh`, the comparison prints a SKIP line.
@@ -143,22 +143,17 @@ fn consumer_fails(extra: &[&str]) -> (String, String) {
 
 #[test]
 fn kip_848_arguments_fail_with_a_clear_error() {
+    // The consumer protocol is supported; what it forbids is refused, as in Java.
     for protocol in ["consumer", "CONSUMER"] {
-        let (stdout, stderr) = consumer_fails(&["--group-protocol", protocol]);
+        let (stdout, stderr) =
+            consumer_fails(&["--group-protocol", protocol, "--session-timeout", "6000"]);
         assert_eq!(stdout, "", "no events before the argument check");
         assert_eq!(
             stderr.trim_end(),
-            "rafka: error: --group-protocol consumer: rafka does not implement the KIP-848 \
-             consumer group protocol yet; use --group-protocol classic"
+            "rafka: error: --session-timeout is not supported with --group-protocol consumer \
+             (KIP-848): the broker's group.consumer.session.timeout.ms applies"
         );
     }
-    let (stdout, stderr) = consumer_fails(&["--group-remote-assignor", "uniform"]);
-    assert_eq!(stdout, "");
-    assert_eq!(
-        stderr.trim_end(),
-        "rafka: error: --group-remote-assignor is only used with --group-protocol consumer \
-         (KIP-848), which rafka does not implement yet"
-    );
     // An unknown protocol is a usage error (exit 2), as Java's GroupProtocol.of rejects it.
     let out = rafka(
         &[

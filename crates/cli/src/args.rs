@@ -220,10 +220,9 @@ pub enum GroupCommand {
 /// `--group-protocol` of the verifiable consumer (Java `group.protocol`, KIP-848).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GroupProtocol {
-    /// `classic`: JoinGroup/SyncGroup with client-side assignment, the protocol rafka speaks.
+    /// `classic`: JoinGroup/SyncGroup with client-side assignment (the default).
     Classic,
-    /// `consumer`: the KIP-848 protocol (ConsumerGroupHeartbeat, server-side assignment); rafka
-    /// does not implement it yet, so choosing it is an error.
+    /// `consumer`: the KIP-848 protocol (ConsumerGroupHeartbeat, server-side assignment).
     Consumer,
 }
 
@@ -256,8 +255,7 @@ pub struct VerifiableConsumerArgs {
     /// Consumes messages from this topic.
     #[arg(long = "topic", value_name = "TOPIC")]
     pub topic: String,
-    /// Group protocol (must be one of CLASSIC, CONSUMER; case-insensitive). rafka implements
-    /// only classic: consumer (KIP-848) is refused with an error.
+    /// Group protocol (must be one of CLASSIC, CONSUMER; case-insensitive).
     #[arg(
         long = "group-protocol",
         value_name = "GROUP-PROTOCOL",
@@ -265,8 +263,7 @@ pub struct VerifiableConsumerArgs {
         value_parser = parse_group_protocol
     )]
     pub group_protocol: GroupProtocol,
-    /// Group remote assignor; only used if the group protocol is CONSUMER (so with rafka, which
-    /// does not implement that protocol, it is always an error).
+    /// Group remote assignor; only used if the group protocol is CONSUMER.
     #[arg(long = "group-remote-assignor", value_name = "GROUP-REMOTE-ASSIGNOR")]
     pub group_remote_assignor: Option<String>,
     /// The group id of the consumer group.

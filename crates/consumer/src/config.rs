@@ -5,11 +5,13 @@
 //! SASL) go to [`ClientConfig::apply`] first, the consumer's own keys are handled here, and an
 //! unknown key is an error. [`ConsumerConfig::validate`] checks incompatible choices once.
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
 use rafka_client::config::{parse, ClientConfig, ConfigError, Properties};
+pub use rafka_group::consumer_membership::GroupProtocol;
 
 use crate::store::{kafka::KafkaOffsetStore, OffsetStore};
 
@@ -54,16 +56,28 @@ pub struct ConsumerConfig {
     /// `group.instance.id`: static membership (KIP-345). A static member does not send
     /// LeaveGroup on close. No default.
     pub group_instance_id: Option<String>,
-    /// `session.timeout.ms`: the coordinator expels a member not heard from for this long.
-    /// Default 45 s.
+    /// `group.protocol`: `classic` (JoinGroup/SyncGroup with client-side assignors, the
+    /// default as in Java) or `consumer` (KIP-848: ConsumerGroupHeartbeat, server-side
+    /// assignors, incremental rebalances; Apache Kafka 4.0+). With `consumer`,
+    /// `session.timeout.ms`, `heartbeat.interval.ms` and `partition.assignment.strategy`
+    /// must not be set ([`ConfigError::NotForGroupProtocol`]): the broker's
+    /// `group.consumer.*` settings replace them.
+    pub group_protocol: GroupProtocol,
+    /// `group.remote.assignor`: the broker-side assignor a `group.protocol=consumer` member
+    /// asks for (`uniform` or `range` on Apache Kafka 4.x). Default none: the broker's first
+    /// `group.consumer.assignors` entry. Refused with `classic`.
+    pub group_remote_assignor: Option<String>,
+    /// `session.timeout.ms` (classic protocol only): the coordinator expels a member not
+    /// heard from for this long. Default 45 s.
     pub session_timeout: Duration,
-    /// `heartbeat.interval.ms`: time between heartbeats. Default 3 s.
+    /// `heartbeat.interval.ms` (classic protocol only): time between heartbeats. Default 3 s.
     pub heartbeat_interval: Duration,
     /// `max.poll.interval.ms`: a member that does not call `poll` within this leaves the group
     /// (and its next `poll` fails with [`crate::ConsumerError::MaxPollIntervalExceeded`]). Also the
     /// rebalance timeout sent in JoinGroup. Default 300 s.
     pub max_poll_interval: Duration,
-    /// `partition.assignment.strategy`: assignor names in preference order, sent in JoinGroup.
+    /// `partition.assignment.strategy` (classic protocol only): assignor names in preference
+    /// order, sent in JoinGroup.
     /// Accepted: `range`, `roundrobin`, `sticky`, `cooperative-sticky` (Java class names are
     /// mapped to these). Default `[range, cooperative-sticky]` as in Java 3.x.
     pub partition_assignment_strategy: Vec<String>,
@@ -110,6 +124,10 @@ pub struct ConsumerConfig {
     /// store (`is_kafka() == false`) is loaded on assign and saved on revoke/close/commit, and
     /// the consumer then never commits to Kafka. Not settable from properties.
     pub offset_store: Arc<dyn OffsetStore>,
+    /// Classic-only settings given through `apply` or the builder, so that `validate` can
+    /// refuse them with `group.protocol=consumer` even when set to their default (Java
+    /// checks the settings the user gave, not their values).
+    explicitly_set: BTreeSet<&'static str>,
 }
 
 impl fmt::Debug for ConsumerConfig {
@@ -118,6 +136,8 @@ impl fmt::Debug for ConsumerConfig {
             .field("client", &self.client)
             .field("group_id", &self.group_id)
             .field("group_instance_id", &self.group_instance_id)
+            .field("group_protocol", &self.group_protocol)
+            .field("group_remote_assignor", &self.group_remote_assignor)
             .field("session_timeout", &self.session_timeout)
             .field("heartbeat_interval", &self.heartbeat_interval)
             .field("max_poll_interval", &self.max_poll_interval)
@@ -150,6 +170,8 @@ impl Default for ConsumerConfig {
             client: ClientConfig::default(),
             group_id: None,
             group_instance_id: None,
+            group_protocol: GroupProtocol::Classic,
+            group_remote_assignor: None,
             session_timeout: Duration::from_millis(45_000),
             heartbeat_interval: Duration::from_millis(3_000),
             max_poll_interval: Duration::from_millis(300_000),
@@ -169,6 +191,7 @@ impl Default for ConsumerConfig {
             exclude_internal_topics: true,
             max_lag: None,
             offset_store: Arc::new(KafkaOffsetStore),
+            explicitly_set: BTreeSet::new(),
         }
     }
 }
@@ -211,8 +234,22 @@ impl ConsumerConfig {
             "group.instance.id" => {
                 self.group_instance_id = Some(v.to_string()).filter(|s| !s.is_empty())
             }
-            "session.timeout.ms" => self.session_timeout = parse::ms(key, v)?,
-            "heartbeat.interval.ms" => self.heartbeat_interval = parse::ms(key, v)?,
+            "group.protocol" => {
+                self.group_protocol = v
+                    .parse()
+                    .map_err(|_| ConfigError::invalid(key, value, "expected classic or consumer"))?
+            }
+            "group.remote.assignor" => {
+                self.group_remote_assignor = Some(v.to_string()).filter(|s| !s.is_empty())
+            }
+            "session.timeout.ms" => {
+                self.session_timeout = parse::ms(key, v)?;
+                self.explicitly_set.insert("session.timeout.ms");
+            }
+            "heartbeat.interval.ms" => {
+                self.heartbeat_interval = parse::ms(key, v)?;
+                self.explicitly_set.insert("heartbeat.interval.ms");
+            }
             "max.poll.interval.ms" => self.max_poll_interval = parse::ms(key, v)?,
             "partition.assignment.strategy" => {
                 let mut names = Vec::new();
@@ -227,6 +264,7 @@ impl ConsumerConfig {
                     names.push(name.to_string());
                 }
                 self.partition_assignment_strategy = names;
+                self.explicitly_set.insert("partition.assignment.strategy");
             }
             "enable.auto.commit" => self.enable_auto_commit = parse::bool(key, v)?,
             "auto.commit.interval.ms" => self.auto_commit_interval = parse::ms(key, v)?,
@@ -284,6 +322,7 @@ impl ConsumerConfig {
     /// `rafka.consumer.max.lag`, or an unknown assignor name.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.client.validate()?;
+        self.validate_group_protocol()?;
         if self.heartbeat_interval >= self.session_timeout {
             return Err(ConfigError::Incompatible {
                 reason: "heartbeat.interval.ms must be lower than session.timeout.ms".into(),
@@ -348,6 +387,56 @@ impl ConsumerConfig {
         Ok(())
     }
 
+    /// Java's `group.protocol` checks: with `consumer`, the classic-only settings must not
+    /// have been set (through `apply`/the builder, or by changing the field from its
+    /// default); with `classic`, `group.remote.assignor` must not be.
+    fn validate_group_protocol(&self) -> Result<(), ConfigError> {
+        let defaults = ConsumerConfig::default();
+        match self.group_protocol {
+            GroupProtocol::Consumer => {
+                let changed = [
+                    (
+                        "session.timeout.ms",
+                        self.session_timeout != defaults.session_timeout,
+                    ),
+                    (
+                        "heartbeat.interval.ms",
+                        self.heartbeat_interval != defaults.heartbeat_interval,
+                    ),
+                    (
+                        "partition.assignment.strategy",
+                        self.partition_assignment_strategy
+                            != defaults.partition_assignment_strategy,
+                    ),
+                ];
+                for (key, differs) in changed {
+                    if differs || self.explicitly_set.contains(key) {
+                        return Err(ConfigError::NotForGroupProtocol {
+                            key,
+                            protocol: "consumer",
+                        });
+                    }
+                }
+                if self.group_remote_assignor.as_deref() == Some("") {
+                    return Err(ConfigError::invalid(
+                        "group.remote.assignor",
+                        "",
+                        "must not be empty when set",
+                    ));
+                }
+            }
+            GroupProtocol::Classic => {
+                if self.group_remote_assignor.is_some() {
+                    return Err(ConfigError::NotForGroupProtocol {
+                        key: "group.remote.assignor",
+                        protocol: "classic",
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// True when positions are committed to Kafka (the default store) rather than an
     /// external [`OffsetStore`].
     pub fn commits_to_kafka(&self) -> bool {
@@ -404,6 +493,35 @@ impl ConsumerConfigBuilder {
         names: impl IntoIterator<Item = S>,
     ) -> Self {
         self.config.partition_assignment_strategy = names.into_iter().map(Into::into).collect();
+        self.config
+            .explicitly_set
+            .insert("partition.assignment.strategy");
+        self
+    }
+
+    /// `session.timeout.ms` (classic protocol only).
+    pub fn session_timeout(mut self, value: Duration) -> Self {
+        self.config.session_timeout = value;
+        self.config.explicitly_set.insert("session.timeout.ms");
+        self
+    }
+
+    /// `heartbeat.interval.ms` (classic protocol only).
+    pub fn heartbeat_interval(mut self, value: Duration) -> Self {
+        self.config.heartbeat_interval = value;
+        self.config.explicitly_set.insert("heartbeat.interval.ms");
+        self
+    }
+
+    /// `group.protocol`: `classic` (default) or `consumer` (KIP-848).
+    pub fn group_protocol(mut self, protocol: GroupProtocol) -> Self {
+        self.config.group_protocol = protocol;
+        self
+    }
+
+    /// `group.remote.assignor` (`group.protocol=consumer` only): `uniform` or `range`.
+    pub fn group_remote_assignor(mut self, name: impl Into<String>) -> Self {
+        self.config.group_remote_assignor = Some(name.into());
         self
     }
 
@@ -420,10 +538,6 @@ impl ConsumerConfigBuilder {
     }
 
     setters! {
-        /// `session.timeout.ms`.
-        session_timeout: Duration;
-        /// `heartbeat.interval.ms`.
-        heartbeat_interval: Duration;
         /// `max.poll.interval.ms`.
         max_poll_interval: Duration;
         /// `enable.auto.commit`.
@@ -552,5 +666,81 @@ mod tests {
             .max_poll_records(0)
             .build()
             .is_err());
+    }
+
+    #[test]
+    fn consumer_group_protocol_refuses_classic_only_settings() {
+        let c = ConsumerConfig::builder("h:1")
+            .set("group.protocol", "CONSUMER")
+            .unwrap()
+            .set("group.remote.assignor", "uniform")
+            .unwrap()
+            .build()
+            .unwrap();
+        assert_eq!(c.group_protocol, GroupProtocol::Consumer);
+        assert_eq!(c.group_remote_assignor.as_deref(), Some("uniform"));
+        assert_eq!(
+            ConsumerConfig::default().group_protocol,
+            GroupProtocol::Classic
+        );
+
+        // Refused even when set to the default value, as Java checks what the user gave.
+        for (key, value) in [
+            ("session.timeout.ms", "45000"),
+            ("heartbeat.interval.ms", "3000"),
+            ("partition.assignment.strategy", "range,cooperative-sticky"),
+        ] {
+            let props = Properties::parse(&format!(
+                "bootstrap.servers=h:1\ngroup.protocol=consumer\n{key}={value}\n"
+            ))
+            .unwrap();
+            let err = ConsumerConfig::from_properties(&props).unwrap_err();
+            assert_eq!(
+                err,
+                ConfigError::NotForGroupProtocol {
+                    key: match key {
+                        "session.timeout.ms" => "session.timeout.ms",
+                        "heartbeat.interval.ms" => "heartbeat.interval.ms",
+                        _ => "partition.assignment.strategy",
+                    },
+                    protocol: "consumer"
+                },
+                "{key}"
+            );
+            assert!(err.to_string().contains(key));
+        }
+        let err = ConsumerConfig::builder("h:1")
+            .group_protocol(GroupProtocol::Consumer)
+            .session_timeout(Duration::from_secs(10))
+            .build()
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            ConfigError::NotForGroupProtocol {
+                key: "session.timeout.ms",
+                ..
+            }
+        ));
+        // The same settings are fine with the classic protocol.
+        assert!(ConsumerConfig::builder("h:1")
+            .session_timeout(Duration::from_secs(10))
+            .build()
+            .is_ok());
+        // group.remote.assignor is for the consumer protocol only.
+        let err = ConsumerConfig::builder("h:1")
+            .group_remote_assignor("range")
+            .build()
+            .unwrap_err();
+        assert_eq!(
+            err,
+            ConfigError::NotForGroupProtocol {
+                key: "group.remote.assignor",
+                protocol: "classic"
+            }
+        );
+        assert!(matches!(
+            ConsumerConfig::builder("h:1").set("group.protocol", "modern"),
+            Err(ConfigError::InvalidValue { .. })
+        ));
     }
 }

@@ -76,7 +76,9 @@ mod wakeup;
 /// version the trait was compiled with. It is a macro only, so no async-trait type is part of
 /// rafka's API.
 pub use async_trait::async_trait;
-pub use config::{AutoOffsetReset, ConsumerConfig, ConsumerConfigBuilder, IsolationLevel};
+pub use config::{
+    AutoOffsetReset, ConsumerConfig, ConsumerConfigBuilder, GroupProtocol, IsolationLevel,
+};
 pub use consumer::Consumer;
 pub use driver::CommitCallback;
 pub use error::{ConsumerError, ListenerError};

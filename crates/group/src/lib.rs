@@ -11,13 +11,15 @@
 //! - [`consumer_membership`]: the same, sans-IO, for the KIP-848 consumer group protocol
 //!   (`group.protocol=consumer`, ConsumerGroupHeartbeat), after Java's `ConsumerMembershipManager`.
 //! - [`member`]: [`GroupMember`], the interface the consumer drives a membership through; the
-//!   classic [`Membership`] implements it, and so will the KIP-848 and share-group members.
+//!   classic [`Membership`] implements it, and so does [`consumer_member`]'s
+//!   [`ConsumerMember`], the KIP-848 machine adapted to it. Share groups are meant to be next.
 //!
 //! A tokio driver (in `rafka-consumer`) sends the requests, feeds back the responses and runs
 //! the rebalance hooks when events come out.
 #![warn(missing_docs)]
 
 pub mod assignor;
+pub mod consumer_member;
 pub mod consumer_membership;
 pub mod member;
 pub mod membership;
@@ -27,6 +29,7 @@ pub use assignor::{
     AssignError, Assignor, ClusterMetadata, CooperativeStickyAssignor, RangeAssignor,
     RebalanceProtocol, RoundRobinAssignor, StickyAssignor,
 };
+pub use consumer_member::ConsumerMember;
 pub use member::{GroupMember, GroupResponse};
 pub use membership::{
     commit_error_kind, Action, CommitErrorKind, Coordinator, Destination, Event, Generation,

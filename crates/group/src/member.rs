@@ -1,7 +1,8 @@
 //! [`GroupMember`]: the one interface a consumer drives its group membership through, whatever
 //! the group protocol. The classic protocol (JoinGroup/SyncGroup/Heartbeat, [`Membership`]) is
-//! the first implementation; the consumer protocol of KIP-848 (ConsumerGroupHeartbeat) and
-//! share groups (KIP-932, ShareGroupHeartbeat) are meant to be the next ones.
+//! the first implementation; the consumer protocol of KIP-848 (ConsumerGroupHeartbeat,
+//! [`crate::ConsumerMember`]) the second; share groups (KIP-932, ShareGroupHeartbeat) are
+//! meant to be the next one.
 //!
 //! Like the machine behind it, the interface is sans-IO: inputs are responses, failures,
 //! user actions and `now`; outputs are [`Action`]s (requests to send, rebalance events) and
@@ -12,11 +13,12 @@ use std::fmt;
 use std::time::Instant;
 
 use kafka_protocol::messages::{
-    FindCoordinatorResponse, HeartbeatResponse, JoinGroupResponse, LeaveGroupResponse,
-    SyncGroupResponse,
+    ConsumerGroupHeartbeatResponse, FindCoordinatorResponse, HeartbeatResponse, JoinGroupResponse,
+    LeaveGroupResponse, SyncGroupResponse,
 };
 use regex::Regex;
 
+use crate::consumer_membership::{RequestFailure, TopicId};
 use crate::membership::{Action, Generation, GroupError, GroupMetadata, Membership, RequestId};
 
 /// A response to one of a member's requests, handed back with [`GroupMember::handle_response`].
@@ -33,6 +35,8 @@ pub enum GroupResponse {
     Heartbeat(HeartbeatResponse),
     /// LeaveGroup (API 13).
     LeaveGroup(LeaveGroupResponse),
+    /// ConsumerGroupHeartbeat (API 68, KIP-848).
+    ConsumerGroupHeartbeat(ConsumerGroupHeartbeatResponse),
 }
 
 impl GroupResponse {
@@ -44,6 +48,7 @@ impl GroupResponse {
             GroupResponse::SyncGroup(r) => r.error_code,
             GroupResponse::Heartbeat(r) => r.error_code,
             GroupResponse::LeaveGroup(r) => r.error_code,
+            GroupResponse::ConsumerGroupHeartbeat(r) => r.error_code,
         }
     }
 }
@@ -60,6 +65,11 @@ pub trait GroupMember: Send + fmt::Debug {
     fn subscribed_topics(&self) -> &BTreeSet<String>;
     /// New partition counts (topic → count).
     fn metadata_changed(&mut self, partition_counts: BTreeMap<String, i32>, now: Instant);
+    /// Topic ids (KIP-516) → names from the same metadata. The KIP-848 member needs them:
+    /// its assignment names topics by id. Default: ignored (the classic member).
+    fn topic_ids_changed(&mut self, topic_ids: BTreeMap<TopicId, String>, now: Instant) {
+        let _ = (topic_ids, now);
+    }
     /// The application called `poll` (`max.poll.interval.ms`).
     fn poll_called(&mut self, now: Instant);
     /// The revoke or lost hooks of the last event ran.
@@ -70,6 +80,13 @@ pub trait GroupMember: Send + fmt::Debug {
     fn handle_response(&mut self, id: RequestId, response: &GroupResponse, now: Instant);
     /// Request `id` failed (connection, timeout): the member backs off and retries.
     fn handle_request_failed(&mut self, id: RequestId, now: Instant);
+    /// Request `id` failed for this reason. A KIP-848 member treats an unsupported version
+    /// as fatal (a broker without ConsumerGroupHeartbeat); the default treats every failure
+    /// as [`GroupMember::handle_request_failed`].
+    fn handle_request_failure(&mut self, id: RequestId, failure: RequestFailure, now: Instant) {
+        let _ = failure;
+        self.handle_request_failed(id, now);
+    }
     /// An OffsetCommit sent under `sent` failed with `error`: membership effects of the one
     /// commit-error table ([`crate::commit_error_kind`]); returns the error to report.
     fn handle_commit_error(&mut self, sent: &Generation, error: i16, now: Instant) -> GroupError;
@@ -117,6 +134,9 @@ impl GroupMember for Membership {
             GroupResponse::SyncGroup(r) => self.handle_sync_response(id, r, now),
             GroupResponse::Heartbeat(r) => self.handle_heartbeat_response(id, r, now),
             GroupResponse::LeaveGroup(r) => self.handle_leave_response(id, r, now),
+            GroupResponse::ConsumerGroupHeartbeat(_) => {
+                tracing::warn!("ConsumerGroupHeartbeat response for a classic member; ignored")
+            }
         }
     }
     fn handle_request_failed(&mut self, id: RequestId, now: Instant) {

@@ -92,7 +92,7 @@ kafka_requests! {
     FetchRequest => Fetch, "Fetch", 4..=12, PartitionLeader;
     ListOffsetsRequest => ListOffsets, "ListOffsets", 1..=9, PartitionLeader;
     MetadataRequest => Metadata, "Metadata", 1..=12, AnyBroker;
-    OffsetCommitRequest => OffsetCommit, "OffsetCommit", 2..=8, GroupCoordinator;
+    OffsetCommitRequest => OffsetCommit, "OffsetCommit", 2..=9, GroupCoordinator;
     OffsetFetchRequest => OffsetFetch, "OffsetFetch", 1..=7, GroupCoordinator;
     FindCoordinatorRequest => FindCoordinator, "FindCoordinator", 0..=4, AnyBroker;
     JoinGroupRequest => JoinGroup, "JoinGroup", 0..=9, GroupCoordinator;
@@ -122,6 +122,8 @@ kafka_requests! {
     IncrementalAlterConfigsRequest => IncrementalAlterConfigs, "IncrementalAlterConfigs", 0..=1, Controller;
     DescribeUserScramCredentialsRequest => DescribeUserScramCredentials, "DescribeUserScramCredentials", 0..=0, AnyBroker;
     AlterUserScramCredentialsRequest => AlterUserScramCredentials, "AlterUserScramCredentials", 0..=0, AnyBroker;
+    ConsumerGroupHeartbeatRequest => ConsumerGroupHeartbeat, "ConsumerGroupHeartbeat", 0..=1, GroupCoordinator;
+    ConsumerGroupDescribeRequest => ConsumerGroupDescribe, "ConsumerGroupDescribe", 0..=1, GroupCoordinator;
 }
 
 /// Appends one whole request frame (size prefix, header, body) to `out`.
@@ -335,7 +337,7 @@ mod tests {
     fn names() {
         assert_eq!(api_name(1), "Fetch");
         assert_eq!(api_name(999), "Unknown");
-        assert_eq!(api_name(51), "AlterUserScramCredentials");
-        assert_eq!(SUPPORTED_APIS.len(), 34);
+        assert_eq!(api_name(68), "ConsumerGroupHeartbeat");
+        assert_eq!(SUPPORTED_APIS.len(), 36);
     }
 }

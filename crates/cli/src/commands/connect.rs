@@ -65,37 +65,12 @@ pub fn producer_config(
 pub fn consumer_config(bootstrap: &str, settings: &Settings) -> anyhow::Result<ConsumerConfig> {
     let mut config = ConsumerConfig::default();
     config.client = cli_client_defaults(bootstrap);
-    settings.apply_all(|k, v| match k {
-        // Java's KIP-848 switches: rafka speaks the classic protocol only, so `classic` is
-        // accepted and anything that asks for the new protocol is an error, not ignored.
-        "group.protocol" => check_group_protocol(v).map(|()| true),
-        "group.remote.assignor" => Err(
-            "only used with group.protocol=consumer (KIP-848), which rafka does not implement yet"
-                .to_string(),
-        ),
-        _ => config.apply(k, v).map_err(|e| e.to_string()),
-    })?;
+    settings.apply_all(|k, v| config.apply(k, v).map_err(|e| e.to_string()))?;
     config.client.apply("bootstrap.servers", bootstrap)?;
     config
         .validate()
         .map_err(|e| anyhow::anyhow!("invalid consumer configuration: {e}"))?;
     Ok(config)
-}
-
-/// Accepts Java's `group.protocol=classic` (any case); `consumer` (KIP-848) is refused with a
-/// message saying rafka does not implement it yet.
-///
-/// # Errors
-/// `consumer` or an unknown protocol name.
-pub fn check_group_protocol(value: &str) -> Result<(), String> {
-    match value.trim().to_ascii_lowercase().as_str() {
-        "classic" => Ok(()),
-        "consumer" => Err(
-            "rafka does not implement the KIP-848 consumer group protocol yet; use classic"
-                .to_string(),
-        ),
-        _ => Err("expected classic or consumer".to_string()),
-    }
 }
 
 fn cli_client_defaults(bootstrap: &str) -> ClientConfig {
@@ -188,23 +163,19 @@ mod tests {
     }
 
     #[test]
-    fn group_protocol_classic_is_accepted_and_consumer_refused() {
+    fn group_protocol_and_remote_assignor_reach_the_consumer_config() {
         let mut s = Settings::new();
-        s.set("group.protocol", "CLASSIC", Origin::Flag);
-        consumer_config("h:1", &s).unwrap();
-        s.set("group.protocol", "consumer", Origin::Flag);
+        s.set("group.protocol", "CONSUMER", Origin::Flag);
+        s.set("group.remote.assignor", "range", Origin::Flag);
+        let cc = consumer_config("h:1", &s).unwrap();
+        assert_eq!(cc.group_protocol, rafka_consumer::GroupProtocol::Consumer);
+        assert_eq!(cc.group_remote_assignor.as_deref(), Some("range"));
+        // Java's checks: a classic-only setting with the consumer protocol is refused.
+        s.set("session.timeout.ms", "6000", Origin::Flag);
         let err = consumer_config("h:1", &s).unwrap_err().to_string();
-        assert_eq!(
-            err,
-            "invalid value for 'group.protocol' (from -X): rafka does not implement the \
-             KIP-848 consumer group protocol yet; use classic"
-        );
+        assert!(err.contains("session.timeout.ms"), "{err}");
         let mut s = Settings::new();
-        s.set("group.remote.assignor", "uniform", Origin::Flag);
-        let err = consumer_config("h:1", &s).unwrap_err().to_string();
-        assert!(
-            err.starts_with("invalid value for 'group.remote.assignor' (from -X): only used"),
-            "{err}"
-        );
+        s.set("group.protocol", "modern", Origin::Flag);
+        assert!(consumer_config("h:1", &s).is_err());
     }
 }

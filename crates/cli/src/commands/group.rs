@@ -4,7 +4,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
-use rafka_client::admin::{IsolationLevel, OffsetAndMetadata, OffsetSpec};
+use rafka_client::admin::{
+    ConsumerGroupDescription, IsolationLevel, OffsetAndMetadata, OffsetSpec,
+};
 use rafka_client::{Admin, TopicPartition};
 
 use crate::args::{GroupCommand, ResetTarget};
@@ -43,7 +45,59 @@ pub async fn run(
     Ok(ExitCode::SUCCESS)
 }
 
+/// Members and committed offsets of a group: a KIP-848 consumer group through
+/// ConsumerGroupDescribe (epochs, current vs target assignment), else (a classic group, which
+/// that API answers with GROUP_ID_NOT_FOUND, or a broker without it) DescribeGroups, as Java's
+/// `kafka-consumer-groups --describe` does.
 async fn describe(admin: &Admin, group: &str) -> anyhow::Result<String> {
+    let mut out = match admin
+        .describe_consumer_groups(&[group])
+        .await?
+        .remove(group)
+    {
+        Some(Ok(d)) => describe_consumer_group(&d),
+        _ => describe_classic(admin, group).await?,
+    };
+    out.push_str(&describe_offsets(admin, group).await?);
+    Ok(out)
+}
+
+/// The KIP-848 view: one line per member with its epoch, what it owns and what the broker
+/// wants it to own (they differ while it reconciles).
+fn describe_consumer_group(d: &ConsumerGroupDescription) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "group {}: state {}, protocol consumer (KIP-848), assignor {}, group epoch {}, \
+         assignment epoch {}, coordinator {}",
+        d.group_id, d.state, d.assignor, d.group_epoch, d.assignment_epoch, d.coordinator
+    );
+    let _ = writeln!(out, "members ({}):", d.members.len());
+    for m in &d.members {
+        let instance = m
+            .instance_id
+            .as_deref()
+            .map(|i| format!(" instance {i}"))
+            .unwrap_or_default();
+        let target = if m.target_assignment == m.assignment {
+            String::new()
+        } else {
+            format!(", target {}", format_partitions(&m.target_assignment))
+        };
+        let _ = writeln!(
+            out,
+            "  {}{instance} client {} host {}: epoch {}, owns {}{target}",
+            m.member_id,
+            m.client_id,
+            m.client_host,
+            m.member_epoch,
+            format_partitions(&m.assignment)
+        );
+    }
+    out
+}
+
+async fn describe_classic(admin: &Admin, group: &str) -> anyhow::Result<String> {
     let mut described = admin.describe_groups(&[group]).await?;
     let description = described
         .remove(group)
@@ -72,6 +126,12 @@ async fn describe(admin: &Admin, group: &str) -> anyhow::Result<String> {
             m.member_id, m.client_id, m.client_host
         );
     }
+    Ok(out)
+}
+
+/// Committed offsets, end offsets and lag per partition.
+async fn describe_offsets(admin: &Admin, group: &str) -> anyhow::Result<String> {
+    let mut out = String::new();
     let committed = admin.list_group_offsets(group, None).await?;
     let partitions: Vec<TopicPartition> = committed.keys().cloned().collect();
     let ends = super::offsets::end_offsets(admin.client(), &partitions).await?;

@@ -135,31 +135,29 @@ pub fn summarize(records: &[ConsumerRecord], remaining: Option<u64>, verbose: bo
     batch
 }
 
-/// The error for `--group-protocol consumer`.
-pub const CONSUMER_PROTOCOL_UNSUPPORTED: &str = "--group-protocol consumer: rafka does not \
-     implement the KIP-848 consumer group protocol yet; use --group-protocol classic";
-
-/// The error for `--group-remote-assignor`.
-pub const REMOTE_ASSIGNOR_UNSUPPORTED: &str = "--group-remote-assignor is only used with \
-     --group-protocol consumer (KIP-848), which rafka does not implement yet";
+/// The error for `--session-timeout` with `--group-protocol consumer` (KIP-848: the broker's
+/// `group.consumer.session.timeout.ms` applies).
+pub const SESSION_TIMEOUT_WITH_CONSUMER_PROTOCOL: &str = "--session-timeout is not supported \
+     with --group-protocol consumer (KIP-848): the broker's group.consumer.session.timeout.ms \
+     applies";
 
 /// The client settings of a verifiable consumer, built as Java's `createFromArgs` builds its
 /// `Properties`: the config file first (`--command-config` or the deprecated
-/// `--consumer.config`), then the command line over it. Arguments rafka cannot honour are
-/// errors rather than silently dropped.
+/// `--consumer.config`), then the command line over it. `--group-protocol` always sets
+/// `group.protocol` (Java's default `classic` overrides a file, as in Java); with `consumer`
+/// (KIP-848) `--group-remote-assignor` sets `group.remote.assignor` and
+/// `--assignment-strategy` is not used, with `classic` the reverse.
 ///
 /// # Errors
-/// `--group-protocol consumer` or `--group-remote-assignor` (KIP-848 is not implemented), an
-/// unknown assignment strategy, or an unreadable config file.
+/// `--session-timeout` with `--group-protocol consumer`, an unknown assignment strategy, or
+/// an unreadable config file.
 pub fn consumer_settings(
     mut settings: Settings,
     args: &VerifiableConsumerArgs,
 ) -> anyhow::Result<Settings> {
-    if args.group_protocol == GroupProtocol::Consumer {
-        anyhow::bail!(CONSUMER_PROTOCOL_UNSUPPORTED);
-    }
-    if args.group_remote_assignor.is_some() {
-        anyhow::bail!(REMOTE_ASSIGNOR_UNSUPPORTED);
+    let consumer_protocol = args.group_protocol == GroupProtocol::Consumer;
+    if consumer_protocol && args.session_timeout_ms.is_some() {
+        anyhow::bail!(SESSION_TIMEOUT_WITH_CONSUMER_PROTOCOL);
     }
     if let Some(file) = &args.consumer_config {
         // Java prints this on stdout; here stdout carries only the JSON events.
@@ -173,7 +171,15 @@ pub fn consumer_settings(
         settings.load_file(file)?;
     }
     let strategy = super::assignment_strategy(&args.assignment_strategy)?;
-    settings.set("partition.assignment.strategy", strategy, Origin::Command);
+    if consumer_protocol {
+        settings.set("group.protocol", "consumer", Origin::Command);
+        if let Some(assignor) = &args.group_remote_assignor {
+            settings.set("group.remote.assignor", assignor, Origin::Command);
+        }
+    } else {
+        settings.set("group.protocol", "classic", Origin::Command);
+        settings.set("partition.assignment.strategy", strategy, Origin::Command);
+    }
     if let Some(ms) = args.session_timeout_ms {
         settings.set("session.timeout.ms", &ms.to_string(), Origin::Command);
     }
@@ -382,38 +388,40 @@ mod tests {
     }
 
     #[test]
-    fn kip_848_arguments_are_refused_not_ignored() {
-        let err = settings_for(&["--group-protocol", "consumer"])
-            .unwrap_err()
-            .to_string();
-        assert_eq!(err, CONSUMER_PROTOCOL_UNSUPPORTED);
-        assert!(err.contains("KIP-848") && err.contains("not"), "{err}");
-        let err = settings_for(&[
+    fn kip_848_arguments_select_the_consumer_protocol() {
+        let s = settings_for(&[
             "--group-protocol",
             "CONSUMER",
             "--group-remote-assignor",
             "uniform",
         ])
-        .unwrap_err()
-        .to_string();
-        assert_eq!(err, CONSUMER_PROTOCOL_UNSUPPORTED);
-        let err = settings_for(&["--group-remote-assignor", "uniform"])
+        .unwrap();
+        assert_eq!(s.get("group.protocol"), Some("consumer"));
+        assert_eq!(s.get("group.remote.assignor"), Some("uniform"));
+        assert_eq!(s.get("partition.assignment.strategy"), None);
+        let config = crate::commands::connect::consumer_config("h:1", &s).unwrap();
+        assert_eq!(
+            config.group_protocol,
+            rafka_consumer::GroupProtocol::Consumer
+        );
+        assert_eq!(config.group_remote_assignor.as_deref(), Some("uniform"));
+
+        // Classic (the default) ignores the remote assignor, as Java does.
+        let s = settings_for(&["--group-remote-assignor", "uniform"]).unwrap();
+        assert_eq!(s.get("group.protocol"), Some("classic"));
+        assert_eq!(s.get("group.remote.assignor"), None);
+        assert_eq!(s.get("partition.assignment.strategy"), Some("range"));
+
+        let err = settings_for(&["--group-protocol", "consumer", "--session-timeout", "6000"])
             .unwrap_err()
             .to_string();
-        assert_eq!(err, REMOTE_ASSIGNOR_UNSUPPORTED);
-        // A file asking for the consumer protocol is refused when the config is built (Java
-        // would let the command line's default, classic, override it silently).
+        assert_eq!(err, SESSION_TIMEOUT_WITH_CONSUMER_PROTOCOL);
+        // The command line's protocol overrides a file's, as in Java.
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("c.properties");
         std::fs::write(&file, "group.protocol=consumer\n").unwrap();
         let s = settings_for(&["--command-config", file.to_str().unwrap()]).unwrap();
-        let err = crate::commands::connect::consumer_config("h:1", &s)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("group.protocol") && err.contains("KIP-848"),
-            "{err}"
-        );
+        assert_eq!(s.get("group.protocol"), Some("classic"));
         // An unknown strategy is an error too.
         assert!(settings_for(&["--assignment-strategy", "com.example.Mine"]).is_err());
     }

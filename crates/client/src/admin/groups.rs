@@ -186,7 +186,7 @@ impl Admin {
 
     /// A group-level error: forgets the coordinator on NOT_COORDINATOR /
     /// COORDINATOR_NOT_AVAILABLE so the retry looks it up again.
-    fn check_group_error(
+    pub(super) fn check_group_error(
         &self,
         group_id: &str,
         code: i16,

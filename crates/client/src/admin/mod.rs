@@ -7,6 +7,7 @@
 //! - [`offsets`]: ListOffsets for many partitions at once, grouped by leader.
 //! - `leaders`: the group-by-leader-and-retry loop behind ListOffsets and DeleteRecords.
 //! - [`groups`]: list, describe and delete groups; read and alter their committed offsets.
+//! - [`consumer_groups`]: describe KIP-848 consumer groups (ConsumerGroupDescribe).
 //! - [`scram`]: describe and alter users' SCRAM credentials (KIP-554).
 //!
 //! Every operation retries retriable errors (with metadata or coordinator refresh) until
@@ -14,6 +15,7 @@
 //! result map instead of failing the whole call.
 
 pub mod configs;
+pub mod consumer_groups;
 pub mod groups;
 mod leaders;
 pub mod offsets;
@@ -32,6 +34,7 @@ use crate::error::Error;
 use crate::Client;
 
 pub use configs::AlterConfigOp;
+pub use consumer_groups::{ConsumerGroupDescription, ConsumerGroupMember};
 pub use groups::{GroupDescription, GroupListing, MemberDescription, OffsetAndMetadata};
 pub use offsets::{IsolationLevel, ListedOffset, OffsetSpec};
 pub use partitions::DELETE_TO_HIGH_WATERMARK;

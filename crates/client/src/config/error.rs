@@ -32,6 +32,18 @@ pub enum ConfigError {
         /// Which settings clash and why.
         reason: String,
     },
+    /// A setting the chosen `group.protocol` does not use was set explicitly (Java refuses
+    /// it too): with `group.protocol=consumer` (KIP-848) the broker owns the session
+    /// timeout, the heartbeat interval and the assignor (`group.consumer.*` broker settings),
+    /// so `session.timeout.ms`, `heartbeat.interval.ms` and `partition.assignment.strategy`
+    /// are refused; with `classic`, `group.remote.assignor` is.
+    #[error("\"{key}\" cannot be set when group.protocol={protocol}{}", if *protocol == "consumer" { " (KIP-848: the broker owns it; see its group.consumer.* settings)" } else { "" })]
+    NotForGroupProtocol {
+        /// The Java setting name.
+        key: &'static str,
+        /// The `group.protocol` in use: `consumer` or `classic`.
+        protocol: &'static str,
+    },
     /// A `.properties` line could not be parsed.
     #[error("properties line {line}: {reason}")]
     Parse {

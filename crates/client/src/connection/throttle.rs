@@ -53,6 +53,8 @@ throttled!(
     IncrementalAlterConfigsResponse,
     DescribeUserScramCredentialsResponse,
     AlterUserScramCredentialsResponse,
+    ConsumerGroupHeartbeatResponse,
+    ConsumerGroupDescribeResponse,
 );
 
 impl ThrottleTime for SaslHandshakeResponse {

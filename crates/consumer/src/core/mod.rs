@@ -16,7 +16,8 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::{Duration, Instant};
 
-use rafka_group::{commit_error_kind, RequestId};
+use rafka_group::consumer_membership::{RequestFailure, TopicId};
+use rafka_group::{commit_error_kind, CommitErrorKind, RequestId};
 use rafka_group::{Action, Event, Generation, GroupMember, GroupResponse, OutgoingRequest};
 use rafka_wire::error_code::ErrorCode;
 use rafka_wire::TopicPartition;
@@ -49,6 +50,15 @@ pub struct CoreConfig {
     pub metadata_max_age: Duration,
     /// `max.poll.interval.ms`.
     pub max_poll_interval: Duration,
+}
+
+/// What a metadata lookup found, for the group member.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TopicsMetadata {
+    /// Partition count of each topic.
+    pub partition_counts: BTreeMap<String, i32>,
+    /// Topic id (KIP-516) → name, for topics the broker gave an id.
+    pub topic_ids: BTreeMap<TopicId, String>,
 }
 
 /// Identifies a commit given to [`ConsumerCore::commit`]; comes back in
@@ -138,6 +148,10 @@ struct PendingCommit {
     backoff: Duration,
     /// Sent under this generation (for the fencing rule).
     sent: Option<Generation>,
+    /// Made by the consumer itself (auto-commit, the commit of revoked partitions): retried
+    /// after STALE_MEMBER_EPOCH with the latest member epoch, as Java's `CommitRequestManager`
+    /// does; a user's commit fails instead.
+    automatic: bool,
     in_flight: bool,
     retry_at: Option<Instant>,
 }
@@ -255,7 +269,7 @@ impl ConsumerCore {
                 // Between generations nothing owned is committed (it may be someone else's).
                 let outside = self.outside_generation();
                 if !stored.is_empty() && !no_group && !outside {
-                    auto = Some(self.commit(stored, now));
+                    auto = Some(self.commit_automatic(stored, true, now));
                 }
             }
         }
@@ -275,6 +289,19 @@ impl ConsumerCore {
     /// commits complete in order). A member outside a generation fails at once with
     /// [`ConsumerError::CommitFailed`], as Java's client-side `CommitFailedException`.
     pub fn commit(&mut self, offsets: Vec<OffsetToCommit>, now: Instant) -> CommitId {
+        self.commit_automatic(offsets, false, now)
+    }
+
+    /// [`ConsumerCore::commit`]; `automatic` marks a commit the consumer made itself
+    /// (auto-commit, or the commit of revoked partitions), which STALE_MEMBER_EPOCH retries
+    /// with the member's latest epoch instead of failing (KIP-848, Java
+    /// `CommitRequestManager`).
+    pub fn commit_automatic(
+        &mut self,
+        offsets: Vec<OffsetToCommit>,
+        automatic: bool,
+        now: Instant,
+    ) -> CommitId {
         let id = CommitId(self.next_id());
         let early = if self.config.kafka_commits && self.config.group_id.is_none() {
             Some(ConsumerError::NoGroupId {
@@ -299,6 +326,7 @@ impl ConsumerCore {
                 deadline: now + self.config.commit_timeout,
                 backoff: self.config.retry_backoff,
                 sent: None,
+                automatic,
                 in_flight: false,
                 retry_at: None,
             }),
@@ -333,7 +361,16 @@ impl ConsumerCore {
                     // Membership effects: reset and rejoin, rejoin, coordinator unknown.
                     let _ = m.handle_commit_error(sent, code, now);
                 }
+                let member_epoch = self
+                    .member
+                    .as_ref()
+                    .map(|m| m.group_metadata().generation_id);
                 match code {
+                    // KIP-848: an automatic commit is sent again with the latest epoch, once
+                    // the member has one (Java `retryOnStaleEpoch`).
+                    Some(code) if commit_error_kind(code) == CommitErrorKind::StaleMemberEpoch => {
+                        commit.automatic && member_epoch.is_some_and(|e| e > 0)
+                    }
                     Some(code) => commit_error_kind(code).is_retriable(),
                     None => e.is_retriable(),
                 }
@@ -362,30 +399,26 @@ impl ConsumerCore {
         self.drive(now);
     }
 
-    /// [`Transmit::Group`] failed (connection, timeout).
-    pub fn handle_group_failed(&mut self, id: RequestId, now: Instant) {
+    /// [`Transmit::Group`] failed (connection, timeout, a version the broker lacks).
+    pub fn handle_group_failed(&mut self, id: RequestId, failure: RequestFailure, now: Instant) {
         if let Some(m) = &mut self.member {
-            m.handle_request_failed(id, now);
+            m.handle_request_failure(id, failure, now);
         }
         self.drive(now);
     }
 
-    /// The answer to [`Transmit::Metadata`]: partition counts, `None` when the lookup failed
-    /// (tried again at the next refresh).
-    pub fn handle_metadata(
-        &mut self,
-        id: u64,
-        counts: Option<BTreeMap<String, i32>>,
-        now: Instant,
-    ) {
+    /// The answer to [`Transmit::Metadata`]: partition counts and topic ids, `None` when the
+    /// lookup failed (tried again at the next refresh).
+    pub fn handle_metadata(&mut self, id: u64, found: Option<TopicsMetadata>, now: Instant) {
         if self.metadata_in_flight != Some(id) {
             return;
         }
         self.metadata_in_flight = None;
         self.next_metadata = Some(now + self.config.metadata_max_age);
         if let Some(m) = &mut self.member {
-            if let Some(counts) = counts {
-                m.metadata_changed(counts, now);
+            if let Some(found) = found {
+                m.metadata_changed(found.partition_counts, now);
+                m.topic_ids_changed(found.topic_ids, now);
             }
             if !self.joined {
                 self.joined = true;

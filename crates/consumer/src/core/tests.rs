@@ -198,8 +198,14 @@ impl Sim {
             other => panic!("expected metadata, got {other:?}"),
         };
         self.idle();
-        self.core
-            .handle_metadata(id, Some(BTreeMap::from([("t".into(), 2)])), self.now);
+        self.core.handle_metadata(
+            id,
+            Some(TopicsMetadata {
+                partition_counts: BTreeMap::from([("t".into(), 2)]),
+                topic_ids: BTreeMap::new(),
+            }),
+            self.now,
+        );
         assert!(matches!(self.event(), CoreEvent::Subscribed(t) if t == ["t"]));
 
         let find = self.group_request();
@@ -528,4 +534,41 @@ fn leave_waits_for_pending_commits() {
         GroupResponse::LeaveGroup(kafka_protocol::messages::LeaveGroupResponse::default()),
     );
     assert!(matches!(s.event(), CoreEvent::Left));
+}
+
+/// KIP-848 STALE_MEMBER_EPOCH: Java's `CommitRequestManager` fails a user's commit with
+/// `CommitFailedException` and sends an automatic one again with the latest epoch.
+#[test]
+fn stale_member_epoch_fails_a_user_commit_and_retries_an_automatic_one() {
+    let stale = || {
+        Err(ConsumerError::CommitFailed {
+            code: ErrorCode::STALE_MEMBER_EPOCH,
+        })
+    };
+    let mut s = Sim::new(core_config());
+    s.stable(1);
+
+    s.core.commit(offsets(&[(tp("t", 0), 5)]), s.now);
+    let (user, _) = s.commit_request();
+    s.core.handle_commit_response(user, stale(), s.now);
+    assert!(matches!(
+        s.commit_done(),
+        (done, Err(ConsumerError::CommitFailed { code })) if done == user && code == ErrorCode::STALE_MEMBER_EPOCH
+    ));
+    s.idle();
+    // Membership is not touched.
+    assert_eq!(s.core.identity().generation, 1);
+
+    let auto = s
+        .core
+        .commit_automatic(offsets(&[(tp("t", 0), 6)]), true, s.now);
+    let (sent, _) = s.commit_request();
+    assert_eq!(sent, auto);
+    s.core.handle_commit_response(auto, stale(), s.now);
+    s.idle();
+    s.advance(Duration::from_millis(100));
+    let (again, identity) = s.commit_request();
+    assert_eq!((again, identity.generation), (auto, 1));
+    s.core.handle_commit_response(auto, Ok(()), s.now);
+    assert!(matches!(s.commit_done(), (done, Ok(())) if done == auto));
 }

@@ -11,7 +11,7 @@
 //! come back on a oneshot (sync) or through the callback (async), in the order the commits
 //! were made.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,22 +19,24 @@ use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
 use futures::{FutureExt, StreamExt};
 use rafka_client::Client;
-use rafka_group::{GroupConfig, GroupMember, GroupResponse, Membership, RequestId};
+use rafka_group::consumer_membership::{ConsumerGroupConfig, GroupProtocol, RequestFailure};
+use rafka_group::{ConsumerMember, GroupConfig, GroupMember, GroupResponse, Membership, RequestId};
 use rafka_wire::TopicPartition;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::commit::OffsetToCommit;
 use crate::config::ConsumerConfig;
-use crate::core::{CommitId, ConsumerCore, CoreConfig, CoreEvent, Transmit};
+use crate::core::{CommitId, ConsumerCore, CoreConfig, CoreEvent, TopicsMetadata, Transmit};
 use crate::error::ConsumerError;
 use crate::events::ConsumerEvent;
 use crate::shared::Shared;
 use crate::subscription::TopicSelector;
 
+mod member_id;
 mod send;
 
-use send::{commit_once, partition_counts, send_group};
+use send::{commit_once, send_group, topics_metadata};
 
 /// Capacity of the command and event channels. The driver drains commands at once, and the
 /// consumer drains events at every `poll`; rebalance events wait for their acknowledgement,
@@ -237,20 +239,52 @@ pub(crate) fn group_config(config: &ConsumerConfig) -> Result<GroupConfig, Consu
     Ok(g)
 }
 
-/// The classic group member (JoinGroup/SyncGroup/Heartbeat) for this config.
-fn new_member(config: &ConsumerConfig) -> Result<Box<dyn GroupMember>, ConsumerError> {
-    let member = Membership::new(group_config(config)?).map_err(|e| {
-        ConsumerError::Config(rafka_client::ConfigError::Incompatible {
-            reason: e.to_string(),
-        })
+/// Builds the KIP-848 member's config from the consumer's (`group.protocol=consumer`).
+pub(crate) fn consumer_group_config(
+    config: &ConsumerConfig,
+) -> Result<ConsumerGroupConfig, ConsumerError> {
+    let group_id = config.group_id.clone().ok_or(ConsumerError::NoGroupId {
+        operation: "subscribe",
     })?;
-    Ok(Box::new(member))
+    let mut g = ConsumerGroupConfig::new(group_id);
+    g.group_instance_id = config.group_instance_id.clone();
+    g.client_rack = Some(config.client_rack.clone()).filter(|r| !r.is_empty());
+    g.remote_assignor = config.group_remote_assignor.clone();
+    g.rebalance_timeout = config.max_poll_interval;
+    g.retry_backoff = config.client.retry_backoff;
+    g.retry_backoff_max = config.client.retry_backoff_max;
+    g.request_timeout = config.client.request_timeout;
+    g.auto_commit = config.enable_auto_commit;
+    Ok(g)
+}
+
+/// The group member for this config: classic (JoinGroup/SyncGroup/Heartbeat) or, with
+/// `group.protocol=consumer`, KIP-848 (ConsumerGroupHeartbeat).
+fn new_member(config: &ConsumerConfig) -> Result<Box<dyn GroupMember>, ConsumerError> {
+    let incompatible =
+        |reason: String| ConsumerError::Config(rafka_client::ConfigError::Incompatible { reason });
+    match config.group_protocol {
+        GroupProtocol::Classic => {
+            let member =
+                Membership::new(group_config(config)?).map_err(|e| incompatible(e.to_string()))?;
+            Ok(Box::new(member))
+        }
+        GroupProtocol::Consumer => {
+            let member = ConsumerMember::new(consumer_group_config(config)?, member_id::new())
+                .map_err(|e| incompatible(e.to_string()))?;
+            Ok(Box::new(member))
+        }
+    }
 }
 
 /// An answer to one of the core's requests.
 enum Answer {
-    Group(RequestId, Option<GroupResponse>, Option<ConsumerError>),
-    Metadata(u64, Option<BTreeMap<String, i32>>),
+    Group(
+        RequestId,
+        Result<GroupResponse, RequestFailure>,
+        Option<ConsumerError>,
+    ),
+    Metadata(u64, Option<TopicsMetadata>),
     Commit(CommitId, Result<(), ConsumerError>),
 }
 
@@ -307,7 +341,7 @@ async fn run(
             Some(answer) = l.in_flight.next(), if !l.in_flight.is_empty() => {
                 let now = Instant::now();
                 match answer {
-                    Answer::Group(id, Some(r), _) => {
+                    Answer::Group(id, Ok(r), _) => {
                         if let GroupResponse::JoinGroup(j) = &r {
                             tracing::debug!(
                                 generation = j.generation_id,
@@ -319,11 +353,11 @@ async fn run(
                         }
                         core.handle_group_response(id, &r, now)
                     }
-                    Answer::Group(id, None, error) => {
+                    Answer::Group(id, Err(failure), error) => {
                         if let Some(e) = error {
                             l.outbox.push_back(GroupEvent::Error(e));
                         }
-                        core.handle_group_failed(id, now);
+                        core.handle_group_failed(id, failure, now);
                     }
                     Answer::Metadata(id, counts) => core.handle_metadata(id, counts, now),
                     Answer::Commit(id, result) => core.handle_commit_response(id, result, now),
@@ -357,7 +391,9 @@ async fn run(
                             // else's already; nothing to commit for them.
                             l.reply(reply, Ok(()));
                         } else {
-                            let id = core.commit(offsets, now);
+                            // The commit of revoked partitions is the consumer's own: retried
+                            // after STALE_MEMBER_EPOCH, as Java's commit before revocation.
+                            let id = core.commit_automatic(offsets, only_in_generation, now);
                             l.replies.insert(id, reply);
                         }
                     }
@@ -486,7 +522,7 @@ impl Loop {
             }
             .boxed(),
             Transmit::Metadata { id, topics } => {
-                async move { Answer::Metadata(id, partition_counts(&client, topics).await) }.boxed()
+                async move { Answer::Metadata(id, topics_metadata(&client, topics).await) }.boxed()
             }
             Transmit::Commit {
                 id,

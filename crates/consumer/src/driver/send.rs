@@ -1,23 +1,26 @@
 //! The I/O of the driver: each of the core's requests as one future (group requests,
 //! metadata lookups, one commit attempt). Retries and backoff are the core's.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use rafka_client::{Client, CoordinatorKind, SendOptions, Target};
+use rafka_group::consumer_membership::{RequestFailure, TopicId};
 use rafka_group::{Destination, GroupRequest, GroupResponse};
 use rafka_wire::error_code::ErrorCode;
 use rafka_wire::TopicPartition;
 
 use crate::commit::{offset_commit_request, read_offset_commit, CommitIdentity, OffsetToCommit};
 use crate::config::ConsumerConfig;
+use crate::core::TopicsMetadata;
 use crate::error::ConsumerError;
 
-/// Partition counts for these topics (every topic when `None`).
-pub(super) async fn partition_counts(
+/// Partition counts and topic ids for these topics (every topic when `None`).
+pub(super) async fn topics_metadata(
     client: &Client,
     topics: Option<BTreeSet<String>>,
-) -> Option<BTreeMap<String, i32>> {
+) -> Option<TopicsMetadata> {
     let cluster = match &topics {
         None => client.refresh_all_topics().await,
         Some(topics) => {
@@ -26,12 +29,19 @@ pub(super) async fn partition_counts(
         }
     };
     match cluster {
-        Ok(c) => Some(
-            c.topics
+        Ok(c) => Some(TopicsMetadata {
+            partition_counts: c
+                .topics
                 .values()
                 .map(|t| (t.name.clone(), t.partitions.len() as i32))
                 .collect(),
-        ),
+            topic_ids: c
+                .topics
+                .values()
+                .filter(|t| t.topic_id != [0; 16])
+                .map(|t| (TopicId(u128::from_be_bytes(t.topic_id)), t.name.clone()))
+                .collect(),
+        }),
         Err(e) => {
             tracing::debug!(error = %e, "group metadata refresh failed");
             None
@@ -39,15 +49,15 @@ pub(super) async fn partition_counts(
     }
 }
 
-/// Sends one group request. `None` when it failed (the member backs off and retries); SASL
-/// and TLS failures are also reported to `poll`, as Java's `poll` throws its
-/// AuthenticationException.
+/// Sends one group request. `Err` with why when it failed (the member backs off and
+/// retries, or stops for a version the broker lacks); SASL and TLS failures are also reported
+/// to `poll`, as Java's `poll` throws its AuthenticationException.
 pub(super) async fn send_group(
     client: &Client,
     destination: Destination,
     timeout: Duration,
     request: GroupRequest,
-) -> (Option<GroupResponse>, Option<ConsumerError>) {
+) -> (Result<GroupResponse, RequestFailure>, Option<ConsumerError>) {
     let target = match &destination {
         Destination::AnyBroker => Target::Any,
         Destination::Coordinator(c) => Target::Broker(c.node_id),
@@ -79,26 +89,55 @@ pub(super) async fn send_group(
             .send_with(target, options, |v| p.to_request(v))
             .await
             .map(GroupResponse::LeaveGroup),
+        GroupRequest::ConsumerGroupHeartbeat(p) => {
+            // A regex below v1 cannot be sent: the closure cannot fail, so it sends the
+            // heartbeat without the regex and the member is told (fatal, as in Java).
+            let no_regex = AtomicBool::new(false);
+            let response = client
+                .send_with(target, options, |v| {
+                    p.to_request(v).unwrap_or_else(|_| {
+                        no_regex.store(true, Ordering::Relaxed);
+                        let mut plain = p.clone();
+                        plain.subscribed_topic_regex = None;
+                        plain.to_request(v).expect("no regex to refuse")
+                    })
+                })
+                .await;
+            if no_regex.load(Ordering::Relaxed) {
+                return (Err(RequestFailure::RegexNotSupported), None);
+            }
+            response.map(GroupResponse::ConsumerGroupHeartbeat)
+        }
         other => {
             // A request kind this driver does not know yet: report it failed so the
             // member's retry and backoff rules apply.
             tracing::warn!(?other, "group request of an unknown kind");
-            return (None, None);
+            return (Err(RequestFailure::Disconnected), None);
         }
     };
     match response {
         Ok(r) => {
             tracing::debug!(?api, error_code = r.error_code(), "group answer");
-            (Some(r), None)
+            (Ok(r), None)
         }
         Err(e) => {
             tracing::debug!(error = %e, "group request failed");
+            let failure = request_failure(&e);
             let report = matches!(
                 e,
                 rafka_client::Error::Sasl { .. } | rafka_client::Error::Tls { .. }
             );
-            (None, report.then_some(ConsumerError::Client(e)))
+            (Err(failure), report.then_some(ConsumerError::Client(e)))
         }
+    }
+}
+
+/// Why a group request got no answer, as the members distinguish it.
+fn request_failure(e: &rafka_client::Error) -> RequestFailure {
+    match e {
+        rafka_client::Error::Timeout { .. } => RequestFailure::TimedOut,
+        rafka_client::Error::NoCommonVersion { .. } => RequestFailure::UnsupportedVersion,
+        _ => RequestFailure::Disconnected,
     }
 }
 

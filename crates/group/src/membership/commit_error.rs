@@ -14,6 +14,10 @@
 //! - COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR, REQUEST_TIMED_OUT: the coordinator is marked
 //!   unknown and the commit retried.
 //! - other retriable codes (COORDINATOR_LOAD_IN_PROGRESS, ...): retried.
+//! - STALE_MEMBER_EPOCH (KIP-848, `group.protocol=consumer`): the commit carried an older
+//!   member epoch than the broker's; Java's `CommitRequestManager` fails a user's commit with
+//!   `CommitFailedException` and retries an automatic one (auto-commit, the commit before a
+//!   revocation) with the latest epoch. The membership is not touched.
 //! - everything else: the commit fails.
 
 use kafka_protocol::error::ResponseError;
@@ -29,6 +33,9 @@ pub enum CommitErrorKind {
     RebalanceInProgress,
     /// FENCED_INSTANCE_ID: this static member was replaced; membership is over.
     FencedInstance,
+    /// STALE_MEMBER_EPOCH (KIP-848): a user commit fails (Java `CommitFailedException`); an
+    /// automatic one may be retried with the member's latest epoch.
+    StaleMemberEpoch,
     /// COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR or REQUEST_TIMED_OUT: find the coordinator
     /// again, then retry.
     CoordinatorMoved,
@@ -41,13 +48,14 @@ pub enum CommitErrorKind {
 impl CommitErrorKind {
     /// True when the commit fails with "the group rebalanced" (Java `CommitFailedException`
     /// or `RebalanceInProgressException`): [`Self::Fenced`], [`Self::RebalanceInProgress`],
-    /// [`Self::FencedInstance`].
+    /// [`Self::FencedInstance`], [`Self::StaleMemberEpoch`].
     pub fn is_commit_failed(self) -> bool {
         matches!(
             self,
             CommitErrorKind::Fenced
                 | CommitErrorKind::RebalanceInProgress
                 | CommitErrorKind::FencedInstance
+                | CommitErrorKind::StaleMemberEpoch
         )
     }
 
@@ -69,6 +77,7 @@ pub fn commit_error_kind(code: i16) -> CommitErrorKind {
         }
         Some(ResponseError::RebalanceInProgress) => CommitErrorKind::RebalanceInProgress,
         Some(ResponseError::FencedInstanceId) => CommitErrorKind::FencedInstance,
+        Some(ResponseError::StaleMemberEpoch) => CommitErrorKind::StaleMemberEpoch,
         Some(
             ResponseError::CoordinatorNotAvailable
             | ResponseError::NotCoordinator
@@ -116,5 +125,10 @@ mod tests {
             commit_error_kind(code(ResponseError::OffsetMetadataTooLarge)),
             Fatal
         );
+        assert_eq!(
+            commit_error_kind(code(ResponseError::StaleMemberEpoch)),
+            StaleMemberEpoch
+        );
+        assert!(StaleMemberEpoch.is_commit_failed() && !StaleMemberEpoch.is_retriable());
     }
 }

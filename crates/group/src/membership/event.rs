@@ -217,6 +217,10 @@ pub enum GroupError {
     /// The coordinator answered with another protocol type or name than the group's.
     #[error("inconsistent group protocol: got {0:?}")]
     InconsistentProtocol(Option<String>),
+    /// A failure of the KIP-848 member (`group.protocol=consumer`): a ConsumerGroupHeartbeat
+    /// error, or a broker without the protocol.
+    #[error(transparent)]
+    ConsumerGroup(Box<crate::consumer_membership::ConsumerGroupError>),
 }
 
 impl GroupError {
@@ -233,6 +237,7 @@ impl GroupError {
             GroupError::Broker { error, .. } | GroupError::CommitFailed { error } => {
                 Some(error.code())
             }
+            GroupError::ConsumerGroup(e) => e.code(),
             _ => None,
         }
     }

@@ -277,6 +277,8 @@ impl Membership {
                 self.mark_coordinator_unknown(now);
                 GroupError::broker("OffsetCommit", error)
             }
+            // A KIP-848 error; a classic group never returns it.
+            CommitErrorKind::StaleMemberEpoch => failed(),
             CommitErrorKind::Retriable | CommitErrorKind::Fatal => {
                 GroupError::broker("OffsetCommit", error)
             }

@@ -30,6 +30,9 @@ pub enum GroupRequest {
     Heartbeat(HeartbeatParams),
     /// Leave the group.
     LeaveGroup(LeaveGroupParams),
+    /// ConsumerGroupHeartbeat (API 68, KIP-848): join, heartbeat, acknowledge and leave in
+    /// one request.
+    ConsumerGroupHeartbeat(crate::consumer_membership::ConsumerHeartbeatParams),
 }
 
 impl GroupRequest {
@@ -41,6 +44,7 @@ impl GroupRequest {
             GroupRequest::SyncGroup(_) => ApiKey::SyncGroup,
             GroupRequest::Heartbeat(_) => ApiKey::Heartbeat,
             GroupRequest::LeaveGroup(_) => ApiKey::LeaveGroup,
+            GroupRequest::ConsumerGroupHeartbeat(_) => ApiKey::ConsumerGroupHeartbeat,
         }
     }
 }

@@ -48,6 +48,9 @@ pub(crate) enum Ty {
     Array(&'static Ty),
     /// A nested structure, written inline.
     Struct(&'static [Field]),
+    /// A nullable nested structure: an int8 marker (1 = present, -1 = null), then the
+    /// structure when present (ConsumerGroupHeartbeat's `Assignment`).
+    OptionStruct(&'static [Field]),
 }
 
 /// One field of a structure: its layout and the versions that carry it.
@@ -313,6 +316,13 @@ impl Walk<'_> {
                 Ok(())
             }
             Ty::Struct(fields) => self.structure(fields),
+            Ty::OptionStruct(fields) => {
+                // kafka-protocol reads any marker other than 1 as null, as Java does.
+                if self.take(1, what)?[0] == 1 {
+                    self.structure(fields)?;
+                }
+                Ok(())
+            }
         }
     }
 
@@ -371,6 +381,7 @@ fn min_size(ty: &Ty, version: i16, flexible: bool) -> usize {
         Ty::Str => 2,
         Ty::Bytes | Ty::Array(_) if flexible => 1,
         Ty::Bytes | Ty::Array(_) => 4,
+        Ty::OptionStruct(_) => 1,
         Ty::Struct(fields) => {
             let own: usize = fields
                 .iter()

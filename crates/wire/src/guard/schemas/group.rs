@@ -311,3 +311,96 @@ pub(super) const OFFSET_DELETE: Schema = Schema {
     flexible: OPEN,
     body: OFFSET_DELETE_RESPONSE,
 };
+
+// ConsumerGroupHeartbeatResponse (KIP-848)
+const CONSUMER_GROUP_HEARTBEAT_TOPIC_PARTITIONS: &[Field] = &[
+    Field::new("topic_id", UUID, 0),
+    Field::new("partitions", Ty::Array(&I32), 0),
+];
+const CONSUMER_GROUP_HEARTBEAT_ASSIGNMENT: &[Field] = &[Field::new(
+    "topic_partitions",
+    Ty::Array(&Ty::Struct(CONSUMER_GROUP_HEARTBEAT_TOPIC_PARTITIONS)),
+    0,
+)];
+const CONSUMER_GROUP_HEARTBEAT_RESPONSE: &[Field] = &[
+    Field::new("throttle_time_ms", I32, 0),
+    Field::new("error_code", I16, 0),
+    Field::new("error_message", STR, 0),
+    Field::new("member_id", STR, 0),
+    Field::new("member_epoch", I32, 0),
+    Field::new("heartbeat_interval_ms", I32, 0),
+    Field::new(
+        "assignment",
+        Ty::OptionStruct(CONSUMER_GROUP_HEARTBEAT_ASSIGNMENT),
+        0,
+    ),
+];
+
+// ConsumerGroupDescribeResponse (KIP-848)
+const CONSUMER_GROUP_DESCRIBE_TOPIC_PARTITIONS: &[Field] = &[
+    Field::new("topic_id", UUID, 0),
+    Field::new("topic_name", STR, 0),
+    Field::new("partitions", Ty::Array(&I32), 0),
+];
+const CONSUMER_GROUP_DESCRIBE_ASSIGNMENT: &[Field] = &[Field::new(
+    "topic_partitions",
+    Ty::Array(&Ty::Struct(CONSUMER_GROUP_DESCRIBE_TOPIC_PARTITIONS)),
+    0,
+)];
+const CONSUMER_GROUP_DESCRIBE_MEMBER: &[Field] = &[
+    Field::new("member_id", STR, 0),
+    Field::new("instance_id", STR, 0),
+    Field::new("rack_id", STR, 0),
+    Field::new("member_epoch", I32, 0),
+    Field::new("client_id", STR, 0),
+    Field::new("client_host", STR, 0),
+    Field::new("subscribed_topic_names", Ty::Array(&STR), 0),
+    Field::new("subscribed_topic_regex", STR, 0),
+    Field::new(
+        "assignment",
+        Ty::Struct(CONSUMER_GROUP_DESCRIBE_ASSIGNMENT),
+        0,
+    ),
+    Field::new(
+        "target_assignment",
+        Ty::Struct(CONSUMER_GROUP_DESCRIBE_ASSIGNMENT),
+        0,
+    ),
+    Field::new("member_type", I8, 1),
+];
+const CONSUMER_GROUP_DESCRIBE_GROUP: &[Field] = &[
+    Field::new("error_code", I16, 0),
+    Field::new("error_message", STR, 0),
+    Field::new("group_id", STR, 0),
+    Field::new("group_state", STR, 0),
+    Field::new("group_epoch", I32, 0),
+    Field::new("assignment_epoch", I32, 0),
+    Field::new("assignor_name", STR, 0),
+    Field::new(
+        "members",
+        Ty::Array(&Ty::Struct(CONSUMER_GROUP_DESCRIBE_MEMBER)),
+        0,
+    ),
+    Field::new("authorized_operations", I32, 0),
+];
+const CONSUMER_GROUP_DESCRIBE_RESPONSE: &[Field] = &[
+    Field::new("throttle_time_ms", I32, 0),
+    Field::new(
+        "groups",
+        Ty::Array(&Ty::Struct(CONSUMER_GROUP_DESCRIBE_GROUP)),
+        0,
+    ),
+];
+
+pub(super) const CONSUMER_GROUP_HEARTBEAT: Schema = Schema {
+    api_key: 68,
+    name: "ConsumerGroupHeartbeat",
+    flexible: 0,
+    body: CONSUMER_GROUP_HEARTBEAT_RESPONSE,
+};
+pub(super) const CONSUMER_GROUP_DESCRIBE: Schema = Schema {
+    api_key: 69,
+    name: "ConsumerGroupDescribe",
+    flexible: 0,
+    body: CONSUMER_GROUP_DESCRIBE_RESPONSE,
+};

@@ -68,6 +68,8 @@ static SCHEMAS: &[&Schema] = &[
     &DESCRIBE_USER_SCRAM_CREDENTIALS,
     &ALTER_USER_SCRAM_CREDENTIALS,
     &DESCRIBE_CLUSTER,
+    &CONSUMER_GROUP_HEARTBEAT,
+    &CONSUMER_GROUP_DESCRIBE,
 ];
 
 /// The response layout of an API key, `None` for APIs rafka does not speak.
@@ -118,6 +120,8 @@ guarded! {
     IncrementalAlterConfigsResponse => INCREMENTAL_ALTER_CONFIGS,
     OffsetDeleteResponse => OFFSET_DELETE,
     DescribeClusterResponse => DESCRIBE_CLUSTER,
+    ConsumerGroupHeartbeatResponse => CONSUMER_GROUP_HEARTBEAT,
+    ConsumerGroupDescribeResponse => CONSUMER_GROUP_DESCRIBE,
     DescribeUserScramCredentialsResponse => DESCRIBE_USER_SCRAM_CREDENTIALS,
     AlterUserScramCredentialsResponse => ALTER_USER_SCRAM_CREDENTIALS,
 }

@@ -983,3 +983,69 @@ pub(super) fn alter_user_scram_credentials_alter_user_scram_credentials_response
         ])
         .with_unknown_tagged_fields(unknown(v, 0))
 }
+
+pub(super) fn consumer_group_heartbeat_consumer_group_heartbeat_response(
+    v: i16,
+) -> consumer_group_heartbeat_response::ConsumerGroupHeartbeatResponse {
+    let partitions = consumer_group_heartbeat_response::TopicPartitions::default()
+        .with_topic_id("00000000-0000-0000-0000-000000000007".parse().unwrap())
+        .with_partitions(vec![1, 2])
+        .with_unknown_tagged_fields(unknown(v, 0));
+    consumer_group_heartbeat_response::ConsumerGroupHeartbeatResponse::default()
+        .with_throttle_time_ms(1)
+        .with_error_code(1)
+        .with_error_message(Some(s("x")))
+        .with_member_id(Some(s("x")))
+        .with_member_epoch(1)
+        .with_heartbeat_interval_ms(1)
+        .with_assignment(Some(
+            consumer_group_heartbeat_response::Assignment::default()
+                .with_topic_partitions(vec![partitions])
+                .with_unknown_tagged_fields(unknown(v, 0)),
+        ))
+        .with_unknown_tagged_fields(unknown(v, 0))
+}
+
+pub(super) fn consumer_group_describe_consumer_group_describe_response(
+    v: i16,
+) -> consumer_group_describe_response::ConsumerGroupDescribeResponse {
+    let assignment = || {
+        consumer_group_describe_response::Assignment::default()
+            .with_topic_partitions(vec![
+                consumer_group_describe_response::TopicPartitions::default()
+                    .with_topic_id("00000000-0000-0000-0000-000000000007".parse().unwrap())
+                    .with_topic_name(TopicName(s("x")))
+                    .with_partitions(vec![1])
+                    .with_unknown_tagged_fields(unknown(v, 0)),
+            ])
+            .with_unknown_tagged_fields(unknown(v, 0))
+    };
+    let member = consumer_group_describe_response::Member::default()
+        .with_member_id(s("x"))
+        .with_instance_id(Some(s("x")))
+        .with_rack_id(Some(s("x")))
+        .with_member_epoch(1)
+        .with_client_id(s("x"))
+        .with_client_host(s("x"))
+        .with_subscribed_topic_names(vec![TopicName(s("x"))])
+        .with_subscribed_topic_regex(Some(s("x")))
+        .with_assignment(assignment())
+        .with_target_assignment(assignment())
+        .with_member_type(at_or(v, 1, i16::MAX, 1, -1))
+        .with_unknown_tagged_fields(unknown(v, 0));
+    let group = consumer_group_describe_response::DescribedGroup::default()
+        .with_error_code(1)
+        .with_error_message(Some(s("x")))
+        .with_group_id(GroupId(s("x")))
+        .with_group_state(s("x"))
+        .with_group_epoch(1)
+        .with_assignment_epoch(1)
+        .with_assignor_name(s("x"))
+        .with_members(vec![member])
+        .with_authorized_operations(1)
+        .with_unknown_tagged_fields(unknown(v, 0));
+    consumer_group_describe_response::ConsumerGroupDescribeResponse::default()
+        .with_throttle_time_ms(1)
+        .with_groups(vec![group])
+        .with_unknown_tagged_fields(unknown(v, 0))
+}

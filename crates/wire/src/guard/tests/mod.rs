@@ -176,7 +176,7 @@ fn assert_min_sizes(api: &str, fields: &'static [Field], version: i16, flexible:
             );
             ty = elem;
         }
-        if let Ty::Struct(inner) = ty {
+        if let Ty::Struct(inner) | Ty::OptionStruct(inner) = ty {
             assert_min_sizes(api, inner, version, flexible);
         }
     }
@@ -217,6 +217,8 @@ all_apis! {
         IncrementalAlterConfigsRequest => fill::incremental_alter_configs_incremental_alter_configs_response,
         DescribeUserScramCredentialsRequest => fill::describe_user_scram_credentials_describe_user_scram_credentials_response,
         AlterUserScramCredentialsRequest => fill::alter_user_scram_credentials_alter_user_scram_credentials_response,
+        ConsumerGroupHeartbeatRequest => fill::consumer_group_heartbeat_consumer_group_heartbeat_response,
+        ConsumerGroupDescribeRequest => fill::consumer_group_describe_consumer_group_describe_response,
 }
 
 #[test]

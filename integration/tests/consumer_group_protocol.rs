@@ -1,0 +1,554 @@
+//! The next-generation consumer group protocol (KIP-848, `group.protocol=consumer`) on the
+//! shared Apache Kafka 4.4 cluster (`RAFKA_TEST_BOOTSTRAP`): rafka members joining through
+//! ConsumerGroupHeartbeat, the broker's `uniform` and `range` assignors, incremental
+//! reconciliation (a partition is revoked and acknowledged before another member gets it),
+//! a member leaving, and a static member restarting within its session.
+//!
+//! Tansu has no KIP-848, so these tests need Kafka: they skip without `RAFKA_TEST_BOOTSTRAP`
+//! (and fail under `RAFKA_TEST_STRICT=1`).
+
+mod cli_support;
+mod consumer_common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use consumer_common::*;
+use rafka::consumer::{
+    AutoOffsetReset, Consumer, ConsumerConfig, ConsumerConfigBuilder, ConsumerContext,
+    ConsumerRebalanceListener, GroupProtocol, ListenerError,
+};
+use rafka::wire::TopicPartition;
+use rafka_integration::env::{self, require_env};
+use rafka_integration::TestTarget;
+use tokio::sync::{mpsc, watch};
+
+/// Room for a loaded 2-core machine: the broker's heartbeat interval is 5 s, and a
+/// reconciliation takes a few of them.
+const WAIT: Duration = Duration::from_secs(90);
+
+/// The shared Kafka cluster, or `None` (skip) without it.
+fn kafka() -> Option<TestTarget> {
+    require_env(env::BOOTSTRAP)?;
+    let t = target();
+    assert!(
+        t.is_kafka(),
+        "RAFKA_TEST_BOOTSTRAP set but the target is not Kafka"
+    );
+    Some(t)
+}
+
+fn consumer_config(addr: &str, group: &str) -> ConsumerConfigBuilder {
+    ConsumerConfig::builder(addr)
+        .group_id(group)
+        .group_protocol(GroupProtocol::Consumer)
+        .auto_offset_reset(AutoOffsetReset::Earliest)
+        .auto_commit_interval(Duration::from_millis(200))
+        .fetch_max_wait(Duration::from_millis(100))
+}
+
+/// Who owns which partition, as the hooks of every member of one group saw it. A partition
+/// assigned while another member still owns it fails the test.
+#[derive(Clone, Default)]
+struct Owners {
+    by_partition: Arc<Mutex<BTreeMap<TopicPartition, usize>>>,
+    violations: Arc<Mutex<Vec<String>>>,
+}
+
+impl Owners {
+    fn of(&self, member: usize) -> BTreeSet<TopicPartition> {
+        self.by_partition
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, m)| **m == member)
+            .map(|(tp, _)| tp.clone())
+            .collect()
+    }
+}
+
+/// One member's listener.
+#[derive(Clone)]
+struct Tracker {
+    member: usize,
+    owners: Owners,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Tracker {
+    fn release(&self, partitions: &[TopicPartition], how: &str) {
+        let mut owners = self.owners.by_partition.lock().unwrap();
+        for tp in partitions {
+            if owners.get(tp) == Some(&self.member) {
+                owners.remove(tp);
+            }
+        }
+        self.log
+            .lock()
+            .unwrap()
+            .push(format!("{how} {}", partitions.len()));
+    }
+}
+
+#[rafka::consumer::async_trait]
+impl ConsumerRebalanceListener for Tracker {
+    async fn on_partitions_revoked(
+        &mut self,
+        _consumer: &mut ConsumerContext<'_>,
+        partitions: &[TopicPartition],
+    ) -> Result<(), ListenerError> {
+        self.release(partitions, "revoked");
+        Ok(())
+    }
+
+    async fn on_partitions_lost(
+        &mut self,
+        _consumer: &mut ConsumerContext<'_>,
+        partitions: &[TopicPartition],
+    ) -> Result<(), ListenerError> {
+        self.release(partitions, "lost");
+        Ok(())
+    }
+
+    async fn on_partitions_assigned(
+        &mut self,
+        _consumer: &mut ConsumerContext<'_>,
+        partitions: &[TopicPartition],
+    ) -> Result<(), ListenerError> {
+        let mut owners = self.owners.by_partition.lock().unwrap();
+        for tp in partitions {
+            if let Some(other) = owners.insert(tp.clone(), self.member) {
+                if other != self.member {
+                    self.owners.violations.lock().unwrap().push(format!(
+                        "{tp} assigned to member {} while member {other} owned it",
+                        self.member
+                    ));
+                }
+            }
+        }
+        self.log
+            .lock()
+            .unwrap()
+            .push(format!("assigned {}", partitions.len()));
+        Ok(())
+    }
+}
+
+/// A consumer polling on its own task; records go to `records` as (partition, value).
+struct Member {
+    tracker: Tracker,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Member {
+    async fn close(self) {
+        self.stop.send(true).unwrap();
+        self.task.await.unwrap();
+    }
+}
+
+fn spawn_member(
+    config: ConsumerConfig,
+    topic: &str,
+    member: usize,
+    owners: &Owners,
+    records: mpsc::UnboundedSender<(i32, String)>,
+) -> Member {
+    let tracker = Tracker {
+        member,
+        owners: owners.clone(),
+        log: Arc::default(),
+    };
+    let (stop, mut stopped) = watch::channel(false);
+    let listener = tracker.clone();
+    let topic = topic.to_string();
+    let task = tokio::spawn(async move {
+        let mut consumer = Consumer::new(config).unwrap();
+        consumer.subscribe([topic.as_str()], listener).unwrap();
+        while !*stopped.borrow() {
+            tokio::select! {
+                polled = consumer.poll(Duration::from_millis(200)) => {
+                    for r in polled.expect("poll") {
+                        let v = String::from_utf8(r.value.unwrap().to_vec()).unwrap();
+                        let _ = records.send((r.partition, v));
+                    }
+                }
+                _ = stopped.changed() => {}
+            }
+        }
+        consumer.close().await.expect("close");
+    });
+    Member {
+        tracker,
+        stop,
+        task,
+    }
+}
+
+async fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !f() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn drain(rx: &mut mpsc::UnboundedReceiver<(i32, String)>, into: &mut Vec<(i32, String)>) {
+    while let Ok(r) = rx.try_recv() {
+        into.push(r);
+    }
+}
+
+fn partitions_of(owned: &BTreeSet<TopicPartition>) -> Vec<i32> {
+    owned.iter().map(|tp| tp.partition).collect()
+}
+
+/// Three members with `assignor` on a 6-partition topic: 2 partitions each and never one
+/// owned twice; then one leaves and the other two take its partitions; nothing produced is
+/// lost. Returns each remaining member's partitions before the leave, for the assignor checks.
+async fn three_members_then_one_leaves(assignor: &str) -> Vec<Vec<i32>> {
+    let Some(t) = kafka() else {
+        return Vec::new();
+    };
+    let (topic, client) = topic_and_client(&t, &format!("kip848-{assignor}"), 6).await;
+    let group = t.group(&format!("kip848-{assignor}-group"));
+    let owners = Owners::default();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let mut members: Vec<Member> = (0..3)
+        .map(|i| {
+            let config = consumer_config(&t.addr(), &group)
+                .group_remote_assignor(assignor)
+                .build()
+                .unwrap();
+            spawn_member(config, &topic, i, &owners, tx.clone())
+        })
+        .collect();
+
+    wait_until("2 partitions each", || {
+        (0..3).all(|i| owners.of(i).len() == 2)
+    })
+    .await;
+    let layout: Vec<Vec<i32>> = (0..3).map(|i| partitions_of(&owners.of(i))).collect();
+    eprintln!("{assignor}: {layout:?}");
+
+    // ConsumerGroupDescribe (API 69) sees the same group: three members with a broker-given
+    // epoch, the assignor asked for, and the six partitions owned once each.
+    let admin = rafka::client::Admin::new(client.clone());
+    let described = admin
+        .describe_consumer_groups(&[group.as_str()])
+        .await
+        .unwrap()
+        .remove(&group)
+        .unwrap()
+        .expect("ConsumerGroupDescribe");
+    assert_eq!(described.assignor, assignor);
+    assert_eq!(described.members.len(), 3, "{described:?}");
+    assert!(
+        described.members.iter().all(|m| m.member_epoch > 0),
+        "{described:?}"
+    );
+    let described_owned: BTreeSet<TopicPartition> = described
+        .members
+        .iter()
+        .flat_map(|m| m.assignment.iter().cloned())
+        .collect();
+    assert_eq!(described_owned.len(), 6, "{described:?}");
+
+    for p in 0..6 {
+        produce_each(&client, &topic, p, &format!("a{p}"), 5).await;
+    }
+    let mut got = Vec::new();
+    wait_until("the first 30 records", || {
+        drain(&mut rx, &mut got);
+        got.len() >= 30
+    })
+    .await;
+
+    // Member 0 closes: revoke hook, commit, leave heartbeat (epoch -1); the others take over.
+    let leaver = members.remove(0);
+    let leaver_log = leaver.tracker.log.clone();
+    leaver.close().await;
+    wait_until("3 partitions each for the two left", || {
+        (1..3).all(|i| owners.of(i).len() == 3)
+    })
+    .await;
+
+    for p in 0..6 {
+        produce_each(&client, &topic, p, &format!("b{p}"), 5).await;
+    }
+    wait_until("the second 30 records", || {
+        drain(&mut rx, &mut got);
+        got.iter().filter(|r| r.1.starts_with('b')).count() >= 30
+    })
+    .await;
+    // Nothing lost; every record came from the partition it was produced to.
+    let values: BTreeSet<(i32, String)> = got.iter().cloned().collect();
+    for p in 0..6 {
+        for i in 0..5 {
+            assert!(
+                values.contains(&(p, format!("a{p}-{i}"))),
+                "missing a{p}-{i}"
+            );
+            assert!(
+                values.contains(&(p, format!("b{p}-{i}"))),
+                "missing b{p}-{i}"
+            );
+        }
+    }
+    assert!(
+        leaver_log.lock().unwrap().iter().any(|l| l == "revoked 2"),
+        "the leaver's revoke hook ran for its 2 partitions: {:?}",
+        leaver_log.lock().unwrap()
+    );
+    for m in members {
+        m.close().await;
+    }
+    let violations = owners.violations.lock().unwrap().clone();
+    assert!(violations.is_empty(), "{violations:?}");
+    layout
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uniform_assignor_three_members_then_one_leaves() {
+    let layout = three_members_then_one_leaves("uniform").await;
+    if layout.is_empty() {
+        return;
+    }
+    let all: BTreeSet<i32> = layout.iter().flatten().copied().collect();
+    assert_eq!(all, (0..6).collect());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn range_assignor_three_members_then_one_leaves() {
+    let layout = three_members_then_one_leaves("range").await;
+    if layout.is_empty() {
+        return;
+    }
+    // The broker's range assignor gives each member a contiguous run of partitions.
+    let mut runs: Vec<Vec<i32>> = layout.clone();
+    runs.sort();
+    assert_eq!(runs, vec![vec![0, 1], vec![2, 3], vec![4, 5]], "{layout:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn static_member_restart_keeps_its_partitions() {
+    let Some(t) = kafka() else {
+        return;
+    };
+    let (topic, client) = topic_and_client(&t, "kip848-static", 4).await;
+    let group = t.group("kip848-static-group");
+    let instance = t.group("kip848-static-instance");
+    let owners = Owners::default();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let static_config = || {
+        consumer_config(&t.addr(), &group)
+            .group_instance_id(instance.clone())
+            .build()
+            .unwrap()
+    };
+    let dynamic = spawn_member(
+        consumer_config(&t.addr(), &group).build().unwrap(),
+        &topic,
+        0,
+        &owners,
+        tx.clone(),
+    );
+    let first = spawn_member(static_config(), &topic, 1, &owners, tx.clone());
+    wait_until("2 partitions each", || {
+        (0..2).all(|i| owners.of(i).len() == 2)
+    })
+    .await;
+    let kept = owners.of(1);
+    let dynamic_before = owners.of(0);
+    let dynamic_log_before = dynamic.tracker.log.lock().unwrap().clone();
+
+    // The static member closes (leave heartbeat with epoch -2: the broker keeps its
+    // assignment for the session timeout) and a new consumer with the same instance id
+    // takes its place.
+    first.close().await;
+    let second = spawn_member(static_config(), &topic, 1, &owners, tx.clone());
+    wait_until("the restarted static member owns 2 partitions", || {
+        owners.of(1).len() == 2
+    })
+    .await;
+    assert_eq!(
+        owners.of(1),
+        kept,
+        "the restarted static member got other partitions"
+    );
+    // No rebalance: the dynamic member never gained or lost anything.
+    assert_eq!(owners.of(0), dynamic_before);
+    assert_eq!(
+        dynamic.tracker.log.lock().unwrap().clone(),
+        dynamic_log_before,
+        "the dynamic member saw a rebalance"
+    );
+
+    for p in 0..4 {
+        produce_each(&client, &topic, p, &format!("s{p}"), 3).await;
+    }
+    let mut got = Vec::new();
+    wait_until("12 records", || {
+        drain(&mut rx, &mut got);
+        got.len() >= 12
+    })
+    .await;
+    second.close().await;
+    dynamic.close().await;
+    let violations = owners.violations.lock().unwrap().clone();
+    assert!(violations.is_empty(), "{violations:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consumer_protocol_refuses_classic_settings() {
+    // No broker needed: the config is refused before anything connects.
+    let err = ConsumerConfig::builder("127.0.0.1:1")
+        .group_id("g")
+        .group_protocol(GroupProtocol::Consumer)
+        .session_timeout(Duration::from_secs(10))
+        .build()
+        .unwrap_err();
+    assert!(err.to_string().contains("session.timeout.ms"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commits_carry_the_member_epoch_and_a_new_member_resumes_from_them() {
+    let Some(t) = kafka() else {
+        return;
+    };
+    let (topic, client) = topic_and_client(&t, "kip848-commit", 2).await;
+    let group = t.group("kip848-commit-group");
+    for p in 0..2 {
+        produce_each(&client, &topic, p, &format!("c{p}"), 5).await;
+    }
+    let config = || {
+        consumer_config(&t.addr(), &group)
+            .enable_auto_commit(false)
+            .build()
+            .unwrap()
+    };
+    let mut first = Consumer::new(config()).unwrap();
+    first
+        .subscribe([topic.as_str()], rafka::consumer::NoopRebalanceListener)
+        .unwrap();
+    let got = poll_n(&mut first, 10, WAIT).await;
+    assert_eq!(got.len(), 10);
+    // OffsetCommit v9 with the member id and epoch: a consumer group refuses older versions
+    // and wrong epochs from its members.
+    first
+        .commit_sync()
+        .await
+        .expect("commit with the member epoch");
+    let committed = first
+        .committed(&[
+            TopicPartition::new(&topic, 0),
+            TopicPartition::new(&topic, 1),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(committed.values().copied().collect::<Vec<_>>(), [5, 5]);
+    first.close().await.unwrap();
+
+    for p in 0..2 {
+        produce_each(&client, &topic, p, &format!("d{p}"), 2).await;
+    }
+    let mut second = Consumer::new(config()).unwrap();
+    second
+        .subscribe([topic.as_str()], rafka::consumer::NoopRebalanceListener)
+        .unwrap();
+    let got = poll_n(&mut second, 4, WAIT).await;
+    let mut values = values(&got);
+    values.sort();
+    assert_eq!(
+        values,
+        ["d0-0", "d0-1", "d1-0", "d1-1"],
+        "resumed from the commits"
+    );
+    second.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn regex_subscription_is_resolved_by_the_broker() {
+    let Some(t) = kafka() else {
+        return;
+    };
+    let client = client(&t.addr()).await;
+    // Every name ends with this test's suffix, and so does the pattern.
+    let suffix = t.topic("kip848-rx-a")["kip848-rx-a".len()..].to_string();
+    let names = [
+        t.topic("kip848-rx-a"),
+        t.topic("kip848-rx-b"),
+        t.topic("kip848-other"),
+        format!("x{}", t.topic("kip848-rx-c")),
+    ];
+    for name in &names {
+        create_topic(&t, name, 1);
+        produce_each(&client, name, 0, name, 2).await;
+    }
+    let mut consumer = Consumer::new(
+        consumer_config(&t.addr(), &t.group("kip848-rx-group"))
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    consumer
+        .subscribe(
+            rafka::consumer::Regex::new(&format!("kip848-rx-.*{suffix}")).unwrap(),
+            rafka::consumer::NoopRebalanceListener,
+        )
+        .unwrap();
+    let records = poll_n(&mut consumer, 4, WAIT).await;
+    let topics: BTreeSet<String> = records.iter().map(|r| r.topic.to_string()).collect();
+    // The broker matched whole names: not "x…kip848-rx-c…", not "kip848-other".
+    assert_eq!(topics, BTreeSet::from([names[0].clone(), names[1].clone()]));
+    let assigned: BTreeSet<String> = consumer
+        .assignment()
+        .into_iter()
+        .map(|tp| tp.topic)
+        .collect();
+    assert_eq!(
+        assigned,
+        BTreeSet::from([names[0].clone(), names[1].clone()])
+    );
+    consumer.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_group_describe_shows_members_epochs_and_assignments() {
+    let Some(t) = kafka() else {
+        return;
+    };
+    let (topic, client) = topic_and_client(&t, "kip848-cli", 2).await;
+    let group = t.group("kip848-cli-group");
+    produce_each(&client, &topic, 0, "e", 3).await;
+    let mut consumer = Consumer::new(consumer_config(&t.addr(), &group).build().unwrap()).unwrap();
+    consumer
+        .subscribe([topic.as_str()], rafka::consumer::NoopRebalanceListener)
+        .unwrap();
+    assert_eq!(poll_n(&mut consumer, 3, WAIT).await.len(), 3);
+    consumer.commit_sync().await.unwrap();
+    let addr = t.addr();
+    let described = tokio::task::spawn_blocking(move || {
+        cli_support::rafka_ok(&["-b", &addr, "group", "describe", &group], b"")
+    })
+    .await
+    .unwrap();
+    consumer.close().await.unwrap();
+    assert!(
+        described.contains("protocol consumer (KIP-848), assignor uniform"),
+        "{described}"
+    );
+    assert!(described.contains("members (1):"), "{described}");
+    // The one member owns both partitions under a broker-given epoch.
+    let member = described
+        .lines()
+        .find(|l| l.starts_with("  ") && l.contains(": epoch "))
+        .unwrap_or_else(|| panic!("no member line: {described}"));
+    assert!(member.contains(&format!("owns {topic}[0,1]")), "{member}");
+    assert!(!member.contains("epoch 0,"), "{member}");
+}
