@@ -91,7 +91,6 @@ impl Tracker {
     }
 }
 
-#[rafka::consumer::async_trait]
 impl ConsumerRebalanceListener for Tracker {
     async fn on_partitions_revoked(
         &mut self,
@@ -166,7 +165,9 @@ fn spawn_member(
     let topic = topic.to_string();
     let task = tokio::spawn(async move {
         let mut consumer = Consumer::new(config).unwrap();
-        consumer.subscribe([topic.as_str()], listener).unwrap();
+        consumer
+            .subscribe_with_listener([topic.as_str()], listener)
+            .unwrap();
         while !*stopped.borrow() {
             tokio::select! {
                 polled = consumer.poll(Duration::from_millis(200)) => {
@@ -433,9 +434,7 @@ async fn commits_carry_the_member_epoch_and_a_new_member_resumes_from_them() {
             .unwrap()
     };
     let mut first = Consumer::new(config()).unwrap();
-    first
-        .subscribe([topic.as_str()], rafka::consumer::NoopRebalanceListener)
-        .unwrap();
+    first.subscribe([topic.as_str()]).unwrap();
     let got = poll_n(&mut first, 10, WAIT).await;
     assert_eq!(got.len(), 10);
     // OffsetCommit v9 with the member id and epoch: a consumer group refuses older versions
@@ -458,9 +457,7 @@ async fn commits_carry_the_member_epoch_and_a_new_member_resumes_from_them() {
         produce_each(&client, &topic, p, &format!("d{p}"), 2).await;
     }
     let mut second = Consumer::new(config()).unwrap();
-    second
-        .subscribe([topic.as_str()], rafka::consumer::NoopRebalanceListener)
-        .unwrap();
+    second.subscribe([topic.as_str()]).unwrap();
     let got = poll_n(&mut second, 4, WAIT).await;
     let mut values = values(&got);
     values.sort();
@@ -497,10 +494,7 @@ async fn regex_subscription_is_resolved_by_the_broker() {
     )
     .unwrap();
     consumer
-        .subscribe(
-            rafka::consumer::Regex::new(&format!("kip848-rx-.*{suffix}")).unwrap(),
-            rafka::consumer::NoopRebalanceListener,
-        )
+        .subscribe(rafka::consumer::Regex::new(&format!("kip848-rx-.*{suffix}")).unwrap())
         .unwrap();
     let records = poll_n(&mut consumer, 4, WAIT).await;
     let topics: BTreeSet<String> = records.iter().map(|r| r.topic.to_string()).collect();
@@ -527,9 +521,7 @@ async fn cli_group_describe_shows_members_epochs_and_assignments() {
     let group = t.group("kip848-cli-group");
     produce_each(&client, &topic, 0, "e", 3).await;
     let mut consumer = Consumer::new(consumer_config(&t.addr(), &group).build().unwrap()).unwrap();
-    consumer
-        .subscribe([topic.as_str()], rafka::consumer::NoopRebalanceListener)
-        .unwrap();
+    consumer.subscribe([topic.as_str()]).unwrap();
     assert_eq!(poll_n(&mut consumer, 3, WAIT).await.len(), 3);
     consumer.commit_sync().await.unwrap();
     let addr = t.addr();
