@@ -29,8 +29,9 @@ pub enum ConsumerEvent {
         /// Why.
         error: ConsumerError,
     },
-    /// The commit (or external store save) of revoked partitions' positions failed, so
-    /// whoever owns them next starts from an older position and sees some records again.
+    /// The commit (or external store save) of revoked partitions' positions failed (on a
+    /// rebalance, or the auto-commit on `close`), so whoever owns them next starts from an
+    /// older position and sees some records again.
     CommitOnRevokeFailed {
         /// The revoked partitions.
         partitions: Vec<TopicPartition>,

@@ -64,12 +64,12 @@ impl ConsumerMember {
     /// its revoke path (see the module docs).
     ///
     /// # Errors
-    /// [`crate::consumer_membership::ConsumerConfigError`] from
+    /// [`crate::consumer_membership::ConfigError`] from
     /// [`ConsumerGroupConfig::validate`], or an empty member id.
     pub fn new(
         mut config: ConsumerGroupConfig,
         member_id: impl Into<String>,
-    ) -> Result<ConsumerMember, crate::consumer_membership::ConsumerConfigError> {
+    ) -> Result<ConsumerMember, crate::consumer_membership::ConfigError> {
         config.auto_commit = false;
         let group_instance_id = config.group_instance_id.clone();
         let machine = ConsumerMembership::new(config, member_id)?;

@@ -19,6 +19,7 @@
 #![warn(missing_docs)]
 
 pub mod assignor;
+mod config_error;
 pub mod consumer_member;
 pub mod consumer_membership;
 pub mod member;
@@ -29,6 +30,7 @@ pub use assignor::{
     AssignError, Assignor, ClusterMetadata, CooperativeStickyAssignor, RangeAssignor,
     RebalanceProtocol, RoundRobinAssignor, StickyAssignor,
 };
+pub use config_error::ConfigError;
 pub use consumer_member::ConsumerMember;
 pub use member::{GroupMember, GroupResponse};
 pub use membership::{

@@ -917,20 +917,20 @@ fn wire_request_carries_topic_ids_and_fields() {
 
 #[test]
 fn config_is_validated() {
-    use rafka_group::consumer_membership::ConsumerConfigError;
+    use rafka_group::consumer_membership::ConfigError;
     assert_eq!(
         ConsumerMembership::new(ConsumerGroupConfig::new(""), MEMBER).unwrap_err(),
-        ConsumerConfigError::EmptyGroupId
+        ConfigError::EmptyGroupId
     );
     assert_eq!(
         ConsumerMembership::new(ConsumerGroupConfig::new("g"), "").unwrap_err(),
-        ConsumerConfigError::EmptyMemberId
+        ConfigError::EmptyMemberId
     );
     let mut c = ConsumerGroupConfig::new("g");
     c.remote_assignor = Some(String::new());
     assert_eq!(
         ConsumerMembership::new(c, MEMBER).unwrap_err(),
-        ConsumerConfigError::EmptyRemoteAssignor
+        ConfigError::EmptyRemoteAssignor
     );
     let c = ConsumerGroupConfig::new("g");
     assert!(c.auto_commit);
@@ -1129,7 +1129,7 @@ fn poll_timeout_leave_is_sent_with_a_heartbeat_in_flight_and_its_answer_is_ignor
 #[test]
 fn group_protocol_parses_like_java_and_classic_only_settings_are_refused() {
     use rafka_group::consumer_membership::{
-        check_consumer_protocol_settings, ConsumerConfigError, GroupProtocol,
+        check_consumer_protocol_settings, ConfigError, GroupProtocol,
     };
     assert_eq!(GroupProtocol::default(), GroupProtocol::Classic);
     assert_eq!("CONSUMER".parse(), Ok(GroupProtocol::Consumer));
@@ -1138,7 +1138,7 @@ fn group_protocol_parses_like_java_and_classic_only_settings_are_refused() {
     assert_eq!(GroupProtocol::Consumer.to_string(), "consumer");
     assert_eq!(
         check_consumer_protocol_settings(["group.id", "heartbeat.interval.ms"]),
-        Err(ConsumerConfigError::UnsupportedWithConsumerProtocol(
+        Err(ConfigError::UnsupportedWithConsumerProtocol(
             "heartbeat.interval.ms".into()
         ))
     );

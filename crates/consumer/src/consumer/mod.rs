@@ -430,7 +430,9 @@ impl Consumer {
     /// tasks. Further calls return [`ConsumerError::Closed`].
     ///
     /// # Errors
-    /// The first hook, commit or store error; the group is left and tasks stopped anyway.
+    /// The first hook or offset-store error; the group is left and tasks stopped anyway. A
+    /// failed auto-commit does not fail the close, as in Java: it is logged and kept as
+    /// [`ConsumerEvent::CommitOnRevokeFailed`] for [`Consumer::drain_events`].
     pub async fn close(&mut self) -> Result<(), ConsumerError> {
         if self.closed {
             return Ok(());

@@ -22,7 +22,23 @@ impl Consumer {
         if self.in_group && !owned.is_empty() {
             result = self.run_hook(HookKind::Revoked, &owned).await;
         }
-        let saved = self.commit_on_revoke(&owned).await;
+        let saved = match self.commit_on_revoke(&owned).await {
+            // As Java's close (`maybeAutoCommitOffsetsSync`), a failed auto-commit does not
+            // fail the close: it is logged and kept for `drain_events`. A store's failure is
+            // the application's to see.
+            Err(error) if self.config.offset_store.is_kafka() => {
+                tracing::warn!(%error, "auto-commit on close failed");
+                self.shared
+                    .lock()
+                    .events
+                    .push(ConsumerEvent::CommitOnRevokeFailed {
+                        partitions: owned,
+                        error,
+                    });
+                Ok(())
+            }
+            other => other,
+        };
         result.and(saved)
     }
 

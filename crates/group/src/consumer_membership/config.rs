@@ -48,32 +48,7 @@ pub struct ConsumerGroupConfig {
     pub auto_commit: bool,
 }
 
-/// A setting Java would reject.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConsumerConfigError {
-    /// `group.id` is empty.
-    #[error("group.id must not be empty")]
-    EmptyGroupId,
-    /// The member id is empty (KIP-1082: the client generates a UUID once per process).
-    #[error("the member id must not be empty")]
-    EmptyMemberId,
-    /// `group.instance.id` is set but empty.
-    #[error("group.instance.id must not be empty when set")]
-    EmptyInstanceId,
-    /// `group.remote.assignor` is set but empty.
-    #[error("group.remote.assignor must not be empty when set")]
-    EmptyRemoteAssignor,
-    /// `max.poll.interval.ms` does not fit the protocol's `int32` milliseconds.
-    #[error("max.poll.interval.ms does not fit in an int32 of milliseconds")]
-    RebalanceTimeoutTooLarge,
-    /// A classic-protocol setting was given with `group.protocol=consumer`.
-    #[error("{0} is not supported when group.protocol=consumer (KIP-848: the broker owns it, see its group.consumer.* settings)")]
-    UnsupportedWithConsumerProtocol(String),
-    /// `group.protocol` is neither `classic` nor `consumer`.
-    #[error("invalid group.protocol {0:?}: expected classic or consumer")]
-    UnknownGroupProtocol(String),
-}
+pub use crate::config_error::ConfigError;
 
 /// `group.protocol`: which rebalance protocol the consumer uses (Java `GroupProtocol`,
 /// case-insensitive). Default `classic`, as in Java.
@@ -88,13 +63,13 @@ pub enum GroupProtocol {
 }
 
 impl std::str::FromStr for GroupProtocol {
-    type Err = ConsumerConfigError;
+    type Err = ConfigError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.to_ascii_lowercase().as_str() {
             "classic" => Ok(GroupProtocol::Classic),
             "consumer" => Ok(GroupProtocol::Consumer),
-            _ => Err(ConsumerConfigError::UnknownGroupProtocol(s.to_owned())),
+            _ => Err(ConfigError::UnknownGroupProtocol(s.to_owned())),
         }
     }
 }
@@ -121,17 +96,15 @@ pub const CLASSIC_ONLY_SETTINGS: [&str; 3] = [
 /// `group.protocol=consumer`.
 ///
 /// # Errors
-/// [`ConsumerConfigError::UnsupportedWithConsumerProtocol`] for the first one found.
+/// [`ConfigError::UnsupportedWithConsumerProtocol`] for the first one found.
 pub fn check_consumer_protocol_settings<'a>(
     explicitly_set: impl IntoIterator<Item = &'a str>,
-) -> Result<(), ConsumerConfigError> {
+) -> Result<(), ConfigError> {
     match explicitly_set
         .into_iter()
         .find(|n| CLASSIC_ONLY_SETTINGS.contains(n))
     {
-        Some(n) => Err(ConsumerConfigError::UnsupportedWithConsumerProtocol(
-            n.to_owned(),
-        )),
+        Some(n) => Err(ConfigError::UnsupportedWithConsumerProtocol(n.to_owned())),
         None => Ok(()),
     }
 }
@@ -156,19 +129,19 @@ impl ConsumerGroupConfig {
     /// Checks the settings together.
     ///
     /// # Errors
-    /// The first [`ConsumerConfigError`] found.
-    pub fn validate(&self) -> Result<(), ConsumerConfigError> {
+    /// The first [`ConfigError`] found.
+    pub fn validate(&self) -> Result<(), ConfigError> {
         if self.group_id.is_empty() {
-            return Err(ConsumerConfigError::EmptyGroupId);
+            return Err(ConfigError::EmptyGroupId);
         }
         if self.group_instance_id.as_deref() == Some("") {
-            return Err(ConsumerConfigError::EmptyInstanceId);
+            return Err(ConfigError::EmptyInstanceId);
         }
         if self.remote_assignor.as_deref() == Some("") {
-            return Err(ConsumerConfigError::EmptyRemoteAssignor);
+            return Err(ConfigError::EmptyRemoteAssignor);
         }
         if self.rebalance_timeout.as_millis() > i32::MAX as u128 {
-            return Err(ConsumerConfigError::RebalanceTimeoutTooLarge);
+            return Err(ConfigError::TimeoutTooLarge("max.poll.interval.ms"));
         }
         Ok(())
     }

@@ -34,7 +34,7 @@ use std::time::Instant;
 use rafka_wire::TopicPartition;
 
 pub use config::{
-    check_consumer_protocol_settings, ConsumerConfigError, ConsumerGroupConfig, GroupProtocol,
+    check_consumer_protocol_settings, ConfigError, ConsumerGroupConfig, GroupProtocol,
     CLASSIC_ONLY_SETTINGS,
 };
 pub use error::{ConsumerGroupError, CONSUMER_PROTOCOL_NOT_SUPPORTED_MSG};
@@ -144,15 +144,15 @@ impl ConsumerMembership {
     /// (Java `Uuid.randomUuid().toString()`, kept for the life of the process).
     ///
     /// # Errors
-    /// [`ConsumerConfigError`] from [`ConsumerGroupConfig::validate`], or an empty member id.
+    /// [`ConfigError`] from [`ConsumerGroupConfig::validate`], or an empty member id.
     pub fn new(
         config: ConsumerGroupConfig,
         member_id: impl Into<String>,
-    ) -> Result<ConsumerMembership, ConsumerConfigError> {
+    ) -> Result<ConsumerMembership, ConfigError> {
         config.validate()?;
         let member_id = member_id.into();
         if member_id.is_empty() {
-            return Err(ConsumerConfigError::EmptyMemberId);
+            return Err(ConfigError::EmptyMemberId);
         }
         Ok(ConsumerMembership {
             config,

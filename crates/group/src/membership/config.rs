@@ -38,26 +38,7 @@ pub struct GroupConfig {
     pub exclude_internal_topics: bool,
 }
 
-/// A setting combination Java would reject.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// `group.id` is empty.
-    #[error("group.id must not be empty")]
-    EmptyGroupId,
-    /// `heartbeat.interval.ms` is not below `session.timeout.ms`.
-    #[error("heartbeat.interval.ms must be lower than session.timeout.ms")]
-    HeartbeatNotBelowSession,
-    /// No assignor configured.
-    #[error("partition.assignment.strategy must name at least one assignor")]
-    NoAssignor,
-    /// Two assignors share a name.
-    #[error("assignor {0} configured twice")]
-    DuplicateAssignor(&'static str),
-    /// A timeout does not fit the protocol's `int32` milliseconds.
-    #[error("{0} does not fit in an int32 of milliseconds")]
-    TimeoutTooLarge(&'static str),
-}
+pub use crate::config_error::ConfigError;
 
 impl GroupConfig {
     /// Java defaults for `group_id`.
