@@ -63,6 +63,7 @@ mod fetch_task;
 pub mod fetcher;
 pub mod list_offsets;
 pub mod listener;
+mod partition_list;
 mod positions;
 pub mod record;
 mod shared;

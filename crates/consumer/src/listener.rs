@@ -38,6 +38,7 @@ use futures::future::BoxFuture;
 use rafka_wire::TopicPartition;
 
 use crate::error::{ConsumerError, ListenerError};
+use crate::partition_list::to_vec;
 use crate::store::OffsetStore;
 
 /// Hooks called when the group moves partitions (Java's `ConsumerRebalanceListener`); see the
@@ -325,14 +326,4 @@ impl ConsumerContext<'_> {
     pub fn group_id(&self) -> Option<&str> {
         self.consumer.group_id()
     }
-}
-
-/// The partitions of any collection of partitions or references to them.
-fn to_vec(
-    partitions: impl IntoIterator<Item = impl Borrow<TopicPartition>>,
-) -> Vec<TopicPartition> {
-    partitions
-        .into_iter()
-        .map(|tp| tp.borrow().clone())
-        .collect()
 }

@@ -9,9 +9,10 @@ use rafka_client::admin::{ListedOffset, OffsetSpec};
 use rafka_client::Admin;
 use rafka_wire::TopicPartition;
 
-use super::{to_vec, Consumer};
+use super::Consumer;
 use crate::error::ConsumerError;
 use crate::list_offsets::OffsetAndTimestamp;
+use crate::partition_list::to_vec;
 
 impl Consumer {
     /// The end offset of each partition: the offset the next produced record will get (the

@@ -21,6 +21,7 @@ use crate::error::ConsumerError;
 use crate::events::ConsumerEvent;
 use crate::fetcher::{FetchSettings, Fetcher};
 use crate::listener::{ConsumerRebalanceListener, DynListener};
+use crate::partition_list::to_vec;
 use crate::positions::Positions;
 use crate::record::ConsumerRecord;
 use crate::shared::Shared;
@@ -455,16 +456,6 @@ impl Consumer {
             Ok(())
         }
     }
-}
-
-/// The partitions of any collection of partitions or references to them.
-fn to_vec(
-    partitions: impl IntoIterator<Item = impl Borrow<TopicPartition>>,
-) -> Vec<TopicPartition> {
-    partitions
-        .into_iter()
-        .map(|tp| tp.borrow().clone())
-        .collect()
 }
 
 impl Drop for Consumer {

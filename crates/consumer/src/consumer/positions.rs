@@ -6,8 +6,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use rafka_wire::TopicPartition;
 
-use super::{to_vec, Consumer};
+use super::Consumer;
 use crate::error::ConsumerError;
+use crate::partition_list::to_vec;
 use crate::subscription::ResetTarget;
 
 impl Consumer {
