@@ -27,19 +27,21 @@ impl Consumer {
             // fail the close: it is logged and kept for `drain_events`. A store's failure is
             // the application's to see.
             Err(error) if self.config.offset_store.is_kafka() => {
-                tracing::warn!(%error, "auto-commit on close failed");
-                self.shared
-                    .lock()
-                    .events
-                    .push(ConsumerEvent::CommitOnRevokeFailed {
-                        partitions: owned,
-                        error,
-                    });
+                self.note_commit_on_revoke_failed(owned, error);
                 Ok(())
             }
             other => other,
         };
         result.and(saved)
+    }
+
+    /// A failed commit of revoked partitions: logged and kept for `drain_events`.
+    fn note_commit_on_revoke_failed(&self, partitions: Vec<TopicPartition>, error: ConsumerError) {
+        tracing::warn!(%error, "commit of revoked partitions failed");
+        self.shared
+            .lock()
+            .events
+            .push(ConsumerEvent::CommitOnRevokeFailed { partitions, error });
     }
 
     /// Commit (Kafka, under auto-commit) or save (external store) what was consumed of these
@@ -92,14 +94,7 @@ impl Consumer {
                 let hook = self.run_hook(HookKind::Revoked, &partitions).await;
                 let commit = self.commit_on_revoke(&partitions).await;
                 if let Err(error) = commit {
-                    tracing::warn!(%error, "commit on revoke failed");
-                    self.shared
-                        .lock()
-                        .events
-                        .push(ConsumerEvent::CommitOnRevokeFailed {
-                            partitions: partitions.clone(),
-                            error,
-                        });
+                    self.note_commit_on_revoke_failed(partitions.clone(), error);
                 }
                 self.drop_partitions(&partitions);
                 let _ = done.send(());
