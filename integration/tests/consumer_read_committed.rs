@@ -147,11 +147,13 @@ async fn isolation_levels_match_librdkafka_over_rafka_transactions() {
     let topic = t.topic("rc-rafka");
     create_topic(&t, &topic, 1);
     let producer = Producer::new(
-        ProducerConfig::new(&t.addr())
+        ProducerConfig::builder(&t.addr())
             .transactional_id(t.group("rafka-rc-producer"))
             .max_block(Duration::from_secs(20))
             .request_timeout(Duration::from_secs(10))
-            .delivery_timeout(Duration::from_secs(30)),
+            .delivery_timeout(Duration::from_secs(30))
+            .build()
+            .unwrap(),
     )
     .unwrap();
     producer.init_transactions().await.unwrap();
@@ -194,11 +196,13 @@ async fn an_open_transaction_holds_read_committed_at_the_last_stable_offset() {
     create_topic(&t, &topic, 1);
     let tp = TopicPartition::new(&topic, 0);
     let producer = Producer::new(
-        ProducerConfig::new(&t.addr())
+        ProducerConfig::builder(&t.addr())
             .transactional_id(t.group("rafka-rc-open"))
             .max_block(Duration::from_secs(20))
             .request_timeout(Duration::from_secs(10))
-            .delivery_timeout(Duration::from_secs(30)),
+            .delivery_timeout(Duration::from_secs(30))
+            .build()
+            .unwrap(),
     )
     .unwrap();
     producer.init_transactions().await.unwrap();

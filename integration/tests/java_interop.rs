@@ -286,8 +286,13 @@ async fn rafka_producer_records_are_read_by_java_with_javas_partitioning() {
     )
     .unwrap();
 
-    let producer = Producer::new(ProducerConfig::new(&bootstrap).linger(Duration::from_millis(5)))
-        .expect("producer");
+    let producer = Producer::new(
+        ProducerConfig::builder(&bootstrap)
+            .linger(Duration::from_millis(5))
+            .build()
+            .unwrap(),
+    )
+    .expect("producer");
     let mut deliveries = Vec::new();
     for i in 0..N {
         let record = ProducerRecord::new(topic.as_str())
@@ -428,9 +433,11 @@ async fn compressed_batches_interoperate_both_ways() {
         .unwrap();
     for (p, (codec, compression)) in CODECS.iter().enumerate() {
         let producer = Producer::new(
-            ProducerConfig::new(&bootstrap)
+            ProducerConfig::builder(&bootstrap)
                 .compression(*compression, None)
-                .linger(Duration::from_millis(20)),
+                .linger(Duration::from_millis(20))
+                .build()
+                .unwrap(),
         )
         .expect("producer");
         let mut deliveries = Vec::new();
@@ -495,7 +502,8 @@ async fn java_console_consumer_decodes_rafka_keys_headers_and_nulls() {
     let Some(bootstrap) = bootstrap() else { return };
     let topic = unique_name("java-headers");
     create_topic(&bootstrap, &topic, 1, 3, &[]).await.unwrap();
-    let producer = Producer::new(ProducerConfig::new(&bootstrap)).expect("producer");
+    let producer =
+        Producer::new(ProducerConfig::builder(&bootstrap).build().unwrap()).expect("producer");
     let records = vec![
         ProducerRecord::new(topic.as_str())
             .key("k0")
@@ -1227,7 +1235,8 @@ async fn java_transactional_copy_is_read_committed_by_rafka_exactly_once() {
     create_topic(&bootstrap, &input, 1, 3, &[]).await.unwrap();
     create_topic(&bootstrap, &output, 1, 3, &[]).await.unwrap();
 
-    let producer = Producer::new(ProducerConfig::new(&bootstrap)).expect("producer");
+    let producer =
+        Producer::new(ProducerConfig::builder(&bootstrap).build().unwrap()).expect("producer");
     let mut deliveries = Vec::new();
     for i in 0..N {
         let record = ProducerRecord::new(input.as_str())
@@ -1328,9 +1337,11 @@ async fn rafka_transactions_are_read_committed_by_java() {
         .unwrap();
 
     let producer = Producer::new(
-        ProducerConfig::new(&bootstrap)
+        ProducerConfig::builder(&bootstrap)
             .transactional_id(unique_name("rafka-tx"))
-            .max_block(Duration::from_secs(30)),
+            .max_block(Duration::from_secs(30))
+            .build()
+            .unwrap(),
     )
     .expect("transactional producer");
     producer

@@ -13,7 +13,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rafka::consumer::{AutoOffsetReset, Consumer, ConsumerConfig, IsolationLevel};
-use rafka::producer::{ProduceError, Producer, ProducerConfig, ProducerRecord};
+use rafka::producer::{
+    ProduceError, Producer, ProducerConfig, ProducerConfigBuilder, ProducerRecord,
+};
 use rafka::wire::TopicPartition;
 use rafka_integration::{unique_name, KafkaCluster};
 
@@ -245,8 +247,8 @@ impl Acks {
     }
 }
 
-fn producer_config(bootstrap: &str) -> ProducerConfig {
-    ProducerConfig::new(bootstrap)
+fn producer_config(bootstrap: &str) -> ProducerConfigBuilder {
+    ProducerConfig::builder(bootstrap)
         .request_timeout(Duration::from_secs(15))
         .delivery_timeout(Duration::from_secs(120))
         .max_block(Duration::from_secs(60))
@@ -257,7 +259,7 @@ fn producer_config(bootstrap: &str) -> ProducerConfig {
 /// read back exactly once, in order.
 async fn idempotent_produce_through_leader_kill(cluster: &KafkaCluster, topic: &str) -> i32 {
     const RECORDS: u64 = 200_000;
-    let producer = Producer::new(producer_config(&cluster.bootstrap())).unwrap();
+    let producer = Producer::new(producer_config(&cluster.bootstrap()).build().unwrap()).unwrap();
     let acks = Arc::new(Acks::default());
     let victim = leader(cluster, topic, 0).await;
     let started = Instant::now();
@@ -359,8 +361,13 @@ async fn transactions_through_leader_kill(cluster: &KafkaCluster, topic: &str) {
     const TXNS: u64 = 8;
     const PER_TXN: u64 = 3_000;
     let txn_id = unique_name("failover-txn");
-    let producer =
-        Producer::new(producer_config(&cluster.bootstrap()).transactional_id(&txn_id)).unwrap();
+    let producer = Producer::new(
+        producer_config(&cluster.bootstrap())
+            .transactional_id(&txn_id)
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
     producer
         .init_transactions()
         .await
@@ -499,7 +506,7 @@ struct BackgroundProducer {
 }
 
 fn spawn_producer(bootstrap: &str, topic: &str, tag: &'static str) -> BackgroundProducer {
-    let producer = Producer::new(producer_config(bootstrap)).unwrap();
+    let producer = Producer::new(producer_config(bootstrap).build().unwrap()).unwrap();
     let stop = Arc::new(AtomicBool::new(false));
     let sent = Arc::new(Mutex::new([0u64; PARTITIONS as usize]));
     let acks = Arc::new(Acks::default());
@@ -916,8 +923,13 @@ async fn transactions_through_coordinator_kill(
 ) -> (i32, BTreeMap<i32, Vec<(String, u64)>>) {
     const PER_TXN: u64 = 3_000;
     let txn_id = unique_name("failover-coord");
-    let producer =
-        Producer::new(producer_config(&cluster.bootstrap()).transactional_id(&txn_id)).unwrap();
+    let producer = Producer::new(
+        producer_config(&cluster.bootstrap())
+            .transactional_id(&txn_id)
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
     producer
         .init_transactions()
         .await
@@ -1062,7 +1074,7 @@ async fn produce_through_controlled_shutdown(
     topic: &str,
 ) -> BTreeMap<i32, Vec<(String, u64)>> {
     const RECORDS: u64 = 60_000;
-    let producer = Producer::new(producer_config(&cluster.bootstrap())).unwrap();
+    let producer = Producer::new(producer_config(&cluster.bootstrap()).build().unwrap()).unwrap();
     let acks = Arc::new(Acks::default());
     let victim = leader(cluster, topic, 2).await;
     let mut next_seq = [0u64; PARTITIONS as usize];
@@ -1246,7 +1258,7 @@ async fn txn_coordinator_kill_controlled_shutdown_and_full_restart() {
     )
     .await;
     let t = Instant::now();
-    let producer = Producer::new(producer_config(&cluster.bootstrap())).unwrap();
+    let producer = Producer::new(producer_config(&cluster.bootstrap()).build().unwrap()).unwrap();
     let mut deliveries = Vec::new();
     for p in 0..PARTITIONS {
         let next = expected[&p].len() as u64;

@@ -70,9 +70,11 @@ async fn produce_and_consume(
         .await
         .context("create topic")?;
 
-    let producer = Producer::builder(ProducerConfig::new(&bootstrap))
-        .client_config(cfg.clone())
-        .build()?;
+    let producer = Producer::new(
+        ProducerConfig::builder(&bootstrap)
+            .client(cfg.clone())
+            .build()?,
+    )?;
     let sent: Vec<String> = (0..RECORDS).map(|i| format!("{topic}-{i}")).collect();
     let mut deliveries = Vec::new();
     for v in &sent {
@@ -488,10 +490,13 @@ async fn sasl_plain_and_scram_users_made_with_the_admin_api() {
     // A producer and a consumer with a wrong password fail with the authentication error
     // instead of retrying until their timeouts.
     let wrong = cfg(SaslMechanism::ScramSha512, "bob", "wrong");
-    let producer = Producer::builder(ProducerConfig::new(&sasl))
-        .client_config(wrong.clone())
-        .build()
-        .unwrap();
+    let producer = Producer::new(
+        ProducerConfig::builder(&sasl)
+            .client(wrong.clone())
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
     let outcome = tokio::time::timeout(REFUSAL_WITHIN, async {
         producer
             .send(ProducerRecord::new("any").value("x"))

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use rafka::producer::{
-    Acks, CompressionType, ProduceError, Producer, ProducerConfig, ProducerRecord, RecordMetadata,
+    Acks, CompressionType, ProduceError, Producer, ProducerConfig, ProducerConfigBuilder,
+    ProducerRecord, RecordMetadata,
 };
 use rafka::wire::records::Compression;
 use rafka_integration::TestTarget;
@@ -18,8 +19,8 @@ use producer_support::{
     create_topic, java_partition, read_partition, read_partition_until, wait_until_leaders_serve,
 };
 
-fn config(addr: &str) -> ProducerConfig {
-    ProducerConfig::new(addr)
+fn config(addr: &str) -> ProducerConfigBuilder {
+    ProducerConfig::builder(addr)
         .linger(Duration::from_millis(5))
         .request_timeout(Duration::from_secs(10))
         .delivery_timeout(Duration::from_secs(30))
@@ -31,7 +32,7 @@ async fn keyed_records_land_on_javas_partition() {
     let t = TestTarget::start().unwrap();
     let keyed = t.topic("keyed");
     create_topic(&t, &keyed, 7).await;
-    let producer = Producer::new(config(&t.addr())).unwrap();
+    let producer = Producer::new(config(&t.addr()).build().unwrap()).unwrap();
     let mut futures = Vec::new();
     for i in 0..60 {
         let key = format!("key-{i}");
@@ -99,7 +100,8 @@ async fn every_codec_round_trips_headers_tombstones_and_timestamps() {
     ] {
         let topic = t.topic(&format!("codec-{}", codec.name()));
         create_topic(&t, &topic, 1).await;
-        let producer = Producer::new(config(&t.addr()).compression(codec, level)).unwrap();
+        let producer =
+            Producer::new(config(&t.addr()).compression(codec, level).build().unwrap()).unwrap();
         let mut last = None;
         for i in 0..300i64 {
             let mut r = ProducerRecord::new(topic.clone())
@@ -165,7 +167,9 @@ async fn acks_zero_one_and_all_deliver() {
         let producer = Producer::new(
             config(&t.addr())
                 .acks(acks)
-                .enable_idempotence(acks == Acks::All),
+                .enable_idempotence(acks == Acks::All)
+                .build()
+                .unwrap(),
         )
         .unwrap();
         let mut futures = Vec::new();
@@ -219,7 +223,8 @@ async fn oversized_records_refused_and_closed_producer_refuses() {
     let t = TestTarget::start().unwrap();
     let big = t.topic("big");
     create_topic(&t, &big, 1).await;
-    let producer = Producer::new(config(&t.addr()).max_request_size(1_000)).unwrap();
+    let producer =
+        Producer::new(config(&t.addr()).max_request_size(1_000).build().unwrap()).unwrap();
     let err = producer
         .send(ProducerRecord::new(&big).value(vec![0u8; 2_000]))
         .await
@@ -253,7 +258,7 @@ async fn unkeyed_records_stick_then_spread_and_callbacks_run() {
     let t = TestTarget::start().unwrap();
     let sticky = t.topic("sticky");
     create_topic(&t, &sticky, 4).await;
-    let producer = Producer::new(config(&t.addr()).batch_size(1_000)).unwrap();
+    let producer = Producer::new(config(&t.addr()).batch_size(1_000).build().unwrap()).unwrap();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     for i in 0..400 {
         let tx = tx.clone();
@@ -323,7 +328,7 @@ async fn interceptors_and_custom_partitioner_are_used() {
     let hooks = t.topic("hooks");
     create_topic(&t, &hooks, 3).await;
     let interceptor = Arc::new(Upper(AtomicUsize::new(0)));
-    let producer = Producer::builder(config(&t.addr()))
+    let producer = Producer::builder(config(&t.addr()).build().unwrap())
         .interceptor(interceptor.clone())
         .partitioner(Arc::new(Last))
         .build()
@@ -363,7 +368,7 @@ async fn timestamps_are_the_create_time_or_the_brokers_append_time() {
     let t = TestTarget::start().unwrap();
     let topic = t.topic("create-time");
     create_topic(&t, &topic, 1).await;
-    let producer = Producer::new(config(&t.addr())).unwrap();
+    let producer = Producer::new(config(&t.addr()).build().unwrap()).unwrap();
     let given = producer
         .send(
             ProducerRecord::new(&topic)
@@ -446,8 +451,8 @@ async fn two_idempotent_producers_at_once() {
     let t = TestTarget::start().unwrap();
     let topic = t.topic("two-idempotent");
     create_topic(&t, &topic, 1).await;
-    let first = Producer::new(config(&t.addr())).unwrap();
-    let second = Producer::new(config(&t.addr())).unwrap();
+    let first = Producer::new(config(&t.addr()).build().unwrap()).unwrap();
+    let second = Producer::new(config(&t.addr()).build().unwrap()).unwrap();
     async fn send(p: &Producer, topic: &str, v: &str) -> Result<RecordMetadata, ProduceError> {
         p.send(ProducerRecord::new(topic).value(v.to_string()))
             .await?

@@ -19,7 +19,7 @@ async fn produce_under_faults(idempotent: bool, topic: &str) -> Vec<Vec<u32>> {
     let broker = TestBroker::start().unwrap();
     broker.create_topic(topic, PARTITIONS).unwrap();
     let proxy = MultiBrokerProxy::start(broker.addr(), 3).await.unwrap();
-    let mut cfg = ProducerConfig::new(&proxy.bootstrap_servers())
+    let mut cfg = ProducerConfig::builder(&proxy.bootstrap_servers())
         .linger(Duration::from_millis(2))
         .batch_size(400)
         .request_timeout(Duration::from_secs(5))
@@ -29,7 +29,7 @@ async fn produce_under_faults(idempotent: bool, topic: &str) -> Vec<Vec<u32>> {
     if !idempotent {
         cfg = cfg.acks(Acks::All).max_in_flight(1);
     }
-    let producer = Producer::new(cfg).unwrap();
+    let producer = Producer::new(cfg.build().unwrap()).unwrap();
     let n = 200u32;
     let mut futures = Vec::new();
     for i in 0..n {
@@ -114,11 +114,13 @@ async fn leader_moves_are_followed_without_loss_or_duplicates() {
     broker.create_topic("moving", 2).unwrap();
     let proxy = MultiBrokerProxy::start(broker.addr(), 3).await.unwrap();
     let producer = Producer::new(
-        ProducerConfig::new(&proxy.bootstrap_servers())
+        ProducerConfig::builder(&proxy.bootstrap_servers())
             .linger(Duration::from_millis(2))
             .batch_size(300)
             .request_timeout(Duration::from_secs(5))
-            .retry_backoff(Duration::from_millis(20), Duration::from_millis(100)),
+            .retry_backoff(Duration::from_millis(20), Duration::from_millis(100))
+            .build()
+            .unwrap(),
     )
     .unwrap();
     let mut futures = Vec::new();

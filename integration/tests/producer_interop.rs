@@ -65,8 +65,13 @@ async fn librdkafka_reads_rafka_records_for_every_codec() {
     for (codec, _) in CODECS {
         let topic = t.topic(&format!("to-rdkafka-{}", codec.name()));
         create_topic(&t, &topic, 1).await;
-        let producer =
-            Producer::new(ProducerConfig::new(&t.addr()).compression(codec, None)).unwrap();
+        let producer = Producer::new(
+            ProducerConfig::builder(&t.addr())
+                .compression(codec, None)
+                .build()
+                .unwrap(),
+        )
+        .unwrap();
         for i in 0..50i64 {
             let mut r = ProducerRecord::new(topic.clone())
                 .key(format!("k{i}"))
@@ -128,7 +133,7 @@ async fn rafka_reads_librdkafka_records_and_partitions_keys_alike() {
         }
         assert_eq!(total, 60, "{codec:?}");
         // ...is where rafka's default partitioner puts it.
-        let producer = Producer::new(ProducerConfig::new(&t.addr())).unwrap();
+        let producer = Producer::new(ProducerConfig::builder(&t.addr()).build().unwrap()).unwrap();
         for (key, p) in &rdkafka_partition {
             let md = producer
                 .send(

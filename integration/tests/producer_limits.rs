@@ -17,12 +17,14 @@ async fn full_buffer_blocks_send_for_max_block_then_frees_on_delivery() {
     let mem = t.topic("mem");
     create_topic(&t, &mem, 1).await;
     let producer = Producer::new(
-        ProducerConfig::new(&t.addr())
+        ProducerConfig::builder(&t.addr())
             .buffer_memory(2_000)
             .linger(Duration::from_secs(5))
             .request_timeout(Duration::from_secs(5))
             .delivery_timeout(Duration::from_secs(30))
-            .max_block(Duration::from_millis(300)),
+            .max_block(Duration::from_millis(300))
+            .build()
+            .unwrap(),
     )
     .unwrap();
     let mut futures = Vec::new();
@@ -70,10 +72,12 @@ async fn close_fails_undeliverable_records_instead_of_dropping_them() {
     broker.create_topic("stuck", 3).unwrap();
     let proxy = MultiBrokerProxy::start(broker.addr(), 3).await.unwrap();
     let producer = Producer::new(
-        ProducerConfig::new(&proxy.bootstrap_servers())
+        ProducerConfig::builder(&proxy.bootstrap_servers())
             .request_timeout(Duration::from_secs(2))
             .delivery_timeout(Duration::from_secs(60))
-            .retry_backoff(Duration::from_millis(50), Duration::from_millis(200)),
+            .retry_backoff(Duration::from_millis(50), Duration::from_millis(200))
+            .build()
+            .unwrap(),
     )
     .unwrap();
     // Metadata first, then take down the leader of partition 1 (node 2).

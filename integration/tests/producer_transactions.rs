@@ -10,15 +10,16 @@ mod producer_support;
 use std::time::{Duration, Instant};
 
 use rafka::producer::{
-    ConsumerGroupMetadata, ProduceError, Producer, ProducerConfig, ProducerRecord,
+    ConsumerGroupMetadata, ProduceError, Producer, ProducerConfig, ProducerConfigBuilder,
+    ProducerRecord,
 };
 use rafka::TopicPartition;
 use rafka_integration::TestTarget;
 
 use producer_support::{create_topic, group_coordinator_addr, read_partition_until};
 
-fn txn_config(addr: &str, id: &str) -> ProducerConfig {
-    ProducerConfig::new(addr)
+fn txn_config(addr: &str, id: &str) -> ProducerConfigBuilder {
+    ProducerConfig::builder(addr)
         .transactional_id(id)
         .max_block(Duration::from_secs(20))
         .request_timeout(Duration::from_secs(10))
@@ -30,7 +31,7 @@ async fn commit_and_abort_write_markers() {
     let t = TestTarget::start().unwrap();
     let txn = t.topic("txn");
     create_topic(&t, &txn, 2).await;
-    let producer = Producer::new(txn_config(&t.addr(), &t.group("tx-1"))).unwrap();
+    let producer = Producer::new(txn_config(&t.addr(), &t.group("tx-1")).build().unwrap()).unwrap();
     assert!(matches!(
         producer
             .send(ProducerRecord::new(&txn).value("early"))
@@ -101,7 +102,13 @@ async fn newer_producer_fences_the_older_one() {
     let fence = t.topic("fence");
     let id = t.group("tx-fence");
     create_topic(&t, &fence, 1).await;
-    let old = Producer::new(txn_config(&t.addr(), &id).max_block(Duration::from_secs(3))).unwrap();
+    let old = Producer::new(
+        txn_config(&t.addr(), &id)
+            .max_block(Duration::from_secs(3))
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
     old.init_transactions().await.unwrap();
     old.begin_transaction().unwrap();
     drop(
@@ -111,7 +118,7 @@ async fn newer_producer_fences_the_older_one() {
     );
     old.flush().await;
 
-    let new = Producer::new(txn_config(&t.addr(), &id)).unwrap();
+    let new = Producer::new(txn_config(&t.addr(), &id).build().unwrap()).unwrap();
     new.init_transactions().await.unwrap();
     let err = old.commit_transaction().await.unwrap_err();
     eprintln!("fenced producer's commit failed with: {err}");
@@ -174,7 +181,12 @@ async fn offsets_are_committed_with_the_transaction() {
     let group = t.group("txn-group");
     create_topic(&t, &input, 1).await;
     create_topic(&t, &output, 1).await;
-    let producer = Producer::new(txn_config(&t.addr(), &t.group("tx-offsets"))).unwrap();
+    let producer = Producer::new(
+        txn_config(&t.addr(), &t.group("tx-offsets"))
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
     producer.init_transactions().await.unwrap();
     producer.begin_transaction().unwrap();
     // Delivered by the commit below; the future itself is not needed.

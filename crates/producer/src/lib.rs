@@ -63,7 +63,9 @@ mod producer;
 pub mod record;
 mod shared;
 
-pub use config::{Acks, CompressionType, ConfigError, PartitionerChoice, ProducerConfig};
+pub use config::{
+    Acks, CompressionType, ConfigError, PartitionerChoice, ProducerConfig, ProducerConfigBuilder,
+};
 pub use delivery::{DeliveryCallback, DeliveryFuture};
 pub use error::{ProduceError, TransactionError};
 pub use group_metadata::ConsumerGroupMetadata;

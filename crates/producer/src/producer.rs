@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rafka_client::config::Properties;
-use rafka_client::{Client, ClientConfig};
+use rafka_client::Client;
 use rafka_wire::TopicPartition;
 use tokio::sync::{mpsc, oneshot};
 
@@ -26,7 +26,7 @@ use crate::shared::{Command, Shared, TxnCall, COMMAND_CAPACITY};
 /// ```no_run
 /// # async fn demo() -> Result<(), rafka_producer::ProduceError> {
 /// use rafka_producer::{Producer, ProducerConfig, ProducerRecord};
-/// let producer = Producer::new(ProducerConfig::new("localhost:9092"))?;
+/// let producer = Producer::new(ProducerConfig::builder("localhost:9092").build()?)?;
 /// let delivery = producer
 ///     .send(ProducerRecord::new("events").key("user-1").value("clicked"))
 ///     .await?;
@@ -63,7 +63,6 @@ impl std::fmt::Debug for Producer {
 /// Builds a [`Producer`] with a custom partitioner, interceptors or a shared client.
 pub struct ProducerBuilder {
     config: ProducerConfig,
-    client_config: Option<ClientConfig>,
     client: Option<Client>,
     partitioner: Option<Arc<dyn Partitioner>>,
     interceptors: Vec<Arc<dyn ProducerInterceptor>>,
@@ -85,13 +84,6 @@ impl ProducerBuilder {
         self.client = Some(client);
         self
     }
-    /// Replaces the connection settings embedded in the [`ProducerConfig`] (TLS, SASL,
-    /// `client.id`, `request.timeout.ms`, ...); its bootstrap servers are kept when `c` has
-    /// none.
-    pub fn client_config(mut self, c: ClientConfig) -> Self {
-        self.client_config = Some(c);
-        self
-    }
 
     /// Validates the configuration and starts the driver task. Must be called inside a
     /// tokio runtime.
@@ -100,14 +92,7 @@ impl ProducerBuilder {
     /// [`ProduceError::Config`] for an invalid configuration or when no tokio runtime is
     /// running; [`ProduceError::Client`] when the client cannot be created.
     pub fn build(self) -> Result<Producer, ProduceError> {
-        let mut cfg = self.config;
-        if let Some(cc) = self.client_config {
-            let bootstrap = std::mem::take(&mut cfg.client.bootstrap_servers);
-            cfg.client = cc;
-            if cfg.client.bootstrap_servers.is_empty() {
-                cfg.client.bootstrap_servers = bootstrap;
-            }
-        }
+        let cfg = self.config;
         cfg.validate()?;
         let runtime = tokio::runtime::Handle::try_current().map_err(|e| {
             ProduceError::Config(ConfigError::Incompatible {
@@ -118,7 +103,7 @@ impl ProducerBuilder {
             Some(c) => c,
             None => Client::new(cfg.client.clone()).map_err(ProduceError::Client)?,
         };
-        let partitioner: Arc<dyn Partitioner> = match (self.partitioner, cfg.partitioner) {
+        let partitioner: Arc<dyn Partitioner> = match (self.partitioner, cfg.partitioner_class) {
             (Some(p), _) => p,
             (None, PartitionerChoice::Default) => Arc::new(DefaultPartitioner::new(
                 cfg.batch_size,
@@ -159,7 +144,6 @@ impl Producer {
     pub fn builder(config: ProducerConfig) -> ProducerBuilder {
         ProducerBuilder {
             config,
-            client_config: None,
             client: None,
             partitioner: None,
             interceptors: Vec::new(),
@@ -173,15 +157,7 @@ impl Producer {
     /// [`ProduceError::Config`] for a value that does not parse or a key neither the client
     /// nor the producer knows; then as [`ProducerBuilder::build`].
     pub fn from_properties(props: &Properties) -> Result<Producer, ProduceError> {
-        let mut pc = ProducerConfig::default();
-        for (k, v) in props.iter() {
-            if !pc.apply(k, v)? {
-                return Err(ProduceError::Config(ConfigError::UnknownKey {
-                    key: k.to_string(),
-                }));
-            }
-        }
-        Self::builder(pc).build()
+        Self::new(ProducerConfig::from_properties(props)?)
     }
 
     /// The configuration in use.

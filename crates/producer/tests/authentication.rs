@@ -24,10 +24,12 @@ async fn failed_tls_handshake_fails_send_before_max_block() {
         .security_protocol(SecurityProtocol::Ssl)
         .build()
         .unwrap();
-    let producer = Producer::builder(ProducerConfig::new(&addr).max_block(Duration::from_secs(30)))
-        .client_config(client)
+    let config = ProducerConfig::builder(&addr)
+        .max_block(Duration::from_secs(30))
+        .client(client)
         .build()
         .unwrap();
+    let producer = Producer::new(config).unwrap();
     let started = Instant::now();
     let Err(err) = producer.send(ProducerRecord::new("t").value("x")).await else {
         panic!("send must fail");

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use rafka::{CompressionType, Producer, ProducerConfig, ProducerRecord};
+use rafka::{Producer, ProducerConfig, ProducerRecord};
 
 #[tokio::main]
 async fn main() {
@@ -15,21 +15,21 @@ async fn main() {
     let size: usize = args.get(4).map_or(100, |s| s.parse().unwrap());
     let batch: usize = std::env::var("BATCH").map_or(1 << 20, |s| s.parse().unwrap());
     let linger: u64 = std::env::var("LINGER").map_or(5, |s| s.parse().unwrap());
-    let mut cfg = ProducerConfig::new(bootstrap)
+    let mut cfg = ProducerConfig::builder(bootstrap)
         .linger(Duration::from_millis(linger))
         .batch_size(batch)
         .max_request_size(8 << 20)
         .buffer_memory(256 << 20);
     if let Ok(a) = std::env::var("ACKS") {
-        cfg.apply("acks", &a).unwrap();
-        cfg.enable_idempotence = a == "all" || a == "-1";
+        cfg = cfg
+            .set("acks", &a)
+            .unwrap()
+            .enable_idempotence(a == "all" || a == "-1");
     }
     if let Some(c) = args.get(5) {
-        cfg.apply("compression.type", c).unwrap();
-    } else {
-        cfg.compression = CompressionType::None;
+        cfg = cfg.set("compression.type", c).unwrap();
     }
-    let producer = Producer::new(cfg).unwrap();
+    let producer = Producer::new(cfg.build().unwrap()).unwrap();
     let value = Bytes::from(vec![b'x'; size]);
     // Warm-up: metadata and producer id.
     producer

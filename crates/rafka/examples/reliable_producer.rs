@@ -72,11 +72,12 @@ pub async fn run(
     count: usize,
     counting: Arc<Counting>,
 ) -> Result<Vec<RecordMetadata>, BoxError> {
-    let config = ProducerConfig::new(brokers)
+    let config = ProducerConfig::builder(brokers)
         .acks(Acks::All)
         .enable_idempotence(true)
         .delivery_timeout(Duration::from_secs(120))
-        .linger(Duration::from_millis(10));
+        .linger(Duration::from_millis(10))
+        .build()?;
     let producer = Producer::builder(config)
         .partitioner(Arc::new(VipPartitioner))
         .interceptor(counting)

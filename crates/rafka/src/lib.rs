@@ -28,7 +28,7 @@
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! use rafka::{Producer, ProducerConfig, ProducerRecord};
 //!
-//! let producer = Producer::new(ProducerConfig::new("localhost:9092"))?;
+//! let producer = Producer::new(ProducerConfig::builder("localhost:9092").build()?)?;
 //! // Enqueued (first `?`: too large, buffer full past max.block.ms, closed, ...),
 //! // then acknowledged by acks=all (second `?`: delivery failed or timed out).
 //! let meta = producer.send(ProducerRecord::new("orders").value("o-1")).await?.await?;
@@ -98,7 +98,7 @@
 //!     }
 //! }
 //!
-//! let producer = Producer::builder(ProducerConfig::new("localhost:9092"))
+//! let producer = Producer::builder(ProducerConfig::builder("localhost:9092").build()?)
 //!     .partitioner(Arc::new(VipFirst))
 //!     .interceptor(Arc::new(Audit::default()))
 //!     .build()?;
@@ -178,8 +178,8 @@ pub use rafka_consumer::{
 pub use rafka_producer::{
     Acks, CompressionType, ConsumerGroupMetadata, DefaultPartitioner, DeliveryCallback,
     DeliveryFuture, MetricsSnapshot, PartitionInfo, Partitioner, PartitionerChoice, ProduceError,
-    Producer, ProducerBuilder, ProducerConfig, ProducerInterceptor, ProducerRecord, RecordMetadata,
-    RoundRobinPartitioner, TransactionError,
+    Producer, ProducerBuilder, ProducerConfig, ProducerConfigBuilder, ProducerInterceptor,
+    ProducerRecord, RecordMetadata, RoundRobinPartitioner, TransactionError,
 };
 
 // Shared types.

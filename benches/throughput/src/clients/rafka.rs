@@ -12,7 +12,7 @@ use super::{age_ms, percentiles, stamped_value};
 use crate::scenario::{Outcome, Scenario};
 
 fn producer(s: &Scenario) -> Result<Producer> {
-    let mut cfg = ProducerConfig::new(&s.broker);
+    let mut cfg = ProducerConfig::builder(&s.broker);
     for (k, v) in [
         ("acks", "all".to_string()),
         ("linger.ms", s.linger_ms.to_string()),
@@ -21,9 +21,9 @@ fn producer(s: &Scenario) -> Result<Producer> {
         ("buffer.memory", (256u64 << 20).to_string()),
         ("max.request.size", (8u64 << 20).to_string()),
     ] {
-        cfg.apply(k, &v).map_err(|e| anyhow!("{k}: {e}"))?;
+        cfg = cfg.set(k, &v).map_err(|e| anyhow!("{k}: {e}"))?;
     }
-    Ok(Producer::new(cfg)?)
+    Ok(Producer::new(cfg.build()?)?)
 }
 
 pub async fn produce(s: &Scenario) -> Result<Outcome> {

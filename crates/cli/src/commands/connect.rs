@@ -40,7 +40,7 @@ pub fn producer_config(
     settings: &Settings,
 ) -> anyhow::Result<(ProducerConfig, ClientConfig)> {
     let mut client = cli_client_defaults(bootstrap);
-    let mut producer = ProducerConfig::new(bootstrap);
+    let mut producer = ProducerConfig::default();
     producer.client.client_id = client.client_id.clone();
     settings.apply_all(|k, v| -> Result<bool, String> {
         let p = producer.apply(k, v).map_err(|e| e.to_string())?;

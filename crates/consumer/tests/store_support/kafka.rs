@@ -40,7 +40,8 @@ pub async fn fill(
     partitions: i32,
     per_partition: usize,
 ) -> HashMap<TopicPartition, i64> {
-    let producer = Producer::new(ProducerConfig::new(brokers)).expect("producer");
+    let producer =
+        Producer::new(ProducerConfig::builder(brokers).build().unwrap()).expect("producer");
     let mut deliveries = Vec::new();
     for p in 0..partitions {
         for i in 0..per_partition {

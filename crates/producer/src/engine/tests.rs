@@ -19,6 +19,7 @@ use rafka_wire::error_code::ErrorCode;
 
 use super::*;
 use crate::accumulator::PendingRecord;
+use crate::config::ProducerConfigBuilder;
 use crate::delivery::DeliveryFuture;
 
 /// What the scripted broker does with the next produce request instead of writing it.
@@ -174,8 +175,8 @@ struct Sim {
     txn_done: Vec<Result<(), ProduceError>>,
 }
 
-fn config() -> ProducerConfig {
-    ProducerConfig::new("sim:9092")
+fn config() -> ProducerConfigBuilder {
+    ProducerConfig::builder("sim:9092")
         .linger(Duration::from_millis(5))
         .batch_size(1000)
         .retry_backoff(Duration::from_millis(100), Duration::from_millis(1000))
@@ -184,9 +185,12 @@ fn config() -> ProducerConfig {
 }
 
 impl Sim {
-    fn new(cfg: ProducerConfig) -> Sim {
+    fn new(cfg: ProducerConfigBuilder) -> Sim {
         Sim {
-            core: ProducerCore::new(cfg, Arc::new(ProducerMetrics::default())),
+            core: ProducerCore::new(
+                cfg.build().expect("valid config"),
+                Arc::new(ProducerMetrics::default()),
+            ),
             broker: Broker::default(),
             now: Instant::now(),
             leaderless: Vec::new(),
@@ -349,7 +353,7 @@ fn error(f: &DeliveryFuture) -> ProduceError {
 }
 
 /// An idempotent producer with its producer id.
-fn idempotent(cfg: ProducerConfig) -> Sim {
+fn idempotent(cfg: ProducerConfigBuilder) -> Sim {
     let mut sim = Sim::new(cfg);
     let f = sim.send("t", 0, "warm-up");
     let r = sim.next_request();
@@ -383,7 +387,12 @@ fn linger_holds_a_batch_until_linger_ms_then_sends() {
 
 #[test]
 fn full_batch_is_sent_before_linger_and_the_next_record_opens_a_new_one() {
-    let mut sim = idempotent(config().linger(Duration::from_secs(60)).batch_size(200));
+    let mut sim = idempotent(
+        config()
+            .linger(Duration::from_secs(60))
+            .delivery_timeout(Duration::from_secs(120))
+            .batch_size(200),
+    );
     let value = "x".repeat(60);
     let f1 = sim.send("t", 0, &value);
     let f2 = sim.send("t", 0, &value);
@@ -578,7 +587,11 @@ fn fenced_producer_moves_the_lifecycle_to_fatal() {
 
 #[test]
 fn close_sends_lingering_batches_at_once_and_finishes_when_delivered() {
-    let mut sim = idempotent(config().linger(Duration::from_secs(60)));
+    let mut sim = idempotent(
+        config()
+            .linger(Duration::from_secs(60))
+            .delivery_timeout(Duration::from_secs(120)),
+    );
     let f = sim.send("t", 0, "last");
     sim.core.close();
     assert!(sim.core.check_send().is_err());

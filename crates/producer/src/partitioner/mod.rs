@@ -43,6 +43,30 @@ impl PartitionInfo {
 /// `on_append` runs right after the record is appended (still inside `send`), telling a
 /// sticky partitioner how many bytes went where and whether the partition's last batch is
 /// now full — the moment Java's built-in partitioner may switch partitions (KIP-794).
+///
+/// ```
+/// use rafka_producer::partitioner::partition_for_key;
+/// use rafka_producer::{PartitionInfo, Partitioner};
+///
+/// /// Keys starting with `vip-` go to partition 0; other keys hash over the rest, as Java's
+/// /// murmur2 does; records without a key go to the last partition.
+/// struct VipFirst;
+///
+/// impl Partitioner for VipFirst {
+///     fn partition(&self, _topic: &str, key: Option<&[u8]>, _value: Option<&[u8]>, info: &PartitionInfo) -> i32 {
+///         match key {
+///             Some(k) if k.starts_with(b"vip-") => 0,
+///             Some(k) => 1 + partition_for_key(k, info.num_partitions - 1),
+///             None => info.num_partitions - 1,
+///         }
+///     }
+/// }
+///
+/// let info = PartitionInfo::all_available(6);
+/// assert_eq!(VipFirst.partition("orders", Some(b"vip-7"), None, &info), 0);
+/// assert!((1..6).contains(&VipFirst.partition("orders", Some(b"k-7"), None, &info)));
+/// // Given to the producer with `Producer::builder(config).partitioner(Arc::new(VipFirst))`.
+/// ```
 pub trait Partitioner: Send + Sync {
     /// The partition for this record.
     fn partition(

@@ -5,8 +5,12 @@
 
 use std::time::Duration;
 
-use rafka_client::config::parse;
+use rafka_client::config::{parse, Properties};
 use rafka_client::ClientConfig;
+
+mod builder;
+
+pub use builder::ProducerConfigBuilder;
 
 /// How many acknowledgements the leader must gather before answering a produce request
 /// (Java `acks`, default `all`).
@@ -81,9 +85,27 @@ pub enum PartitionerChoice {
 /// the client's one configuration error type, shared by every component.
 pub use rafka_client::ConfigError;
 
-/// Producer configuration. Build with [`ProducerConfig::new`] and the setters, or load Java
-/// properties with [`ProducerConfig::apply`]; [`ProducerConfig::validate`] runs when the
-/// producer is created.
+/// Producer configuration. Build it with [`ProducerConfig::builder`] (one method per field,
+/// then `build()?`, which validates), or load Java properties with
+/// [`ProducerConfig::from_properties`]; the consumer's [`ConsumerConfig`] is built the same
+/// way. [`ProducerConfig::validate`] runs again when the producer is created, so fields
+/// changed by hand are checked too.
+///
+/// [`ConsumerConfig`]: https://docs.rs/rafka-consumer/latest/rafka_consumer/struct.ConsumerConfig.html
+///
+/// ```
+/// use std::time::Duration;
+/// use rafka_producer::{Acks, CompressionType, ProducerConfig};
+///
+/// let config = ProducerConfig::builder("localhost:9092")
+///     .acks(Acks::All)
+///     .linger(Duration::from_millis(10))
+///     .compression(CompressionType::Zstd, None)
+///     .set("delivery.timeout.ms", "60000")?
+///     .build()?;
+/// assert_eq!(config.batch_size, 16_384);
+/// # Ok::<(), rafka_producer::ConfigError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct ProducerConfig {
     /// The connection settings every rafka client shares, embedded rather than copied:
@@ -130,8 +152,9 @@ pub struct ProducerConfig {
     pub transactional_id: Option<String>,
     /// Java `transaction.timeout.ms`, default 60000 ms.
     pub transaction_timeout: Duration,
-    /// Java `partitioner.class`, default: the built-in partitioner.
-    pub partitioner: PartitionerChoice,
+    /// Java `partitioner.class`, default: the built-in partitioner. A partitioner of your
+    /// own is given to [`Producer::builder`](crate::Producer::builder) instead.
+    pub partitioner_class: PartitionerChoice,
     /// Java `partitioner.ignore.keys`, default `false`: when true, keyed records are spread
     /// like unkeyed ones (KIP-794).
     pub partitioner_ignore_keys: bool,
@@ -162,7 +185,7 @@ impl Default for ProducerConfig {
             enable_idempotence: true,
             transactional_id: None,
             transaction_timeout: Duration::from_secs(60),
-            partitioner: PartitionerChoice::Default,
+            partitioner_class: PartitionerChoice::Default,
             partitioner_ignore_keys: false,
             level_for: Vec::new(),
         }
@@ -170,104 +193,31 @@ impl Default for ProducerConfig {
 }
 
 impl ProducerConfig {
-    /// A configuration with Java's defaults and the given `bootstrap.servers` (comma list).
-    pub fn new(bootstrap_servers: &str) -> Self {
-        let mut c = ProducerConfig::default();
-        c.client.bootstrap_servers = parse::list(bootstrap_servers);
-        c
+    /// A builder with Java's defaults and the given `bootstrap.servers` (comma list);
+    /// [`ProducerConfigBuilder::build`] validates.
+    pub fn builder(bootstrap_servers: &str) -> ProducerConfigBuilder {
+        let mut config = ProducerConfig::default();
+        config.client.bootstrap_servers = parse::list(bootstrap_servers);
+        ProducerConfigBuilder::new(config)
     }
 
-    /// Sets `acks`.
-    pub fn acks(mut self, acks: Acks) -> Self {
-        self.acks = acks;
-        self
-    }
-    /// Sets `linger.ms`.
-    pub fn linger(mut self, linger: Duration) -> Self {
-        self.linger = linger;
-        self
-    }
-    /// Sets `batch.size` (bytes).
-    pub fn batch_size(mut self, bytes: usize) -> Self {
-        self.batch_size = bytes;
-        self
-    }
-    /// Sets `buffer.memory` (bytes).
-    pub fn buffer_memory(mut self, bytes: usize) -> Self {
-        self.buffer_memory = bytes;
-        self
-    }
-    /// Sets `max.block.ms`.
-    pub fn max_block(mut self, d: Duration) -> Self {
-        self.max_block = d;
-        self
-    }
-    /// Sets `max.request.size` (bytes).
-    pub fn max_request_size(mut self, bytes: usize) -> Self {
-        self.max_request_size = bytes;
-        self
-    }
-    /// Sets `compression.type` and its level (`None` = the codec's default).
-    pub fn compression(mut self, codec: CompressionType, level: Option<i32>) -> Self {
-        self.compression = codec;
-        self.compression_level = level;
-        self
-    }
-    /// Sets `retries`.
-    pub fn retries(mut self, retries: i32) -> Self {
-        self.retries = retries;
-        self
-    }
-    /// Sets `delivery.timeout.ms`.
-    pub fn delivery_timeout(mut self, d: Duration) -> Self {
-        self.delivery_timeout = d;
-        self
-    }
-    /// Sets `request.timeout.ms`.
-    pub fn request_timeout(mut self, d: Duration) -> Self {
-        self.client.request_timeout = d;
-        self
-    }
-    /// Sets `retry.backoff.ms` and `retry.backoff.max.ms`.
-    pub fn retry_backoff(mut self, initial: Duration, max: Duration) -> Self {
-        self.client.retry_backoff = initial;
-        self.client.retry_backoff_max = max;
-        self
-    }
-    /// Sets `max.in.flight.requests.per.connection`.
-    pub fn max_in_flight(mut self, n: usize) -> Self {
-        self.max_in_flight = n;
-        self
-    }
-    /// Sets `enable.idempotence`.
-    pub fn enable_idempotence(mut self, on: bool) -> Self {
-        self.enable_idempotence = on;
-        self
-    }
-    /// Sets `transactional.id` (which needs idempotence).
-    pub fn transactional_id(mut self, id: impl Into<String>) -> Self {
-        self.transactional_id = Some(id.into());
-        self
-    }
-    /// Sets `transaction.timeout.ms`.
-    pub fn transaction_timeout(mut self, d: Duration) -> Self {
-        self.transaction_timeout = d;
-        self
-    }
-    /// Sets `partitioner.class`.
-    pub fn partitioner(mut self, p: PartitionerChoice) -> Self {
-        self.partitioner = p;
-        self
-    }
-    /// Sets `partitioner.ignore.keys`.
-    pub fn partitioner_ignore_keys(mut self, on: bool) -> Self {
-        self.partitioner_ignore_keys = on;
-        self
-    }
-    /// Sets `client.id`.
-    pub fn client_id(mut self, id: impl Into<String>) -> Self {
-        self.client.client_id = id.into();
-        self
+    /// A validated configuration from Java properties: producer settings and the client
+    /// settings (connection, security) it embeds, in one set.
+    ///
+    /// # Errors
+    /// [`ConfigError::UnknownKey`] for a key neither the producer nor the client knows;
+    /// else as [`ProducerConfig::apply`] and [`ProducerConfig::validate`].
+    pub fn from_properties(props: &Properties) -> Result<ProducerConfig, ConfigError> {
+        let mut config = ProducerConfig::default();
+        for (key, value) in props.iter() {
+            if !config.apply(key, value)? {
+                return Err(ConfigError::UnknownKey {
+                    key: key.to_string(),
+                });
+            }
+        }
+        config.validate()?;
+        Ok(config)
     }
 
     /// Applies one Java property: a producer setting, or a client setting (connection,
@@ -339,30 +289,26 @@ impl ProducerConfig {
                 }
             }
             "transaction.timeout.ms" => self.transaction_timeout = parse::ms(key, value)?,
-            "partitioner.class" => {
-                self.partitioner =
-                    match value.trim() {
-                        ""
-                        | "default"
-                        | "org.apache.kafka.clients.producer.internals.DefaultPartitioner" => {
-                            PartitionerChoice::Default
-                        }
-                        "round-robin"
-                        | "roundrobin"
-                        | "org.apache.kafka.clients.producer.RoundRobinPartitioner" => {
-                            PartitionerChoice::RoundRobin
-                        }
-                        "uniform-sticky"
-                        | "org.apache.kafka.clients.producer.UniformStickyPartitioner" => {
-                            PartitionerChoice::UniformSticky
-                        }
-                        _ => return Err(ConfigError::invalid(
-                            key,
-                            value,
-                            "unknown partitioner; use Producer::with_partitioner for custom ones",
-                        )),
-                    }
-            }
+            "partitioner.class" => self.partitioner_class = match value.trim() {
+                ""
+                | "default"
+                | "org.apache.kafka.clients.producer.internals.DefaultPartitioner" => {
+                    PartitionerChoice::Default
+                }
+                "round-robin"
+                | "roundrobin"
+                | "org.apache.kafka.clients.producer.RoundRobinPartitioner" => {
+                    PartitionerChoice::RoundRobin
+                }
+                "uniform-sticky" | "org.apache.kafka.clients.producer.UniformStickyPartitioner" => {
+                    PartitionerChoice::UniformSticky
+                }
+                _ => return Err(ConfigError::invalid(
+                    key,
+                    value,
+                    "unknown partitioner; give your own to Producer::builder(..).partitioner(..)",
+                )),
+            },
             "partitioner.ignore.keys" => self.partitioner_ignore_keys = parse::bool(key, value)?,
             // Serializers are a Java concern: rafka takes bytes. Accept and ignore them so
             // Java property files load unchanged.
@@ -474,7 +420,7 @@ mod tests {
 
     #[test]
     fn java_defaults() {
-        let c = ProducerConfig::new("a:9092, b:9092");
+        let c = ProducerConfig::builder("a:9092, b:9092").build().unwrap();
         assert_eq!(c.client.bootstrap_servers, vec!["a:9092", "b:9092"]);
         assert_eq!(c.client.client_id, "rafka-producer");
         assert_eq!(c.client.request_timeout, Duration::from_secs(30));
@@ -485,12 +431,11 @@ mod tests {
         assert_eq!(c.retries, i32::MAX);
         assert_eq!(c.max_in_flight, 5);
         assert!(c.enable_idempotence);
-        c.validate().unwrap();
     }
 
     #[test]
     fn apply_java_properties() {
-        let mut c = ProducerConfig::new("x:1");
+        let mut c = ProducerConfig::builder("x:1").build().unwrap();
         assert!(c.apply("acks", "1").unwrap());
         assert!(c.apply("linger.ms", "10").unwrap());
         assert!(c.apply("compression.type", "zstd").unwrap());
@@ -510,42 +455,79 @@ mod tests {
         assert_eq!(c.linger, Duration::from_millis(10));
         assert_eq!(c.compression, CompressionType::Zstd);
         assert_eq!(c.compression_level, Some(7));
-        assert_eq!(c.partitioner, PartitionerChoice::RoundRobin);
+        assert_eq!(c.partitioner_class, PartitionerChoice::RoundRobin);
         assert!(c.apply("acks", "2").is_err());
         assert!(c.apply("compression.gzip.level", "10").is_err());
         assert!(c.apply("batch.size", "-1").is_err());
     }
 
     #[test]
-    fn validate_refuses_incompatible() {
-        let base = ProducerConfig::new("x:1");
-        let e = base.clone().acks(Acks::Leader).validate().unwrap_err();
+    fn build_refuses_incompatible() {
+        let base = ProducerConfig::builder("x:1");
+        let e = base.clone().acks(Acks::Leader).build().unwrap_err();
         assert!(e.to_string().contains("requires acks=all"), "{e}");
-        assert!(base.clone().max_in_flight(6).validate().is_err());
-        assert!(base.clone().retries(0).validate().is_err());
+        assert!(base.clone().max_in_flight(6).build().is_err());
+        assert!(base.clone().retries(0).build().is_err());
         base.clone()
             .acks(Acks::Leader)
             .enable_idempotence(false)
             .max_in_flight(10)
-            .validate()
+            .build()
             .unwrap();
         let e = base
             .clone()
             .delivery_timeout(Duration::from_secs(30))
-            .validate()
+            .build()
             .unwrap_err();
         assert!(e.to_string().contains("delivery.timeout.ms"), "{e}");
         assert!(base
             .clone()
             .enable_idempotence(false)
             .transactional_id("t")
-            .validate()
+            .build()
             .is_err());
         assert!(base
             .clone()
             .compression(CompressionType::Gzip, Some(12))
-            .validate()
+            .build()
             .is_err());
         assert!(ProducerConfig::default().validate().is_err());
+    }
+
+    #[test]
+    fn set_and_from_properties_take_java_names() {
+        let c = ProducerConfig::builder("x:1")
+            .set("linger.ms", "25")
+            .unwrap()
+            .build()
+            .unwrap();
+        assert_eq!(c.linger, Duration::from_millis(25));
+        let e = ProducerConfig::builder("x:1")
+            .set("lingr.ms", "1")
+            .unwrap_err();
+        assert!(matches!(e, ConfigError::UnknownKey { .. }), "{e}");
+
+        let mut props = Properties::default();
+        props.set("bootstrap.servers", "a:1,b:2");
+        props.set("acks", "all");
+        props.set("batch.size", "65536");
+        let c = ProducerConfig::from_properties(&props).unwrap();
+        assert_eq!(c.client.bootstrap_servers, vec!["a:1", "b:2"]);
+        assert_eq!(c.batch_size, 65_536);
+        props.set("acks", "1");
+        let e = ProducerConfig::from_properties(&props).unwrap_err();
+        assert!(e.to_string().contains("requires acks=all"), "{e}");
+    }
+
+    #[test]
+    fn client_settings_keep_the_bootstrap_servers() {
+        let mut client = ClientConfig::default();
+        client.client_id = "billing".into();
+        let c = ProducerConfig::builder("a:1")
+            .client(client)
+            .build()
+            .unwrap();
+        assert_eq!(c.client.bootstrap_servers, vec!["a:1"]);
+        assert_eq!(c.client.client_id, "billing");
     }
 }
