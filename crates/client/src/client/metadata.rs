@@ -9,7 +9,7 @@ use rand::seq::SliceRandom;
 
 use super::Client;
 use crate::error::{BrokerRef, Error};
-use crate::metadata::{Cluster, TopicSelection};
+use crate::metadata::{BrokerInfo, Cluster, LeaderHint, TopicSelection};
 use crate::pool::Purpose;
 
 impl Client {
@@ -61,6 +61,14 @@ impl Client {
     /// Stops tracking a topic in metadata refreshes.
     pub fn untrack_topic(&self, topic: &str) {
         self.inner.metadata.untrack(topic);
+    }
+
+    /// Applies leader hints from a Produce or Fetch error response (KIP-951) to the cached
+    /// metadata, so the next request goes to the new leader without a Metadata round trip.
+    /// Returns true when a hint was newer than the cache; false means nothing changed and
+    /// the caller should [`Client::invalidate_metadata`] instead.
+    pub fn apply_leader_hints(&self, hints: &[LeaderHint], endpoints: &[BrokerInfo]) -> bool {
+        self.inner.metadata.apply_leader_hints(hints, endpoints)
     }
 
     /// Marks the metadata stale: the next lookup refreshes it.

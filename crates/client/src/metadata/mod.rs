@@ -6,6 +6,7 @@
 //! lives in [`crate::Client`] (`refresh_metadata`, `metadata_for`).
 
 pub mod cluster;
+pub mod leader_hint;
 pub(crate) mod schedule;
 
 use std::collections::BTreeSet;
@@ -13,6 +14,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 pub use cluster::{BrokerInfo, Cluster, PartitionInfo, TopicInfo, TopicSelection};
+pub use leader_hint::LeaderHint;
 
 /// Metadata state shared by every clone of a client.
 #[derive(Debug, Default)]
@@ -44,6 +46,20 @@ impl MetadataState {
         // The refresher re-plans its next refresh from the new snapshot's age.
         self.notify.notify_one();
         cluster
+    }
+
+    /// Applies KIP-951 leader hints to the snapshot; true when one was newer than the cache.
+    /// Unlike [`MetadataState::store`], the snapshot keeps its age and staleness: a hint
+    /// updates one partition, not the whole view.
+    pub fn apply_leader_hints(&self, hints: &[LeaderHint], endpoints: &[BrokerInfo]) -> bool {
+        let mut guard = self.snapshot.write().unwrap_or_else(|e| e.into_inner());
+        let Some(next) = guard.with_leader_hints(hints, endpoints) else {
+            return false;
+        };
+        *guard = Arc::new(next);
+        drop(guard);
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        true
     }
 
     pub fn generation(&self) -> u64 {

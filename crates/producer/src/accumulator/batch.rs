@@ -101,6 +101,9 @@ pub(crate) struct ProducerBatch {
     pub attempts: u32,
     /// When a retried batch may be sent again.
     pub retry_at: Option<Instant>,
+    /// The newest leader epoch a broker's error response named for this batch's partition
+    /// (KIP-951); a retry towards a newer one skips the backoff, once per epoch.
+    pub hinted_leader_epoch: Option<i32>,
     /// Set at first drain when idempotent; kept across retries unless the epoch is bumped.
     pub identity: Option<BatchIdentity>,
     /// The encoded batch and the identity it was encoded with.
@@ -121,6 +124,7 @@ impl ProducerBatch {
             created: now,
             attempts: 0,
             retry_at: None,
+            hinted_leader_epoch: None,
             identity: None,
             encoded: None,
         }

@@ -357,15 +357,25 @@ impl RecordAccumulator {
     /// Puts a drained batch back at the front of its partition, in sequence order among
     /// other retries, to be re-sent after exponential backoff (`retry.backoff.ms` doubling up
     /// to `retry.backoff.max.ms`, KIP-580, without jitter so tests are deterministic).
-    pub(crate) fn reenqueue(&mut self, mut b: ProducerBatch, now: Instant) {
-        self.release_in_flight(&b);
+    pub(crate) fn reenqueue(&mut self, b: ProducerBatch, now: Instant) {
         let exp = b.attempts.saturating_sub(1).min(20);
         let backoff = self
             .cfg
             .retry_backoff
             .saturating_mul(1u32 << exp)
             .min(self.cfg.retry_backoff_max.max(self.cfg.retry_backoff));
-        b.retry_at = Some(now + backoff);
+        self.reenqueue_at(b, now + backoff);
+    }
+
+    /// Puts a batch back to be sent again at once: its partition has a new leader (KIP-951),
+    /// so waiting out the backoff would only delay it.
+    pub(crate) fn reenqueue_now(&mut self, b: ProducerBatch, now: Instant) {
+        self.reenqueue_at(b, now);
+    }
+
+    fn reenqueue_at(&mut self, mut b: ProducerBatch, at: Instant) {
+        self.release_in_flight(&b);
+        b.retry_at = Some(at);
         let (_, q) = self.queue(&b.topic.clone(), b.partition);
         let seq = b.identity.map(|i| i.base_sequence);
         let pos = q

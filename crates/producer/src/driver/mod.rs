@@ -123,6 +123,16 @@ async fn run(shared: &Arc<Shared>, mut commands: mpsc::Receiver<Command>) {
                     refresh.get_or_insert_with(Vec::new).extend(topics);
                 }
                 Action::InvalidateMetadata => shared.client.invalidate_metadata(),
+                Action::LeaderHint { hint, endpoints } => {
+                    let hints = std::slice::from_ref(&hint);
+                    if shared.client.apply_leader_hints(hints, &endpoints) {
+                        tracing::debug!(topic = %hint.topic, partition = hint.partition,
+                            leader = hint.leader_id, epoch = hint.leader_epoch,
+                            "leader moved (from the produce response)");
+                    } else {
+                        shared.client.invalidate_metadata();
+                    }
+                }
                 Action::InvalidateCoordinator(target) => match target {
                     Target::Any => {}
                     Target::TransactionCoordinator => {

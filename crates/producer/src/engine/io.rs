@@ -8,6 +8,7 @@ use kafka_protocol::messages::{
     AddPartitionsToTxnResponse, EndTxnRequest, EndTxnResponse, InitProducerIdRequest,
     InitProducerIdResponse, TxnOffsetCommitRequest, TxnOffsetCommitResponse,
 };
+use rafka_client::metadata::{BrokerInfo, LeaderHint};
 use rafka_client::Error as ClientError;
 
 use crate::accumulator::ProducerBatch;
@@ -59,6 +60,13 @@ pub(crate) enum Action {
     RefreshMetadata { topics: Vec<Arc<str>> },
     /// A broker said our metadata is stale.
     InvalidateMetadata,
+    /// A broker said our metadata is stale and named the partition's new leader (KIP-951):
+    /// apply the hint to the cached metadata, or invalidate it when the hint is not newer.
+    LeaderHint {
+        hint: LeaderHint,
+        /// The brokers the response listed (`NodeEndpoints`), so a new leader can be reached.
+        endpoints: Vec<BrokerInfo>,
+    },
     /// The coordinator moved: look it up again before the next request.
     InvalidateCoordinator(Target),
 }

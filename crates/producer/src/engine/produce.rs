@@ -3,6 +3,7 @@
 use std::time::Instant;
 
 use kafka_protocol::messages::ProduceResponse;
+use rafka_client::metadata::{BrokerInfo, LeaderHint};
 use rafka_wire::error_code::ErrorCode;
 
 use super::{Action, ProducerCore};
@@ -61,7 +62,7 @@ impl ProducerCore {
 
     fn handle_partition_response(
         &mut self,
-        b: ProducerBatch,
+        mut b: ProducerBatch,
         resp: &ProduceResponse,
         now: Instant,
     ) {
@@ -101,8 +102,17 @@ impl ProducerCore {
             self.finish_batch(b, Ok(ack), true);
             return;
         }
+        let mut new_leader = false;
         if invalidates_leader(code) {
-            self.actions.push_back(Action::InvalidateMetadata);
+            new_leader = self.take_leader_hint(
+                &mut b,
+                pr.current_leader.leader_id.0,
+                pr.current_leader.leader_epoch,
+                resp,
+            );
+            if !new_leader {
+                self.actions.push_back(Action::InvalidateMetadata);
+            }
         }
         let retries_left = self.can_retry(&b, now);
         let action = match (b.identity, self.acc.sequences.as_mut()) {
@@ -125,6 +135,10 @@ impl ProducerCore {
         };
         tracing::debug!(topic = %b.topic, partition = b.partition, %code, ?action, "produce error");
         match action {
+            ErrorAction::Retry if new_leader => {
+                self.metrics.on_retry();
+                self.acc.reenqueue_now(b, now);
+            }
             ErrorAction::Retry | ErrorAction::RetryAfterEpochBump => {
                 self.metrics.on_retry();
                 self.acc.reenqueue(b, now);
@@ -137,6 +151,46 @@ impl ProducerCore {
                 self.finish_batch(b, Err(ProduceError::Fenced(code)), true);
             }
         }
+    }
+}
+
+impl ProducerCore {
+    /// Turns the new leader an error response named (Produce v10+, KIP-951) into an action
+    /// for the driver. True when the hint is new for this batch: it is then resent at once
+    /// instead of after the backoff, once per leader epoch, as Java's `Sender` does.
+    fn take_leader_hint(
+        &mut self,
+        b: &mut ProducerBatch,
+        leader_id: i32,
+        leader_epoch: i32,
+        resp: &ProduceResponse,
+    ) -> bool {
+        if leader_id < 0 || b.hinted_leader_epoch.is_some_and(|e| e >= leader_epoch) {
+            return false;
+        }
+        b.hinted_leader_epoch = Some(leader_epoch);
+        let endpoints = resp
+            .node_endpoints
+            .iter()
+            .filter_map(|n| {
+                Some(BrokerInfo {
+                    node_id: n.node_id.0,
+                    host: n.host.to_string(),
+                    port: u16::try_from(n.port).ok()?,
+                    rack: n.rack.as_ref().map(|r| r.to_string()),
+                })
+            })
+            .collect();
+        self.actions.push_back(Action::LeaderHint {
+            hint: LeaderHint {
+                topic: b.topic.to_string(),
+                partition: b.partition,
+                leader_id,
+                leader_epoch,
+            },
+            endpoints,
+        });
+        true
     }
 }
 

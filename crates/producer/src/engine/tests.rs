@@ -9,12 +9,15 @@ use bytes::Bytes;
 use kafka_protocol::messages::add_partitions_to_txn_response::{
     AddPartitionsToTxnPartitionResult, AddPartitionsToTxnTopicResult,
 };
-use kafka_protocol::messages::produce_response::{PartitionProduceResponse, TopicProduceResponse};
+use kafka_protocol::messages::produce_response::{
+    LeaderIdAndEpoch, NodeEndpoint, PartitionProduceResponse, TopicProduceResponse,
+};
 use kafka_protocol::messages::{
-    AddPartitionsToTxnRequest, AddPartitionsToTxnResponse, EndTxnResponse, InitProducerIdResponse,
-    ProduceResponse, ProducerId, TopicName,
+    AddPartitionsToTxnRequest, AddPartitionsToTxnResponse, BrokerId, EndTxnResponse,
+    InitProducerIdResponse, ProduceResponse, ProducerId, TopicName,
 };
 use kafka_protocol::protocol::StrBytes;
+use rafka_client::metadata::{BrokerInfo, LeaderHint};
 use rafka_wire::error_code::ErrorCode;
 
 use super::*;
@@ -31,6 +34,9 @@ enum Fault {
     Lost,
     /// The batches are written but the answer is lost, so the producer resends them.
     AnswerLost,
+    /// NOT_LEADER_OR_FOLLOWER naming the new leader (node, leader epoch) and its endpoint, as
+    /// Produce v10+ does (KIP-951); nothing is written.
+    NewLeader(i32, i32),
 }
 
 /// One partition's log and the idempotent producer state the broker keeps for it.
@@ -77,14 +83,22 @@ impl Broker {
         for b in batches {
             let (code, base_offset) = match fault {
                 Some(Fault::Code(c)) => (c, -1),
+                Some(Fault::NewLeader(..)) => (ErrorCode::NOT_LEADER_OR_FOLLOWER, -1),
                 Some(Fault::Lost) => return Err(lost()),
                 _ => self.write(b),
             };
-            let part = PartitionProduceResponse::default()
+            let mut part = PartitionProduceResponse::default()
                 .with_index(b.partition)
                 .with_error_code(code.0)
                 .with_base_offset(base_offset)
                 .with_log_append_time_ms(-1);
+            if let Some(Fault::NewLeader(node, epoch)) = fault {
+                part = part.with_current_leader(
+                    LeaderIdAndEpoch::default()
+                        .with_leader_id(BrokerId(node))
+                        .with_leader_epoch(epoch),
+                );
+            }
             match topics.iter_mut().find(|t| *t.name.0 == *b.topic) {
                 Some(t) => t.partition_responses.push(part),
                 None => topics.push(
@@ -97,7 +111,14 @@ impl Broker {
         if matches!(fault, Some(Fault::AnswerLost)) {
             return Err(lost());
         }
-        Ok(Some(ProduceResponse::default().with_responses(topics)))
+        let mut response = ProduceResponse::default().with_responses(topics);
+        if let Some(Fault::NewLeader(node, _)) = fault {
+            response.node_endpoints = vec![NodeEndpoint::default()
+                .with_node_id(BrokerId(node))
+                .with_host(StrBytes::from_static_str("new-leader"))
+                .with_port(9092)];
+        }
+        Ok(Some(response))
     }
 
     /// Kafka's sequence check (`ProducerAppendInfo`): one of the last five batches again is a
@@ -168,6 +189,10 @@ struct Sim {
     now: Instant,
     /// Partitions whose leader is unknown.
     leaderless: Vec<(String, i32)>,
+    /// Leader hints (KIP-951) the core passed on, with the endpoints that came with them.
+    hints: Vec<(LeaderHint, Vec<BrokerInfo>)>,
+    /// Times the core asked for the metadata to be invalidated.
+    invalidations: usize,
     produce: VecDeque<(i32, Vec<ProducerBatch>)>,
     requests: VecDeque<(Target, Request)>,
     refreshes: usize,
@@ -194,6 +219,8 @@ impl Sim {
             broker: Broker::default(),
             now: Instant::now(),
             leaderless: Vec::new(),
+            hints: Vec::new(),
+            invalidations: 0,
             produce: VecDeque::new(),
             requests: VecDeque::new(),
             refreshes: 0,
@@ -213,7 +240,8 @@ impl Sim {
                 Action::Produce { node, batches } => self.produce.push_back((node, batches)),
                 Action::Send { target, request } => self.requests.push_back((target, request)),
                 Action::RefreshMetadata { .. } => self.refreshes += 1,
-                Action::InvalidateMetadata => {}
+                Action::InvalidateMetadata => self.invalidations += 1,
+                Action::LeaderHint { hint, endpoints } => self.hints.push((hint, endpoints)),
                 Action::InvalidateCoordinator(_) => self.invalidated_coordinators += 1,
             }
         }
@@ -455,6 +483,39 @@ fn first_batch_refused_after_the_second_was_written_is_resent_under_a_new_epoch(
     assert_eq!(offset(&first), 1);
     let (_, epoch, next) = sim.broker.logs[&("t".to_string(), 1)].producer.unwrap();
     assert_eq!((epoch, next), (1, 1));
+}
+
+#[test]
+fn new_leader_named_by_the_error_is_used_at_once_and_once_per_epoch() {
+    let mut sim = idempotent(config());
+    let f = sim.send("t", 0, "r0");
+    sim.advance(Duration::from_millis(5));
+    let invalidations = sim.invalidations;
+    sim.broker.faults.push_back(Fault::NewLeader(2, 7));
+    sim.answer_produce();
+    // KIP-951: the hint goes to the metadata cache and the batch is resent without waiting
+    // out retry.backoff.ms (the clock has not moved) or a metadata refresh.
+    assert_eq!(sim.invalidations, invalidations, "no metadata round trip");
+    let (hint, endpoints) = sim.hints.last().expect("a leader hint");
+    assert_eq!(
+        (
+            hint.topic.as_str(),
+            hint.partition,
+            hint.leader_id,
+            hint.leader_epoch
+        ),
+        ("t", 0, 2, 7)
+    );
+    assert_eq!(endpoints[0].addr(), "new-leader:9092");
+    assert_eq!(sim.produce.len(), 1, "resent at once");
+    // The same epoch again says nothing new: metadata is invalidated and the retry backs off.
+    sim.broker.faults.push_back(Fault::NewLeader(2, 7));
+    sim.answer_produce();
+    assert_eq!(sim.invalidations, invalidations + 1);
+    assert!(sim.produce.is_empty(), "this retry waits for its backoff");
+    sim.deliver_all();
+    assert_eq!(offset(&f), 1);
+    assert_eq!(sim.broker.log("t", 0), ["warm-up", "r0"]);
 }
 
 #[test]
