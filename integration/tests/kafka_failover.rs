@@ -1066,9 +1066,11 @@ async fn transactions_through_coordinator_kill(
     (coordinator, expected)
 }
 
-/// Scenario 5a: an idempotent producer writes 60,000 records while the leader of partition 2
-/// is stopped with SIGTERM (a controlled shutdown moves leadership first). Returns the
-/// expected records per partition.
+/// Scenario 5a: an idempotent producer writes 60,000 records, about 10,000 a second, while the
+/// leader of partition 2 is stopped with SIGTERM (a controlled shutdown moves leadership
+/// first; the old leader answers NOT_LEADER_OR_FOLLOWER naming the new one, KIP-951). Sends go
+/// on during the stop, so the longest pause between two acknowledgements of partition 2 is
+/// the time the leader move cost the producer. Returns the expected records per partition.
 async fn produce_through_controlled_shutdown(
     cluster: &KafkaCluster,
     topic: &str,
@@ -1077,36 +1079,56 @@ async fn produce_through_controlled_shutdown(
     let producer = Producer::new(producer_config(&cluster.bootstrap()).build().unwrap()).unwrap();
     let acks = Arc::new(Acks::default());
     let victim = leader(cluster, topic, 2).await;
-    let mut next_seq = [0u64; PARTITIONS as usize];
-    let mut stopped_at = None;
+    let sent = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
-    for i in 0..RECORDS {
-        if i == RECORDS / 3 {
-            let t = Instant::now();
-            blocking(|| cluster.stop(victim)).expect("stop leader");
-            stopped_at = Some(Instant::now());
-            eprintln!(
-                "FAILOVER controlled shutdown: node {victim} (leader of {topic}-2) stopped in {:.1?} \
-                 after {i} sends ({} acked)",
-                t.elapsed(),
-                acks.ok.load(Ordering::Relaxed)
-            );
-        }
-        let p = (i % PARTITIONS as u64) as i32;
-        let seq = next_seq[p as usize];
-        next_seq[p as usize] += 1;
-        drop(
-            producer
-                .send_with_callback(
-                    ProducerRecord::new(topic)
-                        .partition(p)
-                        .value(value("s", p, seq)),
-                    acks.callback(p),
-                )
-                .await
-                .expect("send"),
+    let sender = {
+        let (producer, acks, sent, topic) = (
+            producer.clone(),
+            acks.clone(),
+            sent.clone(),
+            topic.to_string(),
         );
-    }
+        tokio::spawn(async move {
+            let mut next_seq = [0u64; PARTITIONS as usize];
+            for i in 0..RECORDS {
+                if i % 100 == 0 {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                let p = (i % PARTITIONS as u64) as i32;
+                let seq = next_seq[p as usize];
+                next_seq[p as usize] += 1;
+                drop(
+                    producer
+                        .send_with_callback(
+                            ProducerRecord::new(&topic)
+                                .partition(p)
+                                .value(value("s", p, seq)),
+                            acks.callback(p),
+                        )
+                        .await
+                        .expect("send"),
+                );
+                sent.store(i + 1, Ordering::Relaxed);
+            }
+            next_seq
+        })
+    };
+    wait_for(
+        "a third of the records sent",
+        Duration::from_secs(60),
+        || sent.load(Ordering::Relaxed) >= RECORDS / 3,
+    )
+    .await;
+    let stopped_at = Instant::now();
+    blocking(|| cluster.stop(victim)).expect("stop leader");
+    eprintln!(
+        "FAILOVER controlled shutdown: node {victim} (leader of {topic}-2) stopped in {:.1?} \
+         after {} sends ({} acked)",
+        stopped_at.elapsed(),
+        RECORDS / 3,
+        acks.ok.load(Ordering::Relaxed)
+    );
+    let next_seq = sender.await.expect("sender task");
     tokio::time::timeout(Duration::from_secs(150), producer.flush())
         .await
         .expect("flush hung after a controlled shutdown");
@@ -1121,7 +1143,7 @@ async fn produce_through_controlled_shutdown(
         acks.ok.load(Ordering::Relaxed),
         acks.failed.load(Ordering::Relaxed),
         m.retries,
-        acks.first_after(2, stopped_at.unwrap()),
+        acks.first_after(2, stopped_at),
         acks.longest_gap(2),
         acks.errors.lock().unwrap()
     );
