@@ -6,6 +6,8 @@
 use std::time::Duration;
 
 use kafka_protocol::messages::{ApiVersionsRequest, ListGroupsRequest, MetadataRequest};
+use rafka_client::rafka_wire::negotiate::{negotiate, KAFKA_4_MIN_VERSIONS};
+use rafka_client::rafka_wire::request::{api_name, SUPPORTED_APIS};
 use rafka_client::{Client, ClientConfig, Error, Target};
 use rafka_integration::{TestBroker, TestTarget};
 
@@ -69,6 +71,52 @@ async fn bootstrap_and_metadata() {
         .unwrap();
     assert_eq!(versions.version_of::<MetadataRequest>().unwrap(), 12);
     assert_eq!(versions.version_of::<ApiVersionsRequest>().unwrap(), 3);
+}
+
+/// KIP-896: against Apache Kafka 4.x every API rafka speaks negotiates to a version the
+/// broker advertises and at or above the 4.0 floor, even where the broker advertises lower
+/// versions it refuses (Produce v0–2).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn negotiated_versions_respect_the_kafka_4_floor() {
+    let broker = TestTarget::start().unwrap();
+    if !broker.is_kafka() {
+        return;
+    }
+    let client = Client::connect(config(&broker.addr())).await.unwrap();
+    // The versions the broker advertised in the connection's own ApiVersions handshake.
+    let node = *client.cached_metadata().brokers.keys().next().unwrap();
+    let conn = client
+        .connection(node, rafka_client::Purpose::General)
+        .await
+        .unwrap();
+    let advertised = conn.versions().expect("handshake done").clone();
+    assert_eq!(
+        advertised.range(0).map(|r| r.min),
+        Some(0),
+        "Kafka 4.x still advertises Produce v0"
+    );
+    let mut unsupported = Vec::new();
+    for (&(key, _), result) in SUPPORTED_APIS
+        .iter()
+        .zip(negotiate(SUPPORTED_APIS, &advertised))
+    {
+        match result {
+            Ok((_, version)) => {
+                let floor = KAFKA_4_MIN_VERSIONS
+                    .iter()
+                    .find(|(k, _)| *k == key)
+                    .map_or(0, |(_, f)| *f);
+                assert!(
+                    version >= floor,
+                    "{} v{version} is below Kafka 4's floor v{floor}",
+                    api_name(key)
+                );
+            }
+            Err(e) => unsupported.push(format!("{}: {e}", api_name(key))),
+        }
+    }
+    // Every API rafka speaks is one the 4.4 broker serves at a common version.
+    assert!(unsupported.is_empty(), "{unsupported:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,6 +9,23 @@ use kafka_protocol::protocol::VersionRange;
 use crate::request::{api_name, KafkaRequest};
 use crate::WireError;
 
+/// The lowest version Apache Kafka 4.0 and later accept, per API key, for the APIs whose old
+/// versions KIP-896 removed: Produce 3, Fetch 4, ListOffsets 1, OffsetCommit 2, OffsetFetch 1,
+/// OffsetForLeaderEpoch 2, CreateTopics 2, DeleteTopics 1, DescribeConfigs 1. Kafka 4.x still
+/// advertises Produce v0–2 (for an old librdkafka bug) but refuses them, so a client must not
+/// trust the advertised minimum alone. rafka's own minimums are at or above each floor.
+pub const KAFKA_4_MIN_VERSIONS: &[(i16, i16)] = &[
+    (0, 3),  // Produce
+    (1, 4),  // Fetch
+    (2, 1),  // ListOffsets
+    (8, 2),  // OffsetCommit
+    (9, 1),  // OffsetFetch
+    (23, 2), // OffsetForLeaderEpoch
+    (19, 2), // CreateTopics
+    (20, 1), // DeleteTopics
+    (32, 1), // DescribeConfigs
+];
+
 /// The API version ranges one broker advertised in its ApiVersions response.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct BrokerVersions {
@@ -123,6 +140,26 @@ mod tests {
             }
         );
         assert!(err.to_string().contains("Produce"));
+    }
+
+    #[test]
+    fn never_below_the_kip_896_floor() {
+        use crate::request::SUPPORTED_APIS;
+        for &(key, floor) in KAFKA_4_MIN_VERSIONS {
+            let (_, ours) = SUPPORTED_APIS
+                .iter()
+                .find(|(k, _)| *k == key)
+                .unwrap_or_else(|| panic!("API {key} is one rafka speaks"));
+            assert!(
+                ours.min >= floor,
+                "{}: rafka's minimum {} is below Kafka 4's {floor}",
+                api_name(key),
+                ours.min
+            );
+        }
+        // A 4.x broker advertises Produce from v0; rafka still never picks below v3.
+        let b = BrokerVersions::from_ranges([(0, 0, 13)]);
+        assert_eq!(b.choose::<ProduceRequest>().unwrap(), 11);
     }
 
     #[test]
