@@ -21,6 +21,15 @@ fn config(addr: &str) -> ClientConfig {
         .unwrap()
 }
 
+/// A general-purpose connection to the first broker of the cached metadata.
+async fn first_connection(client: &Client) -> std::sync::Arc<rafka_client::connection::Connection> {
+    let node = *client.cached_metadata().brokers.keys().next().unwrap();
+    client
+        .connection(node, rafka_client::Purpose::General)
+        .await
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bootstrap_and_metadata() {
     let broker = TestTarget::start().unwrap();
@@ -84,11 +93,7 @@ async fn negotiated_versions_respect_the_kafka_4_floor() {
     }
     let client = Client::connect(config(&broker.addr())).await.unwrap();
     // The versions the broker advertised in the connection's own ApiVersions handshake.
-    let node = *client.cached_metadata().brokers.keys().next().unwrap();
-    let conn = client
-        .connection(node, rafka_client::Purpose::General)
-        .await
-        .unwrap();
+    let conn = first_connection(&client).await;
     let advertised = conn.versions().expect("handshake done").clone();
     assert_eq!(
         advertised.range(0).map(|r| r.min),
@@ -123,11 +128,8 @@ async fn negotiated_versions_respect_the_kafka_4_floor() {
 async fn restarted_broker_gives_typed_error_then_client_recovers() {
     let mut broker = TestBroker::start().unwrap();
     let client = Client::connect(config(&broker.addr())).await.unwrap();
-    let node = *client.cached_metadata().brokers.keys().next().unwrap();
-    let conn = client
-        .connection(node, rafka_client::Purpose::General)
-        .await
-        .unwrap();
+    let conn = first_connection(&client).await;
+    let node = conn.broker().node_id;
     broker.restart().unwrap();
     // The old connection is dead: the request fails with a transport error, not a hang.
     let err = conn

@@ -247,6 +247,40 @@ impl Acks {
     }
 }
 
+/// Sends record `i` (round robin over the partitions, the next sequence of its partition,
+/// tagged `tag`) fire-and-forget: the callback counts the outcome.
+async fn send_next(
+    producer: &Producer,
+    acks: &Arc<Acks>,
+    topic: &str,
+    tag: &str,
+    i: u64,
+    next_seq: &mut [u64],
+) {
+    let p = (i % PARTITIONS as u64) as i32;
+    let seq = next_seq[p as usize];
+    next_seq[p as usize] += 1;
+    let record = ProducerRecord::new(topic)
+        .partition(p)
+        .value(value(tag, p, seq));
+    drop(
+        producer
+            .send_with_callback(record, acks.callback(p))
+            .await
+            .expect("send"),
+    );
+}
+
+/// A transactional producer with a fresh `transactional.id` (returned too) made from `prefix`.
+fn transactional_producer(cluster: &KafkaCluster, prefix: &str) -> (Producer, String) {
+    let txn_id = unique_name(prefix);
+    let config = producer_config(&cluster.bootstrap())
+        .transactional_id(&txn_id)
+        .build()
+        .unwrap();
+    (Producer::new(config).unwrap(), txn_id)
+}
+
 fn producer_config(bootstrap: &str) -> ProducerConfigBuilder {
     ProducerConfig::builder(bootstrap)
         .request_timeout(Duration::from_secs(15))
@@ -275,21 +309,7 @@ async fn idempotent_produce_through_leader_kill(cluster: &KafkaCluster, topic: &
                 acks.ok.load(Ordering::Relaxed)
             );
         }
-        let p = (i % PARTITIONS as u64) as i32;
-        let seq = next_seq[p as usize];
-        next_seq[p as usize] += 1;
-        // Fire and forget: the callback counts the outcome.
-        drop(
-            producer
-                .send_with_callback(
-                    ProducerRecord::new(topic)
-                        .partition(p)
-                        .value(value("i", p, seq)),
-                    acks.callback(p),
-                )
-                .await
-                .expect("send"),
-        );
+        send_next(&producer, &acks, topic, "i", i, &mut next_seq).await;
     }
     let flushed = tokio::time::timeout(Duration::from_secs(150), producer.flush()).await;
     assert!(flushed.is_ok(), "flush hung after a leader kill");
@@ -360,14 +380,7 @@ async fn idempotent_produce_through_leader_kill(cluster: &KafkaCluster, topic: &
 async fn transactions_through_leader_kill(cluster: &KafkaCluster, topic: &str) {
     const TXNS: u64 = 8;
     const PER_TXN: u64 = 3_000;
-    let txn_id = unique_name("failover-txn");
-    let producer = Producer::new(
-        producer_config(&cluster.bootstrap())
-            .transactional_id(&txn_id)
-            .build()
-            .unwrap(),
-    )
-    .unwrap();
+    let (producer, _) = transactional_producer(cluster, "failover-txn");
     producer
         .init_transactions()
         .await
@@ -922,14 +935,7 @@ async fn transactions_through_coordinator_kill(
     kill_after: u64,
 ) -> (i32, BTreeMap<i32, Vec<(String, u64)>>) {
     const PER_TXN: u64 = 3_000;
-    let txn_id = unique_name("failover-coord");
-    let producer = Producer::new(
-        producer_config(&cluster.bootstrap())
-            .transactional_id(&txn_id)
-            .build()
-            .unwrap(),
-    )
-    .unwrap();
+    let (producer, txn_id) = transactional_producer(cluster, "failover-coord");
     producer
         .init_transactions()
         .await
@@ -1094,20 +1100,7 @@ async fn produce_through_controlled_shutdown(
                 if i % 100 == 0 {
                     tokio::time::sleep(Duration::from_millis(10)).await;
                 }
-                let p = (i % PARTITIONS as u64) as i32;
-                let seq = next_seq[p as usize];
-                next_seq[p as usize] += 1;
-                drop(
-                    producer
-                        .send_with_callback(
-                            ProducerRecord::new(&topic)
-                                .partition(p)
-                                .value(value("s", p, seq)),
-                            acks.callback(p),
-                        )
-                        .await
-                        .expect("send"),
-                );
+                send_next(&producer, &acks, &topic, "s", i, &mut next_seq).await;
                 sent.store(i + 1, Ordering::Relaxed);
             }
             next_seq

@@ -301,13 +301,7 @@ impl ConsumerConfig {
     /// first [`ConfigError::InvalidValue`], or what [`ConsumerConfig::validate`] finds.
     pub fn from_properties(props: &Properties) -> Result<ConsumerConfig, ConfigError> {
         let mut config = ConsumerConfig::default();
-        for (key, value) in props.iter() {
-            if !config.apply(key, value)? {
-                return Err(ConfigError::UnknownKey {
-                    key: key.to_string(),
-                });
-            }
-        }
+        props.apply_each(|key, value| config.apply(key, value))?;
         config.validate()?;
         Ok(config)
     }
@@ -450,18 +444,6 @@ pub struct ConsumerConfigBuilder {
     config: ConsumerConfig,
 }
 
-macro_rules! setters {
-    ($($(#[$doc:meta])* $name:ident: $ty:ty;)*) => {
-        $(
-            $(#[$doc])*
-            pub fn $name(mut self, value: $ty) -> Self {
-                self.config.$name = value;
-                self
-            }
-        )*
-    };
-}
-
 impl ConsumerConfigBuilder {
     /// `group.id`.
     pub fn group_id(mut self, group_id: impl Into<String>) -> Self {
@@ -537,7 +519,7 @@ impl ConsumerConfigBuilder {
         self
     }
 
-    setters! {
+    rafka_client::config_setters! {
         /// `max.poll.interval.ms`.
         max_poll_interval: Duration;
         /// `enable.auto.commit`.
@@ -573,13 +555,8 @@ impl ConsumerConfigBuilder {
     /// # Errors
     /// [`ConfigError::UnknownKey`] for a key nobody knows, else as `apply`.
     pub fn set(mut self, key: &str, value: &str) -> Result<Self, ConfigError> {
-        if self.config.apply(key, value)? {
-            Ok(self)
-        } else {
-            Err(ConfigError::UnknownKey {
-                key: key.to_string(),
-            })
-        }
+        ConfigError::known(self.config.apply(key, value)?, key)?;
+        Ok(self)
     }
 
     /// Validates and returns the config.

@@ -11,7 +11,12 @@ pub struct ClientConfigBuilder {
     pub(super) config: ClientConfig,
 }
 
-macro_rules! setters {
+/// One builder method per listed field: `name: Type;` makes `pub fn name(mut self, value:
+/// Type) -> Self` that sets `self.config.name`. Shared by the client's, the producer's and the
+/// consumer's config builders, whose inner config field is named `config`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! config_setters {
     ($($(#[$doc:meta])* $name:ident: $ty:ty;)*) => {
         $(
             $(#[$doc])*
@@ -47,7 +52,7 @@ impl ClientConfigBuilder {
         self
     }
 
-    setters! {
+    crate::config_setters! {
         /// `request.timeout.ms`.
         request_timeout: Duration;
         /// `default.api.timeout.ms`.
@@ -89,13 +94,8 @@ impl ClientConfigBuilder {
     /// # Errors
     /// [`ConfigError::UnknownKey`] for a key the client does not know, else as `apply`.
     pub fn set(mut self, key: &str, value: &str) -> Result<Self, ConfigError> {
-        if self.config.apply(key, value)? {
-            Ok(self)
-        } else {
-            Err(ConfigError::UnknownKey {
-                key: key.to_string(),
-            })
-        }
+        ConfigError::known(self.config.apply(key, value)?, key)?;
+        Ok(self)
     }
 
     /// Validates and returns the config.

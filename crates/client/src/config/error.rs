@@ -83,4 +83,19 @@ impl ConfigError {
             reason: reason.into(),
         }
     }
+
+    /// `Ok` when a setting was `applied`, else [`ConfigError::UnknownKey`] naming `key`: the
+    /// step every builder's `set` shares after its `apply`.
+    ///
+    /// # Errors
+    /// [`ConfigError::UnknownKey`] when `applied` is false.
+    pub fn known(applied: bool, key: &str) -> Result<(), ConfigError> {
+        if applied {
+            Ok(())
+        } else {
+            Err(ConfigError::UnknownKey {
+                key: key.to_string(),
+            })
+        }
+    }
 }

@@ -103,6 +103,19 @@ impl Properties {
         self.entries.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
+    /// Gives every `(key, value)` to `apply` (a config's `apply`), in key order.
+    ///
+    /// # Errors
+    /// The first error `apply` returns, or [`ConfigError::UnknownKey`] for the first key it
+    /// did not know.
+    pub fn apply_each(
+        &self,
+        mut apply: impl FnMut(&str, &str) -> Result<bool, ConfigError>,
+    ) -> Result<(), ConfigError> {
+        self.iter()
+            .try_for_each(|(key, value)| ConfigError::known(apply(key, value)?, key))
+    }
+
     /// Fails on the first key left over after every component took its own: the last step of
     /// loading a config, so that a misspelt setting is reported instead of silently ignored.
     ///

@@ -14,24 +14,12 @@ pub struct ProducerConfigBuilder {
     config: ProducerConfig,
 }
 
-macro_rules! setters {
-    ($($(#[$doc:meta])* $name:ident: $ty:ty;)*) => {
-        $(
-            $(#[$doc])*
-            pub fn $name(mut self, value: $ty) -> Self {
-                self.config.$name = value;
-                self
-            }
-        )*
-    };
-}
-
 impl ProducerConfigBuilder {
     pub(super) fn new(config: ProducerConfig) -> Self {
         ProducerConfigBuilder { config }
     }
 
-    setters! {
+    rafka_client::config_setters! {
         /// `acks`.
         acks: Acks;
         /// `linger.ms`.
@@ -110,13 +98,8 @@ impl ProducerConfigBuilder {
     /// # Errors
     /// [`ConfigError::UnknownKey`] for a key neither knows, else as `apply`.
     pub fn set(mut self, key: &str, value: &str) -> Result<Self, ConfigError> {
-        if self.config.apply(key, value)? {
-            Ok(self)
-        } else {
-            Err(ConfigError::UnknownKey {
-                key: key.to_string(),
-            })
-        }
+        ConfigError::known(self.config.apply(key, value)?, key)?;
+        Ok(self)
     }
 
     /// Validates and returns the config.

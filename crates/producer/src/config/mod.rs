@@ -209,13 +209,7 @@ impl ProducerConfig {
     /// else as [`ProducerConfig::apply`] and [`ProducerConfig::validate`].
     pub fn from_properties(props: &Properties) -> Result<ProducerConfig, ConfigError> {
         let mut config = ProducerConfig::default();
-        for (key, value) in props.iter() {
-            if !config.apply(key, value)? {
-                return Err(ConfigError::UnknownKey {
-                    key: key.to_string(),
-                });
-            }
-        }
+        props.apply_each(|key, value| config.apply(key, value))?;
         config.validate()?;
         Ok(config)
     }
