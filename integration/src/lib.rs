@@ -21,6 +21,7 @@
 
 pub mod broker;
 pub mod env;
+pub mod forward;
 pub mod java;
 pub mod kafka;
 pub mod proxy;

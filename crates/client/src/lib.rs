@@ -84,8 +84,8 @@ pub(crate) fn now() -> std::time::Instant {
 pub use admin::Admin;
 pub use client::{Client, CoordinatorKind, SendOptions, Target};
 pub use config::{
-    ClientConfig, ClientConfigBuilder, ConfigError, IsolationLevel, Properties, SaslMechanism,
-    SecurityProtocol,
+    ClientConfig, ClientConfigBuilder, ConfigError, IsolationLevel, MetadataRecoveryStrategy,
+    Properties, SaslMechanism, SecurityProtocol,
 };
 pub use connection::throttle::ThrottleTime;
 pub use error::{Error, Fault, Result};

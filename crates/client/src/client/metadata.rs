@@ -1,6 +1,7 @@
 //! [`Client`]'s metadata: cached snapshots, coalesced refreshes and the Metadata request.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
 use kafka_protocol::messages::{MetadataRequest, TopicName};
@@ -8,6 +9,7 @@ use kafka_protocol::protocol::StrBytes;
 use rand::seq::SliceRandom;
 
 use super::Client;
+use crate::config::MetadataRecoveryStrategy;
 use crate::error::{BrokerRef, Error};
 use crate::metadata::{BrokerInfo, Cluster, LeaderHint, TopicSelection};
 use crate::pool::Purpose;
@@ -131,15 +133,13 @@ impl Client {
         Ok(cluster)
     }
 
-    /// Sends Metadata to the candidates in turn (a live connection first, then known brokers,
-    /// then the bootstrap servers) until one answers.
+    /// Sends Metadata to the candidates in turn until one answers; see [`candidate_order`].
     async fn metadata_request(
         &self,
         selection: &TopicSelection,
     ) -> Result<kafka_protocol::messages::MetadataResponse, Error> {
-        let mut candidates = vec![self.any_broker()];
         let cluster = self.inner.metadata.snapshot();
-        let mut others: Vec<BrokerRef> = cluster
+        let mut known: Vec<BrokerRef> = cluster
             .brokers
             .values()
             .map(|b| BrokerRef {
@@ -147,11 +147,18 @@ impl Client {
                 addr: b.addr(),
             })
             .collect();
-        others.shuffle(&mut rand::thread_rng());
-        candidates.extend(others);
-        candidates.extend(self.inner.bootstrap.iter().cloned());
-        let mut seen = std::collections::HashSet::new();
-        candidates.retain(|b| seen.insert(b.addr.clone()));
+        known.shuffle(&mut rand::thread_rng());
+        known.insert(0, self.any_broker());
+        let config = &self.inner.config;
+        let candidates = candidate_order(
+            known,
+            &self.inner.bootstrap,
+            cluster
+                .updated_at
+                .map(|at| crate::now().saturating_duration_since(at)),
+            config.metadata_recovery_strategy,
+            config.metadata_recovery_rebootstrap_trigger,
+        );
 
         let topics = match selection {
             TopicSelection::All => None,
@@ -206,5 +213,64 @@ impl Client {
     /// Metadata refresh errors.
     pub async fn controller(&self) -> Result<Option<i32>, Error> {
         Ok(self.metadata().await?.controller)
+    }
+}
+
+/// The brokers a Metadata request tries, in order, without repeats (by address):
+/// - before any metadata (`age` is `None`): the live connection, then the bootstrap servers;
+/// - with `metadata.recovery.strategy=rebootstrap` (KIP-899): the known brokers (`known`, the
+///   live connection first), then the bootstrap servers, so a cluster whose every broker moved
+///   is found again behind its bootstrap address; once metadata is older than
+///   `metadata.recovery.rebootstrap.trigger.ms` (KIP-1102) the bootstrap servers go first;
+/// - with `none`: the known brokers only.
+fn candidate_order(
+    known: Vec<BrokerRef>,
+    bootstrap: &[BrokerRef],
+    age: Option<Duration>,
+    strategy: MetadataRecoveryStrategy,
+    trigger: Duration,
+) -> Vec<BrokerRef> {
+    let mut candidates = match (age, strategy) {
+        (None, _) => [known, bootstrap.to_vec()].concat(),
+        (Some(age), MetadataRecoveryStrategy::Rebootstrap) if age >= trigger => {
+            [bootstrap.to_vec(), known].concat()
+        }
+        (Some(_), MetadataRecoveryStrategy::Rebootstrap) => [known, bootstrap.to_vec()].concat(),
+        (Some(_), MetadataRecoveryStrategy::None) => known,
+    };
+    let mut seen = std::collections::HashSet::new();
+    candidates.retain(|b| seen.insert(b.addr.clone()));
+    candidates
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(node_id: i32, port: u16) -> BrokerRef {
+        BrokerRef {
+            node_id,
+            addr: format!("127.0.0.1:{port}"),
+        }
+    }
+
+    fn ports(order: &[BrokerRef]) -> Vec<&str> {
+        order.iter().map(|b| &b.addr[10..]).collect()
+    }
+
+    #[test]
+    fn rebootstrap_tries_known_brokers_then_the_bootstrap_servers() {
+        use MetadataRecoveryStrategy::{None as Stay, Rebootstrap};
+        let known = || vec![at(1, 1), at(2, 2)];
+        let bootstrap = [at(-1, 9), at(-2, 2)];
+        let trigger = Duration::from_secs(300);
+        let fresh = Some(Duration::from_secs(1));
+        let old = Some(Duration::from_secs(301));
+        let order = |age, strategy| candidate_order(known(), &bootstrap, age, strategy, trigger);
+        assert_eq!(ports(&order(None, Stay)), ["1", "2", "9"]);
+        assert_eq!(ports(&order(fresh, Rebootstrap)), ["1", "2", "9"]);
+        assert_eq!(ports(&order(old, Rebootstrap)), ["9", "2", "1"]);
+        assert_eq!(ports(&order(fresh, Stay)), ["1", "2"]);
+        assert_eq!(ports(&order(old, Stay)), ["1", "2"]);
     }
 }

@@ -53,6 +53,10 @@ impl ClientConfigBuilder {
     }
 
     crate::config_setters! {
+        /// `metadata.recovery.strategy` (KIP-899).
+        metadata_recovery_strategy: super::MetadataRecoveryStrategy;
+        /// `metadata.recovery.rebootstrap.trigger.ms` (KIP-1102).
+        metadata_recovery_rebootstrap_trigger: Duration;
         /// `request.timeout.ms`.
         request_timeout: Duration;
         /// `default.api.timeout.ms`.

@@ -52,6 +52,16 @@ impl std::str::FromStr for IsolationLevel {
     }
 }
 
+/// What the client does when none of the brokers it knows from metadata answers (Java
+/// `metadata.recovery.strategy`, KIP-899).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetadataRecoveryStrategy {
+    /// Go back to `bootstrap.servers` (resolved again), as at startup. The default.
+    Rebootstrap,
+    /// Keep trying the known brokers only.
+    None,
+}
+
 /// Settings shared by everything that talks to brokers.
 ///
 /// Build it with [`ClientConfig::builder`], from [`Properties`] with
@@ -93,6 +103,14 @@ pub struct ClientConfig {
     /// Largest response frame accepted, in bytes (Java: `socket.request.max.bytes` on the
     /// broker; librdkafka: `receive.message.max.bytes`). Default 100 MiB.
     pub max_frame_size: usize,
+    /// `metadata.recovery.strategy` (KIP-899): [`MetadataRecoveryStrategy::Rebootstrap`] (the
+    /// default, as in Java 4.0+) lets the client go back to `bootstrap.servers` when no known
+    /// broker answers; `None` keeps it to the brokers metadata named.
+    pub metadata_recovery_strategy: MetadataRecoveryStrategy,
+    /// `metadata.recovery.rebootstrap.trigger.ms` (KIP-1102): with the rebootstrap strategy,
+    /// once metadata has not been refreshed for this long the bootstrap servers are asked
+    /// first, even if known brokers still accept connections. Default 300000 ms (5 min).
+    pub metadata_recovery_rebootstrap_trigger: Duration,
     /// `allow.auto.create.topics`: whether Metadata requests may create missing topics (only
     /// when the broker has `auto.create.topics.enable`). Default true.
     pub allow_auto_create_topics: bool,
@@ -127,6 +145,8 @@ impl Default for ClientConfig {
             request_timeout: Duration::from_millis(30_000),
             default_api_timeout: Duration::from_millis(60_000),
             metadata_max_age: Duration::from_millis(300_000),
+            metadata_recovery_strategy: MetadataRecoveryStrategy::Rebootstrap,
+            metadata_recovery_rebootstrap_trigger: Duration::from_millis(300_000),
             retry_backoff: Duration::from_millis(100),
             retry_backoff_max: Duration::from_millis(1_000),
             reconnect_backoff: Duration::from_millis(50),
@@ -178,6 +198,22 @@ impl ClientConfig {
             "request.timeout.ms" => self.request_timeout = parse::ms(key, v)?,
             "default.api.timeout.ms" => self.default_api_timeout = parse::ms(key, v)?,
             "metadata.max.age.ms" => self.metadata_max_age = parse::ms(key, v)?,
+            "metadata.recovery.strategy" => {
+                self.metadata_recovery_strategy = match v.to_ascii_lowercase().as_str() {
+                    "rebootstrap" => MetadataRecoveryStrategy::Rebootstrap,
+                    "none" => MetadataRecoveryStrategy::None,
+                    _ => {
+                        return Err(ConfigError::invalid(
+                            key,
+                            value,
+                            "expected rebootstrap or none",
+                        ))
+                    }
+                }
+            }
+            "metadata.recovery.rebootstrap.trigger.ms" => {
+                self.metadata_recovery_rebootstrap_trigger = parse::ms(key, v)?
+            }
             "retry.backoff.ms" => self.retry_backoff = parse::ms(key, v)?,
             "retry.backoff.max.ms" => self.retry_backoff_max = parse::ms(key, v)?,
             "reconnect.backoff.ms" => self.reconnect_backoff = parse::ms(key, v)?,
@@ -415,6 +451,29 @@ mod tests {
             rest.iter().collect::<Vec<_>>(),
             vec![("acks", "all"), ("linger.ms", "5")]
         );
+    }
+
+    #[test]
+    fn metadata_recovery_settings() {
+        let mut c = ClientConfig::default();
+        assert_eq!(
+            c.metadata_recovery_strategy,
+            MetadataRecoveryStrategy::Rebootstrap
+        );
+        assert_eq!(
+            c.metadata_recovery_rebootstrap_trigger,
+            Duration::from_secs(300)
+        );
+        assert!(c.apply("metadata.recovery.strategy", "NONE").unwrap());
+        assert!(c
+            .apply("metadata.recovery.rebootstrap.trigger.ms", "1000")
+            .unwrap());
+        assert_eq!(c.metadata_recovery_strategy, MetadataRecoveryStrategy::None);
+        assert_eq!(
+            c.metadata_recovery_rebootstrap_trigger,
+            Duration::from_secs(1)
+        );
+        assert!(c.apply("metadata.recovery.strategy", "sometimes").is_err());
     }
 
     #[test]
