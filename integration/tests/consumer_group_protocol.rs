@@ -509,6 +509,20 @@ async fn regex_subscription_is_resolved_by_the_broker() {
         assigned,
         BTreeSet::from([names[0].clone(), names[1].clone()])
     );
+    // A matching topic created later is picked up without resubscribing: the broker
+    // re-evaluates the regex when the cluster's topics change.
+    let later = t.topic("kip848-rx-d");
+    create_topic(&t, &later, 1);
+    produce_each(&client, &later, 0, &later, 2).await;
+    let records = poll_n(&mut consumer, 2, WAIT).await;
+    assert!(
+        records.iter().all(|r| *r.topic == *later),
+        "{:?}",
+        records
+            .iter()
+            .map(|r| r.topic.to_string())
+            .collect::<Vec<_>>()
+    );
     consumer.close().await.unwrap();
 }
 
