@@ -336,6 +336,81 @@ async fn range_assignor_three_members_then_one_leaves() {
     assert_eq!(runs, vec![vec![0, 1], vec![2, 3], vec![4, 5]], "{layout:?}");
 }
 
+/// The broker's upgrade path (KIP-848 online migration): the three members of a classic group
+/// are replaced one at a time by members with `group.protocol=consumer`. The group converts
+/// when the first one joins, the classic members left keep consuming through it, and every
+/// record produced before and between the steps is consumed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn classic_members_replaced_one_at_a_time_by_consumer_members_lose_nothing() {
+    let Some(t) = kafka() else {
+        return;
+    };
+    let (topic, client) = topic_and_client(&t, "kip848-upgrade", 6).await;
+    let group = t.group("kip848-upgrade-group");
+    let owners = Owners::default();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let classic = |i: usize| {
+        ConsumerConfig::builder(&t.addr())
+            .group_id(&group)
+            .client_id(format!("classic-{i}"))
+            .auto_offset_reset(AutoOffsetReset::Earliest)
+            .auto_commit_interval(Duration::from_millis(200))
+            .fetch_max_wait(Duration::from_millis(100))
+            .session_timeout(Duration::from_secs(10))
+            .heartbeat_interval(Duration::from_secs(1))
+            .build()
+            .unwrap()
+    };
+    let mut members: Vec<Member> = (0..3)
+        .map(|i| spawn_member(classic(i), &topic, i, &owners, tx.clone()))
+        .collect();
+    wait_until("the 6 partitions owned by the classic members", || {
+        (0..3).map(|i| owners.of(i).len()).sum::<usize>() == 6
+    })
+    .await;
+
+    let mut expected = BTreeSet::new();
+    let mut got = Vec::new();
+    for step in 0..3 {
+        for p in 0..6 {
+            let prefix = format!("s{step}p{p}");
+            produce_each(&client, &topic, p, &prefix, 5).await;
+            expected.extend((0..5).map(|i| (p, format!("{prefix}-{i}"))));
+        }
+        // The oldest classic member leaves; a consumer-protocol member takes its place.
+        members.remove(0).close().await;
+        let config = consumer_config(&t.addr(), &group)
+            .client_id(format!("consumer-{step}"))
+            .build()
+            .unwrap();
+        members.push(spawn_member(config, &topic, 3 + step, &owners, tx.clone()));
+        wait_until(&format!("every record up to step {step}"), || {
+            drain(&mut rx, &mut got);
+            let seen: BTreeSet<(i32, String)> = got.iter().cloned().collect();
+            expected.is_subset(&seen)
+        })
+        .await;
+    }
+    wait_until(
+        "the 6 partitions owned by the consumer-protocol members",
+        || (3..6).map(|i| owners.of(i).len()).sum::<usize>() == 6,
+    )
+    .await;
+    let described = rafka::client::Admin::new(client.clone())
+        .describe_consumer_groups(&[group.as_str()])
+        .await
+        .unwrap()
+        .remove(&group)
+        .unwrap()
+        .expect("a consumer group after the upgrade");
+    assert_eq!(described.members.len(), 3, "{described:?}");
+    for m in members {
+        m.close().await;
+    }
+    let violations = owners.violations.lock().unwrap().clone();
+    assert!(violations.is_empty(), "{violations:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn static_member_restart_keeps_its_partitions() {
     let Some(t) = kafka() else {
