@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use rafka_wire::TopicPartition;
 use tokio::sync::Notify;
 
+use crate::commit::FetchMember;
 use crate::events::EventQueue;
 use crate::fetcher::Fetcher;
 use crate::subscription::SubscriptionState;
@@ -30,6 +31,10 @@ pub(crate) struct State {
     pub closed: bool,
     /// Background events for `drain_events` (the fetcher keeps its own).
     pub events: EventQueue,
+    /// The KIP-848 member's id and epoch, which OffsetFetch v9 carries; kept by the driver
+    /// (Java's `onMemberEpochUpdated`), `None` while the member has no epoch and under the
+    /// classic protocol.
+    pub fetch_member: Option<FetchMember>,
 }
 
 /// The shared part of a consumer.
@@ -54,6 +59,7 @@ impl Shared {
                 refresh_metadata: false,
                 closed: false,
                 events: EventQueue::default(),
+                fetch_member: None,
             }),
             records_ready: Notify::new(),
             fetch_wanted: Notify::new(),

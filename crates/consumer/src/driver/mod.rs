@@ -25,7 +25,7 @@ use rafka_wire::TopicPartition;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use crate::commit::OffsetToCommit;
+use crate::commit::{FetchMember, OffsetToCommit};
 use crate::config::ConsumerConfig;
 use crate::core::{CommitId, ConsumerCore, CoreConfig, CoreEvent, TopicsMetadata, Transmit};
 use crate::error::ConsumerError;
@@ -332,6 +332,7 @@ async fn run(
                 return;
             }
         }
+        l.publish_fetch_member(&core);
         let now = Instant::now();
         let wake = core
             .poll_timeout()
@@ -433,6 +434,20 @@ async fn run(
 }
 
 impl Loop {
+    /// Keeps the member id and epoch that OffsetFetch v9 carries in step with the KIP-848
+    /// member (Java's `onMemberEpochUpdated`): present only with an epoch the broker gave.
+    fn publish_fetch_member(&self, core: &ConsumerCore) {
+        if self.config.group_protocol != GroupProtocol::Consumer {
+            return;
+        }
+        let identity = core.identity();
+        let member = (identity.generation > 0).then_some(FetchMember {
+            member_id: identity.member_id,
+            member_epoch: identity.generation,
+        });
+        self.shared.lock().fetch_member = member;
+    }
+
     /// Hands a core event on; true when the core finished leaving.
     fn deliver(&mut self, event: CoreEvent) -> bool {
         match event {
