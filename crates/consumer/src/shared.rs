@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use rafka_wire::TopicPartition;
 use tokio::sync::Notify;
 
-use crate::commit::FetchMember;
+use crate::commit::{FetchMember, OffsetToCommit};
 use crate::events::EventQueue;
 use crate::fetcher::Fetcher;
 use crate::subscription::SubscriptionState;
@@ -47,6 +47,21 @@ pub(crate) struct Shared {
     pub fetch_wanted: Notify,
     /// Set by a `WakeupHandle`: the current or next `poll` returns `ConsumerError::Wakeup`.
     pub wakeup: Arc<WakeupState>,
+}
+
+impl State {
+    /// `offsets` to commit, each with the leader epoch of its partition's position (-1 when
+    /// unknown).
+    pub fn with_epochs(&self, offsets: &[(TopicPartition, i64)]) -> Vec<OffsetToCommit> {
+        offsets
+            .iter()
+            .map(|(tp, offset)| OffsetToCommit {
+                tp: tp.clone(),
+                offset: *offset,
+                leader_epoch: self.subs.get(tp).and_then(|p| p.leader_epoch).unwrap_or(-1),
+            })
+            .collect()
+    }
 }
 
 impl Shared {
