@@ -46,11 +46,14 @@ impl Consumer {
         result.and(saved)
     }
 
-    /// Whether revoked partitions are committed before the revoke hook: under
+    /// Whether what was consumed is committed before the revoke hook: Kafka commits under
     /// `group.protocol=consumer` (Java's `AbstractMembershipManager` commits, then runs
-    /// `onPartitionsRevoked`); the classic protocol commits after the hook.
+    /// `onPartitionsRevoked`; for a reconciliation the driver does it). The classic protocol
+    /// commits after the hook, and an external store is saved after it under either protocol,
+    /// on this task, so that the save cannot overwrite newer positions the application stored
+    /// itself meanwhile.
     fn commits_before_revoke(&self) -> bool {
-        self.config.group_protocol == GroupProtocol::Consumer
+        self.config.group_protocol == GroupProtocol::Consumer && self.config.offset_store.is_kafka()
     }
 
     /// A failed commit of revoked partitions: logged and kept for `drain_events`.

@@ -259,9 +259,11 @@ pub(crate) fn consumer_group_config(
     g.retry_backoff = config.client.retry_backoff;
     g.retry_backoff_max = config.client.retry_backoff_max;
     g.request_timeout = config.client.request_timeout;
-    // What was consumed is committed (or saved to the offset store) before each
-    // reconciliation revokes anything, as the revoke path does for the classic protocol.
-    g.auto_commit = config.enable_auto_commit || !config.offset_store.is_kafka();
+    // Auto-commit commits what was consumed before each reconciliation revokes anything, as
+    // Java does. An external store is saved after the revoke hook on the consumer's task
+    // instead: saved from here, positions read now could overwrite newer ones the application
+    // stores in its own transactions meanwhile.
+    g.auto_commit = config.enable_auto_commit && config.offset_store.is_kafka();
     Ok(g)
 }
 
