@@ -1,7 +1,8 @@
 //! `rafka demo` end to end with a smaller count: it starts its own Tansu (or, with
 //! `--broker kafka`, its own 3-node Apache Kafka cluster), produces, runs three member processes
 //! into SQLite, SIGKILLs one midway (and on Kafka also the broker leading the most partitions,
-//! restarted later), adds a replacement, and must report exactly-once processing.
+//! restarted later), adds a replacement, and must report exactly-once processing — with the
+//! classic group protocol, and on Kafka with KIP-848's (`--group-protocol consumer`) too.
 
 mod cli_support;
 
@@ -112,5 +113,53 @@ fn demo_on_kafka_survives_a_broker_sigkill_too() {
         let pid_file = dir.join("kafka").join(format!("n{node}.pid"));
         assert!(!pid_file.exists(), "{} left behind", pid_file.display());
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn demo_on_kafka_with_the_consumer_group_protocol() {
+    if !cli_support::kafka_installed() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(cli_support::unique("rafka-demo-kip848"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("demo.sqlite");
+    let out = Command::new(rafka_bin())
+        .args([
+            "demo",
+            "--broker",
+            "kafka",
+            "--group-protocol",
+            "consumer",
+            "--records",
+            "20000",
+        ])
+        .arg("--db")
+        .arg(&db)
+        .env_remove("RAFKA_DEMO_BROKER")
+        .output()
+        .expect("run rafka demo --group-protocol consumer");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "demo failed ({}):\n{stdout}\n{stderr}",
+        out.status
+    );
+    assert!(
+        stderr.contains("group protocol consumer (KIP-848"),
+        "{stderr}"
+    );
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l == "exactly-once: produced=20000 processed=20000 missing=0 duplicates=0"),
+        "{stdout}"
+    );
+    let rebalances: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("rebalance: "))
+        .collect();
+    assert_eq!(rebalances.len(), 3, "join, kill and replacement: {stdout}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -2,19 +2,22 @@
 //! shared Apache Kafka 4.4 cluster (`RAFKA_TEST_BOOTSTRAP`): rafka members joining through
 //! ConsumerGroupHeartbeat, the broker's `uniform` and `range` assignors, incremental
 //! reconciliation (a partition is revoked and acknowledged before another member gets it),
-//! a member leaving, and a static member restarting within its session.
+//! a member leaving, a static member restarting within its session, ten members under each
+//! assignor, and a member killed without leaving.
 //!
 //! Tansu has no KIP-848, so these tests need Kafka: they skip without `RAFKA_TEST_BOOTSTRAP`
 //! (and fail under `RAFKA_TEST_STRICT=1`).
 
 mod cli_support;
 mod consumer_common;
+mod group_support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use consumer_common::*;
+use group_support::GroupView;
 use rafka::consumer::{
     AutoOffsetReset, Consumer, ConsumerConfig, ConsumerConfigBuilder, ConsumerContext,
     ConsumerRebalanceListener, GroupProtocol, ListenerError,
@@ -632,4 +635,213 @@ async fn cli_group_describe_shows_members_epochs_and_assignments() {
         .unwrap_or_else(|| panic!("no member line: {described}"));
     assert!(member.contains(&format!("owns {topic}[0,1]")), "{member}");
     assert!(!member.contains("epoch 0,"), "{member}");
+}
+
+/// A KIP-848 member of `group` on its own thread ([`group_support::Member`]: `kill` drops its
+/// runtime with the consumer leaked, as a crash), server assignor `assignor`.
+fn thread_member(
+    t: &TestTarget,
+    group: &str,
+    topic: &str,
+    assignor: &str,
+    name: &str,
+    view: &Arc<GroupView>,
+) -> group_support::Member {
+    let config = consumer_config(&t.addr(), group)
+        .client_id(name)
+        .group_remote_assignor(assignor)
+        .build()
+        .unwrap();
+    group_support::spawn_member_with(config, topic, name, view.clone())
+}
+
+/// Produces `n` records to every partition of `topic` (one batch each); returns the offsets.
+async fn produce_all(
+    client: &rafka::client::Client,
+    topic: &str,
+    partitions: i32,
+    prefix: &str,
+    n: usize,
+) -> BTreeMap<(String, i32), BTreeSet<i64>> {
+    let mut offsets = BTreeMap::new();
+    for p in 0..partitions {
+        let values: Vec<String> = (0..n).map(|i| format!("{prefix}{p}-{i}")).collect();
+        let base = produce(client, topic, p, &values).await;
+        offsets.insert((topic.to_string(), p), (base..base + n as i64).collect());
+    }
+    offsets
+}
+
+/// Every produced offset was consumed (by some member; more is allowed: at-least-once).
+fn all_consumed(view: &GroupView, produced: &BTreeMap<(String, i32), BTreeSet<i64>>) -> bool {
+    let consumed = view.consumed();
+    produced
+        .iter()
+        .all(|(tp, offsets)| consumed.get(tp).is_some_and(|c| c.is_superset(offsets)))
+}
+
+/// Closes every member at once (each close runs its revoke hook, commit and leave heartbeat).
+async fn close_all(members: Vec<group_support::Member>) {
+    let closing: Vec<_> = members
+        .into_iter()
+        .map(|m| tokio::task::spawn_blocking(move || m.close()))
+        .collect();
+    for c in closing {
+        c.await.unwrap();
+    }
+}
+
+/// Ten members under the broker's `assignor` on 30 partitions: each owns 3, no partition is
+/// ever owned by two members at once (hooks' view) or assigned twice (ConsumerGroupDescribe),
+/// and every record produced is consumed.
+async fn ten_members(assignor: &str) {
+    let Some(t) = kafka() else {
+        return;
+    };
+    const MEMBERS: usize = 10;
+    const PARTITIONS: i32 = 30;
+    let started = std::time::Instant::now();
+    let (topic, client) = topic_and_client(&t, &format!("kip848-ten-{assignor}"), PARTITIONS).await;
+    let group = t.group(&format!("kip848-ten-{assignor}-group"));
+    let view = GroupView::new();
+    let names: Vec<String> = (0..MEMBERS).map(|i| format!("m{i}")).collect();
+    let members: Vec<_> = names
+        .iter()
+        .map(|n| thread_member(&t, &group, &topic, assignor, n, &view))
+        .collect();
+    let all = group_support::partitions(&topic, PARTITIONS);
+    group_support::wait_for(
+        "3 partitions for each of the ten members",
+        WAIT,
+        || names.iter().all(|n| view.owned(n).len() == 3) && view.owners().len() == all.len(),
+        || format!("{:?}", view.owners()),
+    )
+    .await;
+    let settled = started.elapsed();
+
+    let admin = rafka::client::Admin::new(client.clone());
+    let described = admin
+        .describe_consumer_groups(&[group.as_str()])
+        .await
+        .unwrap()
+        .remove(&group)
+        .unwrap()
+        .expect("ConsumerGroupDescribe");
+    assert_eq!(described.assignor, assignor);
+    assert_eq!(described.members.len(), MEMBERS, "{described:?}");
+    let mut assigned: Vec<TopicPartition> = described
+        .members
+        .iter()
+        .flat_map(|m| m.assignment.iter().cloned())
+        .collect();
+    assigned.sort();
+    assert_eq!(
+        assigned,
+        all.iter().cloned().collect::<Vec<_>>(),
+        "every partition assigned exactly once: {described:?}"
+    );
+
+    let produced = produce_all(&client, &topic, PARTITIONS, "r", 20).await;
+    group_support::wait_for(
+        "every record consumed",
+        WAIT,
+        || all_consumed(&view, &produced),
+        || format!("{:?}", view.consumed()),
+    )
+    .await;
+    close_all(members).await;
+    let violations = view.violations();
+    assert!(violations.is_empty(), "{violations:?}");
+    eprintln!(
+        "{assignor}: ten members settled in {:.1} s, test {:.1} s",
+        settled.as_secs_f64(),
+        started.elapsed().as_secs_f64()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_members_uniform_assignor() {
+    ten_members("uniform").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_members_range_assignor() {
+    ten_members("range").await;
+}
+
+/// A member killed without leaving (its runtime dropped, the consumer leaked: no leave
+/// heartbeat, no commit) keeps its partitions until the broker's session timeout
+/// (`group.consumer.session.timeout.ms`, 45 s by default) expels it; then the others take
+/// them, resume from the committed offsets, and nothing produced is lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_member_s_partitions_move_after_the_session_timeout() {
+    let Some(t) = kafka() else {
+        return;
+    };
+    const PARTITIONS: i32 = 6;
+    let started = std::time::Instant::now();
+    let (topic, client) = topic_and_client(&t, "kip848-kill", PARTITIONS).await;
+    let group = t.group("kip848-kill-group");
+    let view = GroupView::new();
+    let names = ["k0", "k1", "k2"];
+    let mut members: Vec<_> = names
+        .iter()
+        .map(|n| thread_member(&t, &group, &topic, "uniform", n, &view))
+        .collect();
+    group_support::wait_for(
+        "2 partitions each",
+        WAIT,
+        || names.iter().all(|n| view.owned(n).len() == 2),
+        || format!("{:?}", view.owners()),
+    )
+    .await;
+    let before = produce_all(&client, &topic, PARTITIONS, "a", 10).await;
+    group_support::wait_for(
+        "the first records consumed",
+        WAIT,
+        || all_consumed(&view, &before),
+        || format!("{:?}", view.consumed()),
+    )
+    .await;
+
+    let victim = members.remove(0);
+    let orphaned = view.owned(&victim.name);
+    let killed_at = std::time::Instant::now();
+    tokio::task::spawn_blocking(move || victim.kill())
+        .await
+        .unwrap();
+    let after = produce_all(&client, &topic, PARTITIONS, "b", 10).await;
+    group_support::wait_for(
+        "the killed member's partitions taken over",
+        WAIT,
+        || {
+            let owners = view.owners();
+            orphaned
+                .iter()
+                .all(|tp| owners.get(tp).is_some_and(|m| m != names[0]))
+        },
+        || format!("{:?}", view.owners()),
+    )
+    .await;
+    let moved_after = killed_at.elapsed();
+    // Not a leave: the broker waited for the session timeout.
+    assert!(
+        moved_after >= Duration::from_secs(20),
+        "partitions moved after {moved_after:?}, before any session timeout"
+    );
+    group_support::wait_for(
+        "every record consumed",
+        WAIT,
+        || all_consumed(&view, &before) && all_consumed(&view, &after),
+        || format!("{:?}", view.consumed()),
+    )
+    .await;
+    close_all(members).await;
+    let violations = view.violations();
+    assert!(violations.is_empty(), "{violations:?}");
+    eprintln!(
+        "killed member's partitions moved after {:.1} s; test {:.1} s",
+        moved_after.as_secs_f64(),
+        started.elapsed().as_secs_f64()
+    );
 }

@@ -446,9 +446,26 @@ pub struct DemoArgs {
     /// on PORT+100+i-1); default: a free block.
     #[arg(long = "kafka-port")]
     pub kafka_port: Option<u16>,
-    /// Member session timeout in ms (Java `session.timeout.ms`).
+    /// Member session timeout in ms (Java `session.timeout.ms`). With `--group-protocol
+    /// consumer` the session timeout is the broker's: the demo's own Kafka cluster is started
+    /// with it (`group.consumer.session.timeout.ms`), a running broker keeps its own.
     #[arg(long = "session-timeout", default_value_t = 6000)]
     pub session_timeout_ms: u64,
+    /// Group protocol of the members (CLASSIC or CONSUMER, any case): `classic` uses
+    /// JoinGroup/SyncGroup with the eager `range` assignor; `consumer` is KIP-848
+    /// (ConsumerGroupHeartbeat, server-side assignment) and needs Apache Kafka 4.0 or later
+    /// (`--broker kafka` or a running Kafka; Tansu lacks it).
+    #[arg(
+        long = "group-protocol",
+        value_name = "GROUP-PROTOCOL",
+        default_value = "classic",
+        value_parser = parse_group_protocol
+    )]
+    pub group_protocol: GroupProtocol,
+    /// Server-side assignor of the members with `--group-protocol consumer` (`uniform` or
+    /// `range`; default: the broker's first, `uniform`).
+    #[arg(long = "group-remote-assignor", value_name = "GROUP-REMOTE-ASSIGNOR")]
+    pub group_remote_assignor: Option<String>,
     /// Fraction of the records processed before one member is SIGKILLed (0 disables the kill).
     #[arg(long = "kill-at", default_value_t = 0.33)]
     pub kill_at: f64,
@@ -510,9 +527,19 @@ pub struct DemoMemberArgs {
     /// Name of this member in progress events.
     #[arg(long = "name")]
     pub name: String,
-    /// Session timeout in ms.
+    /// Session timeout in ms (classic protocol only).
     #[arg(long = "session-timeout", default_value_t = 6000)]
     pub session_timeout_ms: u64,
+    /// Group protocol (`classic` or `consumer`).
+    #[arg(
+        long = "group-protocol",
+        default_value = "classic",
+        value_parser = parse_group_protocol
+    )]
+    pub group_protocol: GroupProtocol,
+    /// Server-side assignor with `--group-protocol consumer`.
+    #[arg(long = "group-remote-assignor")]
+    pub group_remote_assignor: Option<String>,
     /// Process at most this many records per second (0: unlimited).
     #[arg(long = "max-rate", default_value_t = 0)]
     pub max_rate: u64,
@@ -939,9 +966,31 @@ mod tests {
             Command::Demo(d) => {
                 assert_eq!(d.broker, DemoBrokerChoice::Kafka);
                 assert!(d.kill_broker);
+                // Classic unless asked.
+                assert_eq!(d.group_protocol, GroupProtocol::Classic);
+                assert_eq!(d.group_remote_assignor, None);
             }
             other => panic!("parsed as {other:?}"),
         }
+        let cli = Cli::try_parse_from([
+            "rafka",
+            "demo",
+            "--broker",
+            "kafka",
+            "--group-protocol",
+            "CONSUMER",
+            "--group-remote-assignor",
+            "range",
+        ])
+        .unwrap();
+        match cli.command {
+            Command::Demo(d) => {
+                assert_eq!(d.group_protocol, GroupProtocol::Consumer);
+                assert_eq!(d.group_remote_assignor.as_deref(), Some("range"));
+            }
+            other => panic!("parsed as {other:?}"),
+        }
+        assert!(Cli::try_parse_from(["rafka", "demo", "--group-protocol", "share"]).is_err());
     }
 
     #[test]

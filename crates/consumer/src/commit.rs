@@ -12,7 +12,9 @@ use std::collections::{BTreeMap, HashMap};
 use kafka_protocol::messages::offset_commit_request::{
     OffsetCommitRequestPartition, OffsetCommitRequestTopic,
 };
-use kafka_protocol::messages::offset_fetch_request::OffsetFetchRequestTopic;
+use kafka_protocol::messages::offset_fetch_request::{
+    OffsetFetchRequestGroup, OffsetFetchRequestTopic, OffsetFetchRequestTopics,
+};
 use kafka_protocol::messages::{
     GroupId, OffsetCommitRequest, OffsetCommitResponse, OffsetFetchRequest, OffsetFetchResponse,
     TopicName,
@@ -22,6 +24,7 @@ use rafka_wire::error_code::{BrokerError, ErrorCode};
 use rafka_wire::TopicPartition;
 
 use rafka_group::commit_error_kind;
+use rafka_group::consumer_membership::GroupProtocol;
 
 use crate::error::ConsumerError;
 
@@ -138,30 +141,84 @@ pub fn is_fencing(code: ErrorCode) -> bool {
     !code.is_ok() && commit_error_kind(code.0).is_commit_failed()
 }
 
-/// Builds an OffsetFetch request (v1–v7 layout) for these partitions. `require_stable`
-/// (KIP-447, v7) makes the coordinator wait out pending transactional commits.
+/// The KIP-848 member an OffsetFetch v9+ names (Java `CommitRequestManager`'s member info):
+/// its id and the epoch the coordinator gave it, which the coordinator checks (a wrong epoch
+/// is STALE_MEMBER_EPOCH, an unknown member UNKNOWN_MEMBER_ID).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchMember {
+    /// The member id (client-generated, KIP-1082).
+    pub member_id: String,
+    /// The member epoch (> 0).
+    pub member_epoch: i32,
+}
+
+/// The highest OffsetFetch version for a group protocol: the classic protocol keeps the
+/// v1–v7 layout; `group.protocol=consumer` goes to v9, the first version carrying the
+/// member id and epoch.
+pub fn offset_fetch_max_version(protocol: GroupProtocol) -> Option<i16> {
+    match protocol {
+        GroupProtocol::Classic => Some(7),
+        GroupProtocol::Consumer => None,
+    }
+}
+
+/// Builds an OffsetFetch request for these partitions at `version`: the v1–v7 layout (group
+/// id and topics at the top), or from v8 the `Groups` array with this one group, which from
+/// v9 names `member` (Java sends the member id and epoch once the member has an epoch, else a
+/// null member id and epoch -1, which the coordinator does not check). `require_stable`
+/// (KIP-447, v7+) makes the coordinator wait out pending transactional commits.
 pub fn offset_fetch_request(
     group_id: &str,
     partitions: &[TopicPartition],
     require_stable: bool,
+    member: Option<&FetchMember>,
+    version: i16,
 ) -> OffsetFetchRequest {
     let mut by_topic: BTreeMap<&str, Vec<i32>> = BTreeMap::new();
     for tp in partitions {
         by_topic.entry(&tp.topic).or_default().push(tp.partition);
     }
-    OffsetFetchRequest::default()
+    let request = OffsetFetchRequest::default().with_require_stable(require_stable);
+    if version < 8 {
+        return request
+            .with_group_id(GroupId(str_bytes(group_id)))
+            .with_topics(Some(
+                by_topic
+                    .into_iter()
+                    .map(|(topic, parts)| {
+                        OffsetFetchRequestTopic::default()
+                            .with_name(TopicName(str_bytes(topic)))
+                            .with_partition_indexes(parts)
+                    })
+                    .collect(),
+            ));
+    }
+    let topics = by_topic
+        .into_iter()
+        .map(|(topic, parts)| {
+            OffsetFetchRequestTopics::default()
+                .with_name(TopicName(str_bytes(topic)))
+                .with_partition_indexes(parts)
+        })
+        .collect();
+    let group = OffsetFetchRequestGroup::default()
         .with_group_id(GroupId(str_bytes(group_id)))
-        .with_require_stable(require_stable)
-        .with_topics(Some(
-            by_topic
-                .into_iter()
-                .map(|(topic, parts)| {
-                    OffsetFetchRequestTopic::default()
-                        .with_name(TopicName(str_bytes(topic)))
-                        .with_partition_indexes(parts)
-                })
-                .collect(),
-        ))
+        .with_member_id(member.map(|m| str_bytes(&m.member_id)))
+        .with_member_epoch(member.map_or(-1, |m| m.member_epoch))
+        .with_topics(Some(topics));
+    request.with_groups(vec![group])
+}
+
+/// Whether an OffsetFetch that failed with `code` is sent again (Java
+/// `CommitRequestManager`): retriable codes are (COORDINATOR_LOAD_IN_PROGRESS,
+/// NOT_COORDINATOR, ...); STALE_MEMBER_EPOCH is while the member has an epoch (`member_epoch`,
+/// the one the next attempt carries); UNKNOWN_MEMBER_ID (the member left the group or was
+/// fenced) and every other code fail.
+pub fn offset_fetch_retriable(code: ErrorCode, member_epoch: Option<i32>) -> bool {
+    if code == ErrorCode::STALE_MEMBER_EPOCH {
+        return member_epoch.is_some();
+    }
+    code.is_retriable()
 }
 
 /// Committed position and leader epoch of one partition.
@@ -173,15 +230,47 @@ pub struct Committed {
     pub leader_epoch: i32,
 }
 
-/// Reads an OffsetFetch response: committed positions; partitions with nothing committed
-/// (offset -1) are absent.
+/// Reads an OffsetFetch response of any version: committed positions; partitions with
+/// nothing committed (offset -1) are absent. From v8 the answer is the first (only) group's.
 ///
 /// # Errors
 /// [`ConsumerError::Broker`] for a group-level error (v2+) or a partition error.
 pub fn read_offset_fetch(
     response: &OffsetFetchResponse,
 ) -> Result<HashMap<TopicPartition, Committed>, ConsumerError> {
-    let top = ErrorCode(response.error_code);
+    // (topic, partition, offset, leader epoch, error) of every partition answered.
+    let mut rows: Vec<(&str, i32, i64, i32, i16)> = Vec::new();
+    let top = match response.groups.first() {
+        Some(group) => {
+            for t in &group.topics {
+                for p in &t.partitions {
+                    rows.push((
+                        t.name.0.as_str(),
+                        p.partition_index,
+                        p.committed_offset,
+                        p.committed_leader_epoch,
+                        p.error_code,
+                    ));
+                }
+            }
+            group.error_code
+        }
+        None => {
+            for t in &response.topics {
+                for p in &t.partitions {
+                    rows.push((
+                        t.name.0.as_str(),
+                        p.partition_index,
+                        p.committed_offset,
+                        p.committed_leader_epoch,
+                        p.error_code,
+                    ));
+                }
+            }
+            response.error_code
+        }
+    };
+    let top = ErrorCode(top);
     if !top.is_ok() {
         return Err(ConsumerError::Broker {
             api: "OffsetFetch",
@@ -193,29 +282,27 @@ pub fn read_offset_fetch(
         });
     }
     let mut out = HashMap::new();
-    for topic in &response.topics {
-        for p in &topic.partitions {
-            let tp = TopicPartition::new(topic.name.0.to_string(), p.partition_index);
-            let code = ErrorCode(p.error_code);
-            if !code.is_ok() {
-                return Err(ConsumerError::Broker {
-                    api: "OffsetFetch",
-                    partition: Some(tp),
-                    error: BrokerError {
-                        code,
-                        message: None,
-                    },
-                });
-            }
-            if p.committed_offset >= 0 {
-                out.insert(
-                    tp,
-                    Committed {
-                        offset: p.committed_offset,
-                        leader_epoch: p.committed_leader_epoch,
-                    },
-                );
-            }
+    for (topic, partition, offset, leader_epoch, error) in rows {
+        let tp = TopicPartition::new(topic, partition);
+        let code = ErrorCode(error);
+        if !code.is_ok() {
+            return Err(ConsumerError::Broker {
+                api: "OffsetFetch",
+                partition: Some(tp),
+                error: BrokerError {
+                    code,
+                    message: None,
+                },
+            });
+        }
+        if offset >= 0 {
+            out.insert(
+                tp,
+                Committed {
+                    offset,
+                    leader_epoch,
+                },
+            );
         }
     }
     Ok(out)
@@ -325,7 +412,131 @@ mod tests {
             "g",
             &[TopicPartition::new("t", 1), TopicPartition::new("t", 0)],
             false,
+            None,
+            7,
         );
         assert_eq!(req.topics.unwrap()[0].partition_indexes, [1, 0]);
+    }
+
+    fn body(req: &OffsetFetchRequest, version: i16) -> Vec<u8> {
+        use kafka_protocol::protocol::Encodable;
+        let mut buf = bytes::BytesMut::new();
+        req.encode(&mut buf, version).unwrap();
+        buf.to_vec()
+    }
+
+    #[test]
+    fn offset_fetch_v9_names_the_member_and_its_epoch() {
+        let member = FetchMember {
+            member_id: "m-1".into(),
+            member_epoch: 7,
+        };
+        let parts = [TopicPartition::new("t", 1), TopicPartition::new("t", 0)];
+        let req = offset_fetch_request("g", &parts, true, Some(&member), 9);
+        #[rustfmt::skip]
+        let expected: &[u8] = &[
+            0x02,                   // groups: 1 (compact array)
+            0x02, b'g',             //   group_id "g"
+            0x04, b'm', b'-', b'1', //   member_id "m-1"
+            0, 0, 0, 7,             //   member_epoch 7
+            0x02,                   //   topics: 1
+            0x02, b't',             //     name "t"
+            0x03, 0, 0, 0, 1, 0, 0, 0, 0, // partition_indexes [1, 0]
+            0x00,                   //     tagged fields
+            0x00,                   //   tagged fields
+            0x01,                   // require_stable
+            0x00,                   // tagged fields
+        ];
+        assert_eq!(body(&req, 9), expected);
+    }
+
+    #[test]
+    fn offset_fetch_v9_without_an_epoch_sends_no_member() {
+        let req = offset_fetch_request("g", &[TopicPartition::new("t", 0)], false, None, 9);
+        let group = &req.groups[0];
+        assert_eq!(group.member_id, None);
+        assert_eq!(group.member_epoch, -1);
+        // member_id null (0x00), member_epoch -1.
+        assert_eq!(body(&req, 9)[3..8], [0x00, 0xff, 0xff, 0xff, 0xff]);
+    }
+
+    #[test]
+    fn classic_offset_fetch_keeps_the_v7_layout() {
+        assert_eq!(offset_fetch_max_version(GroupProtocol::Classic), Some(7));
+        assert_eq!(offset_fetch_max_version(GroupProtocol::Consumer), None);
+        let member = FetchMember {
+            member_id: "m-1".into(),
+            member_epoch: 7,
+        };
+        let req = offset_fetch_request("g", &[TopicPartition::new("t", 0)], true, Some(&member), 7);
+        assert!(req.groups.is_empty());
+        assert_eq!(req.group_id.0.as_str(), "g");
+        #[rustfmt::skip]
+        let expected: &[u8] = &[
+            0x02, b'g',             // group_id "g"
+            0x02,                   // topics: 1
+            0x02, b't',             //   name "t"
+            0x02, 0, 0, 0, 0,       //   partition_indexes [0]
+            0x00,                   //   tagged fields
+            0x01,                   // require_stable
+            0x00,                   // tagged fields
+        ];
+        assert_eq!(body(&req, 7), expected);
+    }
+
+    #[test]
+    fn offset_fetch_errors_are_retried_as_java_does() {
+        // STALE_MEMBER_EPOCH: again with the member's latest epoch, if it has one.
+        assert!(offset_fetch_retriable(
+            ErrorCode::STALE_MEMBER_EPOCH,
+            Some(8)
+        ));
+        assert!(!offset_fetch_retriable(ErrorCode::STALE_MEMBER_EPOCH, None));
+        // UNKNOWN_MEMBER_ID: the member is not in the group any more.
+        assert!(!offset_fetch_retriable(
+            ErrorCode::UNKNOWN_MEMBER_ID,
+            Some(8)
+        ));
+        assert!(offset_fetch_retriable(
+            ErrorCode::COORDINATOR_LOAD_IN_PROGRESS,
+            Some(8)
+        ));
+        assert!(offset_fetch_retriable(ErrorCode::NOT_COORDINATOR, None));
+        assert!(!offset_fetch_retriable(
+            ErrorCode::GROUP_AUTHORIZATION_FAILED,
+            None
+        ));
+    }
+
+    #[test]
+    fn offset_fetch_v8_answer_is_the_groups() {
+        use kafka_protocol::messages::offset_fetch_response::{
+            OffsetFetchResponseGroup, OffsetFetchResponsePartitions, OffsetFetchResponseTopics,
+        };
+        let group = |code: ErrorCode| {
+            OffsetFetchResponse::default().with_groups(vec![OffsetFetchResponseGroup::default()
+                .with_group_id(GroupId(StrBytes::from_static_str("g")))
+                .with_error_code(code.0)
+                .with_topics(vec![OffsetFetchResponseTopics::default()
+                    .with_name(TopicName(StrBytes::from_static_str("t")))
+                    .with_partitions(vec![OffsetFetchResponsePartitions::default()
+                        .with_partition_index(3)
+                        .with_committed_offset(9)
+                        .with_committed_leader_epoch(2)])])])
+        };
+        let map = read_offset_fetch(&group(ErrorCode::NONE)).unwrap();
+        assert_eq!(
+            map[&TopicPartition::new("t", 3)],
+            Committed {
+                offset: 9,
+                leader_epoch: 2
+            }
+        );
+        let err = read_offset_fetch(&group(ErrorCode::STALE_MEMBER_EPOCH)).unwrap_err();
+        assert!(matches!(
+            err,
+            ConsumerError::Broker { error, partition: None, .. }
+                if error.code == ErrorCode::STALE_MEMBER_EPOCH
+        ));
     }
 }

@@ -6,11 +6,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Instant;
 
-use rafka_client::{Client, CoordinatorKind, Target};
+use rafka_client::{Client, CoordinatorKind, SendOptions, Target};
 use rafka_wire::TopicPartition;
 use tokio::task::JoinHandle;
 
-use crate::commit::{offset_fetch_request, read_offset_fetch};
+use crate::commit::{
+    offset_fetch_max_version, offset_fetch_request, offset_fetch_retriable, read_offset_fetch,
+};
 use crate::config::ConsumerConfig;
 use crate::error::ConsumerError;
 use crate::list_offsets::{list_offsets_request, read_list_offsets, ListedOffset};
@@ -179,14 +181,42 @@ impl Positions {
         let client = self.client.clone();
         let request_stable =
             self.config.isolation_level == crate::config::IsolationLevel::ReadCommitted;
+        let options = SendOptions {
+            max_version: offset_fetch_max_version(self.config.group_protocol),
+            ..SendOptions::default()
+        };
+        let shared = self.shared.clone();
+        let deadline =
+            tokio::time::Instant::now().into_std() + self.config.client.default_api_timeout;
+        // STALE_MEMBER_EPOCH is retried while the member has an epoch (Java's
+        // `CommitRequestManager`); each attempt carries the member's latest one.
+        let retriable = |e: &rafka_client::Error| match e {
+            rafka_client::Error::Broker { code, .. } => {
+                let epoch = shared.lock().fetch_member.as_ref().map(|m| m.member_epoch);
+                offset_fetch_retriable(*code, epoch)
+            }
+            other => other.is_retriable(),
+        };
         let result = client
-            .with_retries("OffsetFetch", || {
+            .with_retries_if("OffsetFetch", deadline, retriable, || {
                 let client = client.clone();
                 let group = group.clone();
-                let req = offset_fetch_request(&group, partitions, request_stable);
+                let member = self.shared.lock().fetch_member.clone();
                 async move {
                     let resp = client
-                        .send(Target::GroupCoordinator(group.clone()), req)
+                        .send_with(
+                            Target::GroupCoordinator(group.clone()),
+                            options,
+                            |version| {
+                                offset_fetch_request(
+                                    &group,
+                                    partitions,
+                                    request_stable,
+                                    member.as_ref(),
+                                    version,
+                                )
+                            },
+                        )
                         .await?;
                     read_offset_fetch(&resp).map_err(|e| coordinator_error(&client, &group, e))
                 }

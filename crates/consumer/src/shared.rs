@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use rafka_wire::TopicPartition;
 use tokio::sync::Notify;
 
+use crate::commit::{FetchMember, OffsetToCommit};
 use crate::events::EventQueue;
 use crate::fetcher::Fetcher;
 use crate::subscription::SubscriptionState;
@@ -30,6 +31,10 @@ pub(crate) struct State {
     pub closed: bool,
     /// Background events for `drain_events` (the fetcher keeps its own).
     pub events: EventQueue,
+    /// The KIP-848 member's id and epoch, which OffsetFetch v9 carries; kept by the driver
+    /// (Java's `onMemberEpochUpdated`), `None` while the member has no epoch and under the
+    /// classic protocol.
+    pub fetch_member: Option<FetchMember>,
 }
 
 /// The shared part of a consumer.
@@ -44,6 +49,21 @@ pub(crate) struct Shared {
     pub wakeup: Arc<WakeupState>,
 }
 
+impl State {
+    /// `offsets` to commit, each with the leader epoch of its partition's position (-1 when
+    /// unknown).
+    pub fn with_epochs(&self, offsets: &[(TopicPartition, i64)]) -> Vec<OffsetToCommit> {
+        offsets
+            .iter()
+            .map(|(tp, offset)| OffsetToCommit {
+                tp: tp.clone(),
+                offset: *offset,
+                leader_epoch: self.subs.get(tp).and_then(|p| p.leader_epoch).unwrap_or(-1),
+            })
+            .collect()
+    }
+}
+
 impl Shared {
     pub fn new(fetcher: Fetcher) -> Self {
         Shared {
@@ -54,6 +74,7 @@ impl Shared {
                 refresh_metadata: false,
                 closed: false,
                 events: EventQueue::default(),
+                fetch_member: None,
             }),
             records_ready: Notify::new(),
             fetch_wanted: Notify::new(),

@@ -12,10 +12,10 @@
 //! - topic ids of the assignment are resolved with [`GroupMember::topic_ids_changed`];
 //!   [`crate::consumer_membership::ConsumerEvent::MetadataNeeded`] becomes a metadata refresh
 //!   ([`Event::MetadataNeeded`] with no extra topic names);
-//! - the `PartitionsAssigned` hook is acknowledged as soon as the event is handed out (the
-//!   consumer runs it on its next `poll` without reporting back), and the commit before a
-//!   reconciliation is the consumer's commit of the revoked partitions in its revoke path, so
-//!   the machine runs without `CommitBeforeReconcile` (`auto_commit` off).
+//! - a reconciliation runs in Java's order: [`Event::CommitBeforeReconcile`] (with
+//!   `auto_commit`) until [`GroupMember::commit_done`], then the revoke hook until
+//!   [`GroupMember::ack_revoked`], then the assign hook until [`GroupMember::ack_assigned`];
+//!   only then does the heartbeat acknowledge the new assignment (its owned partitions).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
@@ -52,25 +52,20 @@ pub struct ConsumerMember {
     subscribed: BTreeSet<String>,
     /// [`GroupMember::generation`] hands out a reference: kept in step with the machine.
     generation: Generation,
-    /// The `now` of the last input, for acknowledging the assign hook while handing it out.
-    now: Option<Instant>,
 }
 
 impl ConsumerMember {
     /// A member that joins on [`GroupMember::join`]. `member_id` is the id the client
-    /// generated for this process (a UUID, KIP-1082).
-    ///
-    /// The machine's `auto_commit` is turned off: the consumer commits revoked partitions in
-    /// its revoke path (see the module docs).
+    /// generated for this process (a UUID, KIP-1082). With `config.auto_commit`, each
+    /// reconciliation starts with [`Event::CommitBeforeReconcile`].
     ///
     /// # Errors
     /// [`crate::consumer_membership::ConfigError`] from
     /// [`ConsumerGroupConfig::validate`], or an empty member id.
     pub fn new(
-        mut config: ConsumerGroupConfig,
+        config: ConsumerGroupConfig,
         member_id: impl Into<String>,
     ) -> Result<ConsumerMember, crate::consumer_membership::ConfigError> {
-        config.auto_commit = false;
         let group_instance_id = config.group_instance_id.clone();
         let machine = ConsumerMembership::new(config, member_id)?;
         let mut member = ConsumerMember {
@@ -80,7 +75,6 @@ impl ConsumerMember {
             known_topics: BTreeSet::new(),
             subscribed: BTreeSet::new(),
             generation: Generation::none(),
-            now: None,
         };
         member.sync();
         Ok(member)
@@ -131,14 +125,12 @@ fn group_error(e: ConsumerGroupError) -> GroupError {
 
 impl GroupMember for ConsumerMember {
     fn join(&mut self, now: Instant) {
-        self.now = Some(now);
         // The machine joins on the poll after a subscription (Java `onConsumerPoll`).
         self.machine.poll_called(now);
         self.sync();
     }
 
     fn set_subscription(&mut self, topics: Vec<String>, now: Instant) {
-        self.now = Some(now);
         let topics: BTreeSet<String> = topics.into_iter().collect();
         self.subscribed = topics.clone();
         self.selector = Some(Selector::Topics);
@@ -147,7 +139,6 @@ impl GroupMember for ConsumerMember {
     }
 
     fn set_subscription_pattern(&mut self, pattern: Regex, now: Instant) {
-        self.now = Some(now);
         self.machine.subscribe_regex(pattern.as_str(), now);
         // The broker (RE2J) matches whole topic names; so does the local view.
         let whole = Regex::new(&format!("^(?:{})$", pattern.as_str())).unwrap_or(pattern);
@@ -167,31 +158,36 @@ impl GroupMember for ConsumerMember {
     }
 
     fn topic_ids_changed(&mut self, topic_ids: BTreeMap<TopicId, String>, now: Instant) {
-        self.now = Some(now);
         self.machine.metadata_changed(topic_ids, now);
         self.sync();
     }
 
     fn poll_called(&mut self, now: Instant) {
-        self.now = Some(now);
         self.machine.poll_called(now);
         self.sync();
     }
 
     fn ack_revoked(&mut self, now: Instant) {
-        self.now = Some(now);
         self.machine.ack_revoked(now);
         self.sync();
     }
 
+    fn commit_done(&mut self, now: Instant) {
+        self.machine.commit_done(now);
+        self.sync();
+    }
+
+    fn ack_assigned(&mut self, now: Instant) {
+        self.machine.ack_assigned(now);
+        self.sync();
+    }
+
     fn leave(&mut self, now: Instant) {
-        self.now = Some(now);
         self.machine.leave(now);
         self.sync();
     }
 
     fn handle_response(&mut self, id: RequestId, response: &GroupResponse, now: Instant) {
-        self.now = Some(now);
         match response {
             GroupResponse::FindCoordinator(r) => {
                 self.machine.handle_find_coordinator_response(id, r, now)
@@ -209,7 +205,6 @@ impl GroupMember for ConsumerMember {
     }
 
     fn handle_request_failure(&mut self, id: RequestId, failure: RequestFailure, now: Instant) {
-        self.now = Some(now);
         self.machine.handle_request_failed(id, failure, now);
         self.sync();
     }
@@ -233,87 +228,67 @@ impl GroupMember for ConsumerMember {
     }
 
     fn handle_timeout(&mut self, now: Instant) {
-        self.now = Some(now);
         self.machine.handle_timeout(now);
         self.sync();
     }
 
     fn poll_action(&mut self) -> Option<Action> {
-        loop {
-            let action = self.machine.poll_action()?;
-            let event = match action {
-                ConsumerAction::Send(r) => {
-                    let request = match r.request {
-                        ConsumerGroupRequest::FindCoordinator(p) => {
-                            GroupRequest::FindCoordinator(p)
-                        }
-                        ConsumerGroupRequest::Heartbeat(p) => {
-                            GroupRequest::ConsumerGroupHeartbeat(p)
-                        }
-                    };
-                    return Some(Action::Send(OutgoingRequest {
-                        id: r.id,
-                        destination: r.destination,
-                        request,
-                        timeout: r.timeout,
-                    }));
-                }
-                ConsumerAction::Event(e) => e,
-            };
-            // Set by the input that produced this action.
-            let Some(now) = self.now else {
-                continue;
-            };
-            let out = match event {
-                ConsumerEvent::PartitionsRevoked {
-                    partitions,
-                    member_epoch,
-                } => Event::PartitionsRevoked {
-                    partitions,
-                    generation: Generation {
-                        generation_id: member_epoch,
-                        member_id: self.machine.member_id().to_owned(),
-                        protocol_name: None,
-                    },
+        let action = self.machine.poll_action()?;
+        let event = match action {
+            ConsumerAction::Send(r) => {
+                let request = match r.request {
+                    ConsumerGroupRequest::FindCoordinator(p) => GroupRequest::FindCoordinator(p),
+                    ConsumerGroupRequest::Heartbeat(p) => GroupRequest::ConsumerGroupHeartbeat(p),
+                };
+                return Some(Action::Send(OutgoingRequest {
+                    id: r.id,
+                    destination: r.destination,
+                    request,
+                    timeout: r.timeout,
+                }));
+            }
+            ConsumerAction::Event(e) => e,
+        };
+        let out = match event {
+            ConsumerEvent::PartitionsRevoked {
+                partitions,
+                member_epoch,
+            } => Event::PartitionsRevoked {
+                partitions,
+                generation: Generation {
+                    generation_id: member_epoch,
+                    member_id: self.machine.member_id().to_owned(),
+                    protocol_name: None,
                 },
-                ConsumerEvent::PartitionsLost { partitions } => {
-                    Event::PartitionsLost { partitions }
+            },
+            ConsumerEvent::PartitionsLost { partitions } => Event::PartitionsLost { partitions },
+            ConsumerEvent::PartitionsAssigned { added, assignment } => Event::PartitionsAssigned {
+                partitions: added,
+                assignment,
+                generation: Generation {
+                    generation_id: self.machine.member_epoch(),
+                    member_id: self.machine.member_id().to_owned(),
+                    protocol_name: None,
+                },
+            },
+            ConsumerEvent::CommitBeforeReconcile { revoking } => {
+                Event::CommitBeforeReconcile { revoking }
+            }
+            ConsumerEvent::MetadataNeeded { topic_ids } => {
+                tracing::debug!(?topic_ids, "assignment names unknown topic ids");
+                Event::MetadataNeeded {
+                    topics: BTreeSet::new(),
                 }
-                ConsumerEvent::PartitionsAssigned { added, assignment } => {
-                    // Handed to the consumer now; it runs the hook on its next poll.
-                    self.machine.ack_assigned(now);
-                    self.sync();
-                    Event::PartitionsAssigned {
-                        partitions: added,
-                        assignment,
-                        generation: Generation {
-                            generation_id: self.machine.member_epoch(),
-                            member_id: self.machine.member_id().to_owned(),
-                            protocol_name: None,
-                        },
-                    }
-                }
-                ConsumerEvent::CommitBeforeReconcile { .. } => {
-                    // Not emitted with auto_commit off; acknowledge if it ever is.
-                    self.machine.commit_done(now);
-                    continue;
-                }
-                ConsumerEvent::MetadataNeeded { topic_ids } => {
-                    tracing::debug!(?topic_ids, "assignment names unknown topic ids");
-                    Event::MetadataNeeded {
-                        topics: BTreeSet::new(),
-                    }
-                }
-                ConsumerEvent::CoordinatorChanged { coordinator } => {
-                    Event::CoordinatorChanged { coordinator }
-                }
-                ConsumerEvent::Error(e) => Event::Error(group_error(e)),
-                ConsumerEvent::Fatal(e) => Event::Fatal(group_error(e)),
-                ConsumerEvent::Left => Event::Left,
-            };
-            self.sync();
-            return Some(Action::Event(out));
-        }
+            }
+            ConsumerEvent::CoordinatorChanged { coordinator } => {
+                Event::CoordinatorChanged { coordinator }
+            }
+            ConsumerEvent::Error(e) => Event::Error(group_error(e)),
+            ConsumerEvent::Fatal(e) => Event::Fatal(group_error(e)),
+            ConsumerEvent::Left => Event::Left,
+        };
+        self.sync();
+        Some(Action::Event(out))
     }
 
     fn poll_timeout(&self) -> Option<Instant> {

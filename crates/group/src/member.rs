@@ -74,6 +74,19 @@ pub trait GroupMember: Send + fmt::Debug {
     fn poll_called(&mut self, now: Instant);
     /// The revoke or lost hooks of the last event ran.
     fn ack_revoked(&mut self, now: Instant);
+    /// The commit asked for by [`crate::membership::Event::CommitBeforeReconcile`] finished,
+    /// or failed: the reconciliation goes on either way, as in Java. Default: nothing (the
+    /// classic member never asks for one).
+    fn commit_done(&mut self, now: Instant) {
+        let _ = now;
+    }
+    /// The assign hook of the last [`crate::membership::Event::PartitionsAssigned`] ran. The
+    /// KIP-848 member acknowledges the new assignment to the broker (a heartbeat with the
+    /// owned partitions) only then. Default: nothing (the classic member's SyncGroup is done
+    /// already).
+    fn ack_assigned(&mut self, now: Instant) {
+        let _ = now;
+    }
     /// Leave the group; ends with [`crate::membership::Event::Left`].
     fn leave(&mut self, now: Instant);
     /// A response to request `id`.

@@ -1,8 +1,9 @@
 //! `ConsumerMember`: the KIP-848 machine as the consumer drives it, through the `GroupMember`
 //! interface, on simulated time with hand-built responses. What the adapter adds is checked:
 //! requests and events in the interface's types, topic ids resolved from metadata, the member
-//! epoch in the generation commits carry, the assign hook acknowledged as it is handed out,
-//! fencing, failures by kind, and the static leave epoch.
+//! epoch in the generation commits carry, a reconciliation in Java's order (the commit before
+//! it, then the hooks, and the acknowledgement only after the assign hook), fencing, failures
+//! by kind, and the static leave epoch.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
@@ -22,10 +23,21 @@ use rafka_wire::TopicPartition;
 const MEMBER: &str = "AAAAAAAAAAAAAAAAAAAAAA";
 const ORDERS: TopicId = TopicId(0x1111);
 
+/// A member without auto-commit (no commit before reconciling; see
+/// `a_reconciliation_commits_then_runs_the_hooks_then_acknowledges`).
 fn member(instance: Option<&str>) -> ConsumerMember {
     let mut config = ConsumerGroupConfig::new("g");
     config.group_instance_id = instance.map(str::to_owned);
+    config.auto_commit = false;
     ConsumerMember::new(config, MEMBER).unwrap()
+}
+
+/// Requests among `actions`.
+fn sends(actions: &[Action]) -> usize {
+    actions
+        .iter()
+        .filter(|a| matches!(a, Action::Send(_)))
+        .count()
 }
 
 fn drain(m: &mut ConsumerMember) -> Vec<Action> {
@@ -131,8 +143,11 @@ fn assignment_by_topic_id_becomes_named_partitions_with_the_epoch_as_generation(
         |e| matches!(e, Event::PartitionsAssigned { assignment, .. } if !assignment.is_empty())
     ));
 
-    // The resolvable part (nothing) was acknowledged; the broker answers that heartbeat.
-    let (partial, _, owned) = sent_heartbeat(&actions);
+    // The resolvable part (nothing) is handed out and, once its hook ran, acknowledged;
+    // the broker answers that heartbeat.
+    assert_eq!(sends(&actions), 0, "{actions:?}");
+    m.ack_assigned(now);
+    let (partial, _, owned) = sent_heartbeat(&drain(&mut m));
     assert_eq!(owned, Some(vec![]));
     m.handle_response(partial, &heartbeat(3, 0, None), now);
     drain(&mut m);
@@ -158,9 +173,11 @@ fn assignment_by_topic_id_becomes_named_partitions_with_the_epoch_as_generation(
     assert_eq!(assigned.1, expected);
     assert_eq!(assigned.2.generation_id, 3);
     assert_eq!(assigned.2.member_id, MEMBER);
-    // The hook was acknowledged as it was handed out: the acknowledgement heartbeat (the
-    // owned partitions) goes at once.
-    let (_, epoch, owned) = sent_heartbeat(&actions);
+    // Nothing is acknowledged while the assign hook runs; once it ran, the acknowledgement
+    // heartbeat (the owned partitions) goes at once.
+    assert_eq!(sends(&actions), 0, "{actions:?}");
+    m.ack_assigned(now);
+    let (_, epoch, owned) = sent_heartbeat(&drain(&mut m));
     assert_eq!(epoch, 3);
     assert_eq!(owned, Some(vec![0, 1]));
     // Commits carry the member epoch.
@@ -176,6 +193,8 @@ fn fenced_member_loses_its_partitions_and_rejoins_with_epoch_zero() {
     let join = joined(&mut m, now);
     m.topic_ids_changed(BTreeMap::from([(ORDERS, "orders".to_owned())]), now);
     m.handle_response(join, &heartbeat(5, 0, Some(&[0])), now);
+    drain(&mut m);
+    m.ack_assigned(now);
     let (ack, _, _) = sent_heartbeat(&drain(&mut m));
 
     const FENCED_MEMBER_EPOCH: i16 = 110;
@@ -269,4 +288,64 @@ fn commit_errors_do_not_touch_membership() {
         assert_eq!(m.group_metadata().generation_id, 4, "{code}");
         assert!(drain(&mut m).is_empty(), "{code}");
     }
+}
+
+/// With auto-commit, a reconciliation goes as Java's `AbstractMembershipManager` runs it: the
+/// commit first (`CommitBeforeReconcile` until `commit_done`), then the revoke hook, then the
+/// assign hook, and the acknowledgement heartbeat only after `ack_assigned`.
+#[test]
+fn a_reconciliation_commits_then_runs_the_hooks_then_acknowledges() {
+    let now = Instant::now();
+    let mut config = ConsumerGroupConfig::new("g");
+    config.auto_commit = true;
+    let mut m = ConsumerMember::new(config, MEMBER).unwrap();
+    let join = joined(&mut m, now);
+    m.topic_ids_changed(BTreeMap::from([(ORDERS, "orders".to_owned())]), now);
+    m.handle_response(join, &heartbeat(1, 0, Some(&[0, 1])), now);
+    assert_eq!(
+        events(&drain(&mut m)),
+        [Event::CommitBeforeReconcile { revoking: vec![] }]
+    );
+    m.commit_done(now);
+    let actions = drain(&mut m);
+    assert!(matches!(
+        &events(&actions)[..],
+        [Event::PartitionsAssigned { partitions, .. }] if partitions.len() == 2
+    ));
+    assert_eq!(sends(&actions), 0, "{actions:?}");
+    m.ack_assigned(now);
+    let (ack, _, owned) = sent_heartbeat(&drain(&mut m));
+    assert_eq!(owned, Some(vec![0, 1]));
+    m.handle_response(ack, &heartbeat(1, 0, None), now);
+    drain(&mut m);
+
+    // Epoch 2 takes orders-0 away: commit, then revoke, then assign, then acknowledge.
+    let later = now + Duration::from_secs(5);
+    m.handle_timeout(later);
+    let (hb, _, _) = sent_heartbeat(&drain(&mut m));
+    m.handle_response(hb, &heartbeat(2, 0, Some(&[1])), later);
+    let orders = |p| TopicPartition::new("orders", p);
+    assert_eq!(
+        events(&drain(&mut m)),
+        [Event::CommitBeforeReconcile {
+            revoking: vec![orders(0)]
+        }]
+    );
+    m.commit_done(later);
+    assert!(matches!(
+        &events(&drain(&mut m))[..],
+        [Event::PartitionsRevoked { partitions, generation }]
+            if partitions == &[orders(0)] && generation.generation_id == 2
+    ));
+    m.ack_revoked(later);
+    let actions = drain(&mut m);
+    assert!(matches!(
+        &events(&actions)[..],
+        [Event::PartitionsAssigned { partitions, assignment, .. }]
+            if partitions.is_empty() && assignment == &[orders(1)]
+    ));
+    assert_eq!(sends(&actions), 0, "{actions:?}");
+    m.ack_assigned(later);
+    let (_, epoch, owned) = sent_heartbeat(&drain(&mut m));
+    assert_eq!((epoch, owned), (2, Some(vec![1])));
 }

@@ -75,6 +75,20 @@ impl BrokerVersions {
     pub fn choose<R: KafkaRequest>(&self) -> Result<i16, WireError> {
         choose_version(R::NAME, R::SUPPORTED, self.range(R::API_KEY as i16))
     }
+
+    /// [`BrokerVersions::choose`] with rafka's range capped at `max`, for a caller that builds
+    /// only older layouts of `R`.
+    ///
+    /// # Errors
+    /// As [`BrokerVersions::choose`]; [`WireError::NoCommonVersion`] also when the broker
+    /// speaks only versions above `max`.
+    pub fn choose_at_most<R: KafkaRequest>(&self, max: Option<i16>) -> Result<i16, WireError> {
+        let mut ours = R::SUPPORTED;
+        if let Some(max) = max {
+            ours.max = ours.max.min(max);
+        }
+        choose_version(R::NAME, ours, self.range(R::API_KEY as i16))
+    }
 }
 
 /// Intersects `ours` with what the broker advertised for one API and picks the highest
@@ -125,6 +139,17 @@ mod tests {
         assert_eq!(b.choose::<ProduceRequest>().unwrap(), 11);
         // Fetch: rafka stops at 12 even though the broker goes to 17.
         assert_eq!(b.choose::<FetchRequest>().unwrap(), 12);
+    }
+
+    #[test]
+    fn a_cap_lowers_the_choice() {
+        use kafka_protocol::messages::OffsetFetchRequest;
+        let b = BrokerVersions::from_ranges([(9, 1, 9)]);
+        assert_eq!(b.choose::<OffsetFetchRequest>().unwrap(), 9);
+        assert_eq!(b.choose_at_most::<OffsetFetchRequest>(Some(7)).unwrap(), 7);
+        assert_eq!(b.choose_at_most::<OffsetFetchRequest>(None).unwrap(), 9);
+        let newer = BrokerVersions::from_ranges([(9, 8, 9)]);
+        assert!(newer.choose_at_most::<OffsetFetchRequest>(Some(7)).is_err());
     }
 
     #[test]

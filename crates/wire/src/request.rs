@@ -4,7 +4,9 @@
 //! The supported ranges are the versions whose semantics rafka's client, producer, group and
 //! consumer code handle (Kafka protocol guide, "The Messages"). They are narrower than what the
 //! message structs can encode: for example Fetch stops at v12 because v13 (KIP-516) replaces
-//! topic names by topic ids.
+//! topic names by topic ids. OffsetFetch reaches v9 (KIP-848: member id and epoch) for
+//! consumers of `group.protocol=consumer`; callers that build the v1–v7 layout cap it with
+//! `max_version` when sending.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -93,7 +95,7 @@ kafka_requests! {
     ListOffsetsRequest => ListOffsets, "ListOffsets", 1..=9, PartitionLeader;
     MetadataRequest => Metadata, "Metadata", 1..=12, AnyBroker;
     OffsetCommitRequest => OffsetCommit, "OffsetCommit", 2..=9, GroupCoordinator;
-    OffsetFetchRequest => OffsetFetch, "OffsetFetch", 1..=7, GroupCoordinator;
+    OffsetFetchRequest => OffsetFetch, "OffsetFetch", 1..=9, GroupCoordinator;
     FindCoordinatorRequest => FindCoordinator, "FindCoordinator", 0..=4, AnyBroker;
     JoinGroupRequest => JoinGroup, "JoinGroup", 0..=9, GroupCoordinator;
     HeartbeatRequest => Heartbeat, "Heartbeat", 0..=4, GroupCoordinator;

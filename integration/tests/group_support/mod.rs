@@ -1,6 +1,6 @@
-//! Helpers of the consumer-group tests (group_assignors.rs, group_interop.rs): rafka members
-//! on their own threads, a shared view of who owns what, and what the membership task reports
-//! about each generation.
+//! Helpers of the consumer-group tests (group_assignors.rs, group_interop.rs,
+//! consumer_group_protocol.rs): rafka members on their own threads, a shared view of who owns
+//! what, and what the membership task reports about each generation.
 //!
 //! Each rafka member runs on its own thread with a current-thread tokio runtime, so that:
 //! - killing a member is dropping its runtime after `mem::forget(consumer)`: no LeaveGroup,
@@ -393,6 +393,17 @@ pub fn spawn_member(
         .partition_assignment_strategy([strategy])
         .build()
         .expect("consumer config");
+    spawn_member_with(config, topic, name, view)
+}
+
+/// Starts member `name` with `config` (whose `client.id` should be `name`) on `topic`;
+/// records and hooks go to `view`.
+pub fn spawn_member_with(
+    config: ConsumerConfig,
+    topic: &str,
+    name: &str,
+    view: Arc<GroupView>,
+) -> Member {
     let control = Arc::new(AtomicU8::new(RUN));
     let (name, topic) = (name.to_string(), topic.to_string());
     let thread = {

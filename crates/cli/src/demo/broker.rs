@@ -90,8 +90,12 @@ impl DemoBroker {
     ///
     /// # Errors
     /// When the cluster does not start.
-    pub fn start_kafka(dir: &Path, port: Option<u16>) -> anyhow::Result<Self> {
-        let kafka = super::kafka::DemoKafka::start(dir, port)?;
+    pub fn start_kafka(
+        dir: &Path,
+        port: Option<u16>,
+        confs: &[(String, String)],
+    ) -> anyhow::Result<Self> {
+        let kafka = super::kafka::DemoKafka::start(dir, port, confs)?;
         Ok(DemoBroker {
             bootstrap: kafka.bootstrap(),
             child: None,

@@ -28,12 +28,17 @@ pub struct DemoKafka {
 
 impl DemoKafka {
     /// Starts a fresh 3-node cluster in `dir` (deleted first) with client ports `port..port+2`
-    /// (a free block when `None`); returns once every node lists every broker.
+    /// (a free block when `None`) and the broker settings `confs` on every node; returns once
+    /// every node lists every broker.
     ///
     /// # Errors
     /// When `scripts/kafka.sh` is not found, or the cluster does not start (the error carries
     /// the script's stderr, which ends with the failing node's log).
-    pub fn start(dir: &Path, port: Option<u16>) -> anyhow::Result<DemoKafka> {
+    pub fn start(
+        dir: &Path,
+        port: Option<u16>,
+        confs: &[(String, String)],
+    ) -> anyhow::Result<DemoKafka> {
         let root = super::repo_root()
             .context("--broker kafka needs the rafka repository (scripts/kafka.sh)")?;
         let script = root.join("scripts/kafka.sh");
@@ -55,15 +60,21 @@ impl DemoKafka {
             port,
             running: true,
         };
-        let out = cluster.run(&[
-            "start",
-            "--nodes",
-            &NODES.to_string(),
-            "--dir",
-            &cluster.dir.display().to_string(),
-            "--port",
-            &port.to_string(),
-        ])?;
+        let mut args = vec![
+            "start".to_string(),
+            "--nodes".to_string(),
+            NODES.to_string(),
+            "--dir".to_string(),
+            cluster.dir.display().to_string(),
+            "--port".to_string(),
+            port.to_string(),
+        ];
+        for (k, v) in confs {
+            args.push("--conf".to_string());
+            args.push(format!("{k}={v}"));
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = cluster.run(&args)?;
         if !out.status.success() {
             cluster.stop();
             bail!(

@@ -21,8 +21,8 @@ use rafka_consumer::{
     ListenerError,
 };
 
-use super::db;
 use super::protocol::MemberEvent;
+use super::{db, group_protocol};
 use crate::args::DemoMemberArgs;
 use crate::shutdown::Shutdown;
 
@@ -154,21 +154,23 @@ pub async fn run(args: DemoMemberArgs, mut shutdown: Shutdown) -> anyhow::Result
     store.create_table_if_missing().await?;
 
     let mut config = ConsumerConfig::default();
-    for (k, v) in [
-        ("bootstrap.servers", args.bootstrap_server.as_str()),
-        ("client.id", args.name.as_str()),
-        ("group.id", args.group_id.as_str()),
-        ("enable.auto.commit", "false"),
-        ("auto.offset.reset", "earliest"),
-        // Eager range: Tansu settles cooperative groups slowly (BROKER.md).
-        ("partition.assignment.strategy", "range"),
-    ] {
+    let common = [
+        ("bootstrap.servers", args.bootstrap_server.clone()),
+        ("client.id", args.name.clone()),
+        ("group.id", args.group_id.clone()),
+        ("enable.auto.commit", "false".to_string()),
+        ("auto.offset.reset", "earliest".to_string()),
+    ];
+    let protocol = group_protocol::member_settings(
+        args.group_protocol,
+        args.group_remote_assignor.as_deref(),
+        args.session_timeout_ms,
+    );
+    for (k, v) in common.into_iter().chain(protocol) {
         config
-            .apply(k, v)
+            .apply(k, &v)
             .map_err(|e| anyhow::anyhow!("{k}: {e}"))?;
     }
-    config.session_timeout = Duration::from_millis(args.session_timeout_ms);
-    config.heartbeat_interval = Duration::from_millis((args.session_timeout_ms / 3).max(100));
     config.max_poll_records = MAX_POLL_RECORDS;
     config.offset_store = Arc::new(store.clone());
     let mut consumer = Consumer::new(config)?;

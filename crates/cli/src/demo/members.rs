@@ -12,6 +12,7 @@ use tokio::process::{Child, Command};
 use tokio::sync::mpsc;
 
 use super::protocol::MemberEvent;
+use crate::args::GroupProtocol;
 
 /// What the reader task of one member reports.
 #[derive(Debug)]
@@ -41,6 +42,10 @@ pub struct MemberSpec {
     pub log_dir: PathBuf,
     /// Records per second per member (0: unlimited).
     pub max_rate: u64,
+    /// `group.protocol` of the members.
+    pub group_protocol: GroupProtocol,
+    /// `group.remote.assignor` with the consumer protocol.
+    pub group_remote_assignor: Option<String>,
 }
 
 /// The running member processes.
@@ -77,8 +82,15 @@ impl Members {
         let log_path = self.spec.log_dir.join(format!("{name}.log"));
         let log = std::fs::File::create(&log_path)
             .with_context(|| format!("cannot create {}", log_path.display()))?;
-        let mut child = Command::new(&self.spec.exe)
-            .arg("demo-member")
+        let mut command = Command::new(&self.spec.exe);
+        command.arg("demo-member");
+        if self.spec.group_protocol == GroupProtocol::Consumer {
+            command.args(["--group-protocol", "consumer"]);
+            if let Some(assignor) = &self.spec.group_remote_assignor {
+                command.args(["--group-remote-assignor", assignor]);
+            }
+        }
+        let mut child = command
             .args(["--bootstrap-server", &self.spec.bootstrap])
             .args(["--topic", &self.spec.topic])
             .args(["--group-id", &self.spec.group_id])

@@ -18,6 +18,7 @@
 pub mod broker;
 pub mod broker_kill;
 pub mod db;
+pub mod group_protocol;
 pub mod kafka;
 pub mod member;
 pub mod members;
@@ -34,7 +35,7 @@ use rafka_client::TopicPartition;
 use rafka_consumer::store::sql::{SqlOffsetStore, Sqlite};
 use rafka_consumer::OffsetStore as _;
 
-use crate::args::{DemoArgs, DemoBrokerChoice};
+use crate::args::{DemoArgs, DemoBrokerChoice, GroupProtocol};
 use crate::progress::Progress;
 use crate::shutdown::Shutdown;
 use broker::DemoBroker;
@@ -79,6 +80,7 @@ pub async fn run(args: DemoArgs, shutdown: Shutdown) -> anyhow::Result<ExitCode>
              started (Tansu is a single broker)"
         );
     }
+    group_protocol::check(&args)?;
     let dir = match args.db.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => std::path::PathBuf::from("."),
@@ -100,7 +102,9 @@ pub async fn run(args: DemoArgs, shutdown: Shutdown) -> anyhow::Result<ExitCode>
                 kafka_dir.display()
             );
             let port = args.kafka_port;
-            tokio::task::spawn_blocking(move || DemoBroker::start_kafka(&kafka_dir, port)).await??
+            let confs = group_protocol::kafka_confs(&args);
+            tokio::task::spawn_blocking(move || DemoBroker::start_kafka(&kafka_dir, port, &confs))
+                .await??
         }
     };
     eprintln!(
@@ -112,6 +116,7 @@ pub async fn run(args: DemoArgs, shutdown: Shutdown) -> anyhow::Result<ExitCode>
             (_, false) => "external",
         }
     );
+    eprintln!("demo: {}", group_protocol::describe(&args));
     let outcome = run_on(&args, &broker, &dir, shutdown).await;
     // Stopping Kafka waits for its JVMs: off the runtime.
     tokio::task::spawn_blocking(move || {
@@ -226,9 +231,14 @@ async fn run_on(
         session_timeout_ms: args.session_timeout_ms,
         log_dir: dir.to_path_buf(),
         max_rate: pace_rate(expected, args.members, args.pace_s),
+        group_protocol: args.group_protocol,
+        group_remote_assignor: args.group_remote_assignor.clone(),
     };
     let (mut members, mut updates) = Members::new(spec);
-    let mut tracker = RebalanceTracker::new(args.partitions);
+    let mut tracker = match args.group_protocol {
+        GroupProtocol::Classic => RebalanceTracker::new(args.partitions),
+        GroupProtocol::Consumer => RebalanceTracker::incremental(args.partitions),
+    };
     let consume_started = Instant::now();
     tracker.change(format!("{} members joined", args.members), consume_started);
     for _ in 0..args.members {

@@ -1,6 +1,9 @@
 //! Measures rebalance times: from a membership change (members started, one killed, one added)
-//! until the group is stable again — every live member has received an assignment after the
-//! change, and together their assignments cover every partition exactly once.
+//! until the group is stable again — together the live members' assignments cover every
+//! partition exactly once, and every live member has received an assignment after the change
+//! (classic, eager: everyone rejoins) or, for an incremental protocol (KIP-848, where a member
+//! whose assignment stays the same hears nothing), every member started since the change
+//! holds a partition (when there are enough to go round).
 //!
 //! Pure: the caller passes `now`, so the tests drive it with made-up instants.
 
@@ -11,6 +14,8 @@ use std::time::{Duration, Instant};
 struct MemberView {
     assigned: BTreeSet<i32>,
     last_assignment: Option<Instant>,
+    /// Started during the change being timed.
+    fresh: bool,
 }
 
 /// A finished measurement.
@@ -29,16 +34,27 @@ pub struct RebalanceTracker {
     members: BTreeMap<String, MemberView>,
     pending: Option<(String, Instant)>,
     done: Vec<Measurement>,
+    incremental: bool,
 }
 
 impl RebalanceTracker {
-    /// A tracker for a topic with `partitions` partitions (0..partitions).
+    /// A tracker for a topic with `partitions` partitions (0..partitions), for the classic
+    /// eager protocol.
     pub fn new(partitions: i32) -> Self {
         RebalanceTracker {
             partitions: (0..partitions).collect(),
             members: BTreeMap::new(),
             pending: None,
             done: Vec::new(),
+            incremental: false,
+        }
+    }
+
+    /// A tracker for an incremental protocol (KIP-848), see the module docs.
+    pub fn incremental(partitions: i32) -> Self {
+        RebalanceTracker {
+            incremental: true,
+            ..RebalanceTracker::new(partitions)
         }
     }
 
@@ -53,7 +69,11 @@ impl RebalanceTracker {
 
     /// A member process started (it has no assignment yet).
     pub fn member_started(&mut self, name: &str) {
-        self.members.insert(name.to_string(), MemberView::default());
+        let view = MemberView {
+            fresh: true,
+            ..MemberView::default()
+        };
+        self.members.insert(name.to_string(), view);
     }
 
     /// A member process is gone (killed or exited).
@@ -105,10 +125,17 @@ impl RebalanceTracker {
         if self.members.is_empty() {
             return;
         }
-        let all_reassigned = self
-            .members
-            .values()
-            .all(|m| m.last_assignment.is_some_and(|t| t >= *since));
+        let enough = self.partitions.len() >= self.members.len();
+        let all_reassigned = self.members.values().all(|m| {
+            let reassigned = m.last_assignment.is_some_and(|t| t >= *since);
+            if !self.incremental {
+                reassigned
+            } else if m.fresh {
+                reassigned && (!enough || !m.assigned.is_empty())
+            } else {
+                true
+            }
+        });
         let mut covered = BTreeSet::new();
         let disjoint = self
             .members
@@ -121,6 +148,9 @@ impl RebalanceTracker {
                     change,
                     took: now.duration_since(since),
                 });
+            }
+            for m in self.members.values_mut() {
+                m.fresh = false;
             }
         }
     }
@@ -189,6 +219,35 @@ mod tests {
         r.assigned("b", &[1], at(t, 6));
         assert!(r.is_rebalancing());
         r.assigned("a", &[0], at(t, 9));
+        assert!(!r.is_rebalancing());
+    }
+
+    /// KIP-848: a member whose assignment does not change hears nothing; a new member's
+    /// first (empty) assignment does not end the rebalance.
+    #[test]
+    fn incremental_rebalances_need_coverage_and_the_new_members_served() {
+        let t = Instant::now();
+        let mut r = RebalanceTracker::incremental(4);
+        r.change("join", t);
+        for (m, ps) in [("a", [0, 1]), ("b", [2, 3])] {
+            r.member_started(m);
+            r.assigned(m, &ps, at(t, 10));
+        }
+        assert!(!r.is_rebalancing());
+        r.change("c joined", at(t, 100));
+        r.member_started("c");
+        r.assigned("c", &[], at(t, 200));
+        assert!(r.is_rebalancing());
+        r.revoked("a", &[1], at(t, 300));
+        assert!(r.is_rebalancing());
+        r.assigned("c", &[1], at(t, 400));
+        assert!(!r.is_rebalancing());
+        assert_eq!(r.measurements()[1].took, Duration::from_millis(300));
+        // A kill: b alone takes c's partition; a hears nothing.
+        r.change("c killed", at(t, 1000));
+        r.member_gone("c", at(t, 1000));
+        assert!(r.is_rebalancing());
+        r.assigned("b", &[1, 2, 3], at(t, 1500));
         assert!(!r.is_rebalancing());
     }
 

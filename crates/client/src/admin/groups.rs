@@ -18,7 +18,7 @@ use rafka_wire::error_code::ErrorCode;
 use rafka_wire::TopicPartition;
 
 use super::{str_bytes, topic_name, Admin};
-use crate::client::{CoordinatorKind, Target};
+use crate::client::{CoordinatorKind, SendOptions, Target};
 use crate::error::Error;
 
 /// A group as ListGroups reports it.
@@ -297,8 +297,17 @@ impl Admin {
                 let req = OffsetFetchRequest::default()
                     .with_group_id(GroupId(str_bytes(group_id)))
                     .with_topics(topics.clone());
+                // The v1–v7 layout (group id and topics at the top).
+                let options = SendOptions {
+                    max_version: Some(7),
+                    ..SendOptions::default()
+                };
                 let resp = client
-                    .send(Target::GroupCoordinator(group_id.to_string()), req)
+                    .send_with(
+                        Target::GroupCoordinator(group_id.to_string()),
+                        options,
+                        |_| req,
+                    )
                     .await?;
                 self.check_group_error(group_id, resp.error_code, None, "OffsetFetch")?;
                 let mut out = BTreeMap::new();

@@ -98,6 +98,9 @@ pub struct SendOptions {
     /// Response timeout; default `request.timeout.ms`. Raise it for requests the broker holds
     /// on purpose (JoinGroup waits up to the rebalance timeout).
     pub timeout: Option<Duration>,
+    /// The highest version to send, below the negotiated one: for a caller that builds only
+    /// an older layout of the request (OffsetFetch v1–v7 before the v8 `Groups` array).
+    pub max_version: Option<i16>,
 }
 
 impl Purpose {
@@ -263,7 +266,7 @@ impl Client {
         );
         let purpose = options.purpose.unwrap_or(Purpose::for_api(R::API_KEY));
         let conn = self.connection_for(&target, purpose).await?;
-        let version = conn.version_of::<R>()?;
+        let version = conn.version_of_at_most::<R>(options.max_version)?;
         let req = build(version);
         let timeout = options.timeout.unwrap_or(self.inner.config.request_timeout);
         let result = conn.send_versioned(&req, version, timeout).await;

@@ -38,11 +38,33 @@ impl Client {
         &self,
         operation: &str,
         deadline: Instant,
+        attempt: F,
+    ) -> Result<T, Error>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, Error>>,
+    {
+        self.with_retries_if(operation, deadline, Error::is_retriable, attempt)
+            .await
+    }
+
+    /// [`Client::with_retries_until`] with the caller's judgement of which errors to retry
+    /// (for an error whose retry depends on the caller's state, such as KIP-848's
+    /// STALE_MEMBER_EPOCH once the member has a newer epoch).
+    ///
+    /// # Errors
+    /// As [`Client::with_retries`].
+    pub async fn with_retries_if<T, F, Fut, R>(
+        &self,
+        operation: &str,
+        deadline: Instant,
+        mut is_retriable: R,
         mut attempt: F,
     ) -> Result<T, Error>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, Error>>,
+        R: FnMut(&Error) -> bool,
     {
         let started = crate::now();
         let backoff = Backoff::new(
@@ -76,7 +98,7 @@ impl Client {
             if error.invalidates_metadata() {
                 self.inner.metadata.mark_stale();
             }
-            let retriable = error.is_retriable();
+            let retriable = is_retriable(&error);
             let decision = policy.on_failure(retriable, crate::now(), &mut rand::thread_rng());
             match decision {
                 RetryDecision::RetryAfter(delay) => {

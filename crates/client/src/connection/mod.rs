@@ -234,12 +234,20 @@ impl Connection {
     /// # Errors
     /// [`Error::NoCommonVersion`] when the broker lacks the API or the ranges do not meet.
     pub fn version_of<R: KafkaRequest>(&self) -> Result<i16, Error> {
+        self.version_of_at_most::<R>(None)
+    }
+
+    /// [`Connection::version_of`], at most `max` when given.
+    ///
+    /// # Errors
+    /// As [`Connection::version_of`]; also when the broker speaks only versions above `max`.
+    pub fn version_of_at_most<R: KafkaRequest>(&self, max: Option<i16>) -> Result<i16, Error> {
         let versions = self.versions().ok_or_else(|| Error::NoCommonVersion {
             broker: self.shared.broker.clone(),
             source: WireError::UnsupportedApi { api: R::NAME },
         })?;
         versions
-            .choose::<R>()
+            .choose_at_most::<R>(max)
             .map_err(|source| Error::NoCommonVersion {
                 broker: self.shared.broker.clone(),
                 source,

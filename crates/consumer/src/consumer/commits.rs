@@ -134,14 +134,6 @@ impl Consumer {
     }
 
     pub(super) fn with_epochs(&self, offsets: &[(TopicPartition, i64)]) -> Vec<OffsetToCommit> {
-        let st = self.shared.lock();
-        offsets
-            .iter()
-            .map(|(tp, offset)| OffsetToCommit {
-                tp: tp.clone(),
-                offset: *offset,
-                leader_epoch: st.subs.get(tp).and_then(|p| p.leader_epoch).unwrap_or(-1),
-            })
-            .collect()
+        self.shared.lock().with_epochs(offsets)
     }
 }

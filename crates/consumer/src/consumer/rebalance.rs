@@ -13,16 +13,27 @@ use crate::error::ConsumerError;
 use crate::events::ConsumerEvent;
 use crate::listener::{ConsumerContext, HookTarget};
 use crate::store::OffsetStore;
+use crate::GroupProtocol;
 
 impl Consumer {
-    /// Revoke hooks + final commit for every owned partition (close, unsubscribe).
+    /// Revoke hooks + final commit for every owned partition (close, unsubscribe). The
+    /// classic protocol commits after the hook; `group.protocol=consumer` before it, as Java's
+    /// close commits before it releases the assignment.
     pub(super) async fn revoke_all_for_shutdown(&mut self) -> Result<(), ConsumerError> {
         let owned = self.assignment();
+        let commit_first = self.commits_before_revoke();
+        let mut committed = Ok(());
+        if commit_first {
+            committed = self.commit_on_revoke(&owned).await;
+        }
         let mut result = Ok(());
         if self.in_group && !owned.is_empty() {
             result = self.run_hook(HookKind::Revoked, &owned).await;
         }
-        let saved = match self.commit_on_revoke(&owned).await {
+        if !commit_first {
+            committed = self.commit_on_revoke(&owned).await;
+        }
+        let saved = match committed {
             // As Java's close (`maybeAutoCommitOffsetsSync`), a failed auto-commit does not
             // fail the close: it is logged and kept for `drain_events`. A store's failure is
             // the application's to see.
@@ -33,6 +44,16 @@ impl Consumer {
             other => other,
         };
         result.and(saved)
+    }
+
+    /// Whether what was consumed is committed before the revoke hook: Kafka commits under
+    /// `group.protocol=consumer` (Java's `AbstractMembershipManager` commits, then runs
+    /// `onPartitionsRevoked`; for a reconciliation the driver does it). The classic protocol
+    /// commits after the hook, and an external store is saved after it under either protocol,
+    /// on this task, so that the save cannot overwrite newer positions the application stored
+    /// itself meanwhile.
+    fn commits_before_revoke(&self) -> bool {
+        self.config.group_protocol == GroupProtocol::Consumer && self.config.offset_store.is_kafka()
     }
 
     /// A failed commit of revoked partitions: logged and kept for `drain_events`.
@@ -92,9 +113,12 @@ impl Consumer {
         match event {
             GroupEvent::Revoke { partitions, done } => {
                 let hook = self.run_hook(HookKind::Revoked, &partitions).await;
-                let commit = self.commit_on_revoke(&partitions).await;
-                if let Err(error) = commit {
-                    self.note_commit_on_revoke_failed(partitions.clone(), error);
+                // KIP-848 committed before the reconciliation reached the hook.
+                if !self.commits_before_revoke() {
+                    let commit = self.commit_on_revoke(&partitions).await;
+                    if let Err(error) = commit {
+                        self.note_commit_on_revoke_failed(partitions.clone(), error);
+                    }
                 }
                 self.drop_partitions(&partitions);
                 let _ = done.send(());
@@ -106,7 +130,11 @@ impl Consumer {
                 let _ = done.send(());
                 hook
             }
-            GroupEvent::Assigned { assignment, added } => {
+            GroupEvent::Assigned {
+                assignment,
+                added,
+                done,
+            } => {
                 {
                     let mut st = self.shared.lock();
                     let (_, removed) = st.subs.assign(assignment.iter().cloned());
@@ -116,6 +144,8 @@ impl Consumer {
                 }
                 tracing::info!(?added, "partitions assigned");
                 let hook = self.run_hook(HookKind::Assigned, &added).await;
+                // Acknowledged whatever the hook's outcome: its error is `poll`'s to report.
+                let _ = done.send(());
                 self.shared.fetch_wanted.notify_waiters();
                 hook
             }

@@ -17,15 +17,18 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::{Duration, Instant};
 
 use rafka_group::consumer_membership::{RequestFailure, TopicId};
-use rafka_group::{commit_error_kind, CommitErrorKind, RequestId};
+use rafka_group::RequestId;
 use rafka_group::{Action, Event, Generation, GroupMember, GroupResponse, OutgoingRequest};
-use rafka_wire::error_code::ErrorCode;
 use rafka_wire::TopicPartition;
 
 use crate::commit::{CommitIdentity, OffsetToCommit};
 use crate::error::ConsumerError;
 use crate::subscription::TopicSelector;
+use commits::PendingCommit;
 
+mod commits;
+#[cfg(test)]
+mod kip848_tests;
 #[cfg(test)]
 mod tests;
 
@@ -95,11 +98,19 @@ pub enum Transmit {
 /// What the application side must act on.
 #[derive(Debug)]
 pub enum CoreEvent {
-    /// Run the revoke hook for these partitions (and commit them), then call
-    /// [`ConsumerCore::ack_revoked`].
+    /// Run the revoke hook for these partitions, then call [`ConsumerCore::ack_revoked`]. The
+    /// classic protocol commits them after the hook; KIP-848 committed before
+    /// ([`CoreEvent::CommitBeforeReconcile`]).
     Revoke {
         /// Partitions to give up.
         partitions: Vec<TopicPartition>,
+    },
+    /// A KIP-848 reconciliation starts: commit what was consumed (every owned partition)
+    /// with [`ConsumerCore::commit_before_reconcile`]; the revoke hook comes after that commit
+    /// finished (Java commits before `onPartitionsRevoked`).
+    CommitBeforeReconcile {
+        /// Partitions the reconciliation will revoke.
+        revoking: Vec<TopicPartition>,
     },
     /// Run the lost hook for these partitions (no commit), then call
     /// [`ConsumerCore::ack_revoked`].
@@ -107,7 +118,8 @@ pub enum CoreEvent {
         /// Partitions already gone.
         partitions: Vec<TopicPartition>,
     },
-    /// A rebalance completed.
+    /// A rebalance completed: run the assign hook, then call [`ConsumerCore::ack_assigned`]
+    /// (a KIP-848 member acknowledges the assignment to the broker only then).
     Assigned {
         /// Everything owned now.
         assignment: Vec<TopicPartition>,
@@ -139,23 +151,6 @@ pub enum CoreEvent {
     Left,
 }
 
-#[derive(Debug)]
-struct PendingCommit {
-    id: CommitId,
-    offsets: Vec<OffsetToCommit>,
-    /// Give up retrying after this.
-    deadline: Instant,
-    backoff: Duration,
-    /// Sent under this generation (for the fencing rule).
-    sent: Option<Generation>,
-    /// Made by the consumer itself (auto-commit, the commit of revoked partitions): retried
-    /// after STALE_MEMBER_EPOCH with the latest member epoch, as Java's `CommitRequestManager`
-    /// does; a user's commit fails instead.
-    automatic: bool,
-    in_flight: bool,
-    retry_at: Option<Instant>,
-}
-
 /// The consumer's coordination state (see the module docs).
 #[derive(Debug)]
 pub struct ConsumerCore {
@@ -169,6 +164,8 @@ pub struct ConsumerCore {
     next_metadata: Option<Instant>,
     subscribed: Vec<String>,
     commits: VecDeque<PendingCommit>,
+    /// The commit of [`CoreEvent::CommitBeforeReconcile`]: its end resumes the member.
+    reconcile_commit: Option<CommitId>,
     next_auto_commit: Option<Instant>,
     last_poll: Instant,
     leaving: bool,
@@ -194,6 +191,7 @@ impl ConsumerCore {
             next_metadata: None,
             subscribed: Vec::new(),
             commits: VecDeque::new(),
+            reconcile_commit: None,
             last_poll: now,
             leaving: false,
             leave_sent: false,
@@ -285,108 +283,10 @@ impl ConsumerCore {
                 .is_some_and(|m| m.group_metadata().generation_id < 0)
     }
 
-    /// Queues a commit; commits are sent one at a time, in the order given (as Java's
-    /// commits complete in order). A member outside a generation fails at once with
-    /// [`ConsumerError::CommitFailed`], as Java's client-side `CommitFailedException`.
-    pub fn commit(&mut self, offsets: Vec<OffsetToCommit>, now: Instant) -> CommitId {
-        self.commit_automatic(offsets, false, now)
-    }
-
-    /// [`ConsumerCore::commit`]; `automatic` marks a commit the consumer made itself
-    /// (auto-commit, or the commit of revoked partitions), which STALE_MEMBER_EPOCH retries
-    /// with the member's latest epoch instead of failing (KIP-848, Java
-    /// `CommitRequestManager`).
-    pub fn commit_automatic(
-        &mut self,
-        offsets: Vec<OffsetToCommit>,
-        automatic: bool,
-        now: Instant,
-    ) -> CommitId {
-        let id = CommitId(self.next_id());
-        let early = if self.config.kafka_commits && self.config.group_id.is_none() {
-            Some(ConsumerError::NoGroupId {
-                operation: "commit",
-            })
-        } else if self.outside_generation() {
-            Some(ConsumerError::CommitFailed {
-                code: ErrorCode::UNKNOWN_MEMBER_ID,
-            })
-        } else {
-            None
-        };
-        match early {
-            Some(e) => self.events.push_back(CoreEvent::CommitDone {
-                id,
-                offsets,
-                result: Err(e),
-            }),
-            None => self.commits.push_back(PendingCommit {
-                id,
-                offsets,
-                deadline: now + self.config.commit_timeout,
-                backoff: self.config.retry_backoff,
-                sent: None,
-                automatic,
-                in_flight: false,
-                retry_at: None,
-            }),
-        }
-        self.drive(now);
-        id
-    }
-
-    /// The answer to [`Transmit::Commit`]: retriable errors (by the one table) are retried
-    /// with backoff until `default.api.timeout.ms`; fencing errors also reset the member's
-    /// generation (it rejoins); the rest completes the commit.
-    pub fn handle_commit_response(
-        &mut self,
-        id: CommitId,
-        result: Result<(), ConsumerError>,
-        now: Instant,
-    ) {
-        let Some(pos) = self.commits.iter().position(|c| c.id == id && c.in_flight) else {
-            return;
-        };
-        let commit = &mut self.commits[pos];
-        commit.in_flight = false;
-        let retriable = match &result {
-            Ok(()) => false,
-            Err(e) => {
-                let code = match e {
-                    ConsumerError::CommitFailed { code } => Some(code.0),
-                    ConsumerError::Broker { error, .. } => Some(error.code.0),
-                    _ => None,
-                };
-                if let (Some(code), Some(sent), Some(m)) = (code, &commit.sent, &mut self.member) {
-                    // Membership effects: reset and rejoin, rejoin, coordinator unknown.
-                    let _ = m.handle_commit_error(sent, code, now);
-                }
-                let member_epoch = self
-                    .member
-                    .as_ref()
-                    .map(|m| m.group_metadata().generation_id);
-                match code {
-                    // KIP-848: an automatic commit is sent again with the latest epoch, once
-                    // the member has one (Java `retryOnStaleEpoch`).
-                    Some(code) if commit_error_kind(code) == CommitErrorKind::StaleMemberEpoch => {
-                        commit.automatic && member_epoch.is_some_and(|e| e > 0)
-                    }
-                    Some(code) => commit_error_kind(code).is_retriable(),
-                    None => e.is_retriable(),
-                }
-            }
-        };
-        if retriable && now + commit.backoff < commit.deadline {
-            tracing::debug!(error = ?result, "commit failed; retrying");
-            commit.retry_at = Some(now + commit.backoff);
-            commit.backoff = (commit.backoff * 2).min(self.config.retry_backoff_max);
-        } else {
-            let commit = self.commits.remove(pos).expect("found above");
-            self.events.push_back(CoreEvent::CommitDone {
-                id,
-                offsets: commit.offsets,
-                result,
-            });
+    /// The assign hook of the last [`CoreEvent::Assigned`] ran.
+    pub fn ack_assigned(&mut self, now: Instant) {
+        if let Some(m) = &mut self.member {
+            m.ack_assigned(now);
         }
         self.drive(now);
     }
@@ -522,6 +422,11 @@ impl ConsumerCore {
                     Event::PartitionsLost { partitions } if !self.leaving => {
                         self.events.push_back(CoreEvent::Lost { partitions })
                     }
+                    Event::CommitBeforeReconcile { revoking } if !self.leaving => self
+                        .events
+                        .push_back(CoreEvent::CommitBeforeReconcile { revoking }),
+                    // Leaving: close() committed already.
+                    Event::CommitBeforeReconcile { .. } => m.commit_done(now),
                     // Leaving: close() ran the hooks for everything owned already.
                     Event::PartitionsRevoked { .. } | Event::PartitionsLost { .. } => {
                         m.ack_revoked(now)

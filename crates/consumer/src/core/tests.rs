@@ -11,23 +11,23 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::protocol::StrBytes;
 use rafka_group::{Assignment, GroupConfig, GroupRequest, Membership, RangeAssignor};
-use rafka_wire::error_code::BrokerError;
+use rafka_wire::error_code::{BrokerError, ErrorCode};
 
 use super::*;
 
-const SEC: Duration = Duration::from_secs(1);
-const NONE: i16 = 0;
+pub(super) const SEC: Duration = Duration::from_secs(1);
+pub(super) const NONE: i16 = 0;
 const REBALANCE_IN_PROGRESS: i16 = 27;
 
-fn sb(s: &str) -> StrBytes {
+pub(super) fn sb(s: &str) -> StrBytes {
     StrBytes::from_string(s.to_owned())
 }
 
-fn tp(t: &str, p: i32) -> TopicPartition {
+pub(super) fn tp(t: &str, p: i32) -> TopicPartition {
     TopicPartition::new(t, p)
 }
 
-fn core_config() -> CoreConfig {
+pub(super) fn core_config() -> CoreConfig {
     CoreConfig {
         group_id: Some("g".into()),
         group_instance_id: None,
@@ -54,7 +54,7 @@ fn member_with(max_poll_interval: Duration) -> Box<dyn GroupMember> {
     Box::new(Membership::new(c).unwrap())
 }
 
-fn offsets(list: &[(TopicPartition, i64)]) -> Vec<OffsetToCommit> {
+pub(super) fn offsets(list: &[(TopicPartition, i64)]) -> Vec<OffsetToCommit> {
     list.iter()
         .map(|(tp, o)| OffsetToCommit {
             tp: tp.clone(),
@@ -64,7 +64,7 @@ fn offsets(list: &[(TopicPartition, i64)]) -> Vec<OffsetToCommit> {
         .collect()
 }
 
-fn broker_error(code: i16) -> ConsumerError {
+pub(super) fn broker_error(code: i16) -> ConsumerError {
     ConsumerError::Broker {
         api: "OffsetCommit",
         partition: Some(tp("t", 0)),
@@ -73,15 +73,15 @@ fn broker_error(code: i16) -> ConsumerError {
 }
 
 /// A core, the simulated clock, and what came out of the core not yet looked at.
-struct Sim {
-    core: ConsumerCore,
-    now: Instant,
+pub(super) struct Sim {
+    pub(super) core: ConsumerCore,
+    pub(super) now: Instant,
     transmits: VecDeque<Transmit>,
     events: VecDeque<CoreEvent>,
 }
 
 impl Sim {
-    fn new(config: CoreConfig) -> Sim {
+    pub(super) fn new(config: CoreConfig) -> Sim {
         let now = Instant::now();
         Sim {
             core: ConsumerCore::new(config, now),
@@ -91,7 +91,7 @@ impl Sim {
         }
     }
 
-    fn pump(&mut self) {
+    pub(super) fn pump(&mut self) {
         while let Some(t) = self.core.poll_transmit() {
             self.transmits.push_back(t);
         }
@@ -100,17 +100,17 @@ impl Sim {
         }
     }
 
-    fn transmit(&mut self) -> Transmit {
+    pub(super) fn transmit(&mut self) -> Transmit {
         self.pump();
         self.transmits.pop_front().expect("a request to send")
     }
 
-    fn event(&mut self) -> CoreEvent {
+    pub(super) fn event(&mut self) -> CoreEvent {
         self.pump();
         self.events.pop_front().expect("an event")
     }
 
-    fn idle(&mut self) {
+    pub(super) fn idle(&mut self) {
         self.pump();
         assert!(
             self.transmits.is_empty() && self.events.is_empty(),
@@ -121,31 +121,31 @@ impl Sim {
     }
 
     /// Moves the clock by `d`, firing the core's timers.
-    fn advance(&mut self, d: Duration) {
+    pub(super) fn advance(&mut self, d: Duration) {
         self.now += d;
         self.core.handle_timeout(self.now);
     }
 
     /// Moves the clock to the core's next deadline.
-    fn advance_to_deadline(&mut self) {
+    pub(super) fn advance_to_deadline(&mut self) {
         let at = self.core.poll_timeout().expect("a deadline");
         self.now = self.now.max(at);
         self.core.handle_timeout(self.now);
     }
 
-    fn group_request(&mut self) -> OutgoingRequest {
+    pub(super) fn group_request(&mut self) -> OutgoingRequest {
         match self.transmit() {
             Transmit::Group(r) => r,
             other => panic!("expected a group request, got {other:?}"),
         }
     }
 
-    fn answer(&mut self, req: &OutgoingRequest, response: GroupResponse) {
+    pub(super) fn answer(&mut self, req: &OutgoingRequest, response: GroupResponse) {
         self.core.handle_group_response(req.id, &response, self.now);
     }
 
     /// The next commit request; heartbeats sent before it are answered.
-    fn commit_request(&mut self) -> (CommitId, CommitIdentity) {
+    pub(super) fn commit_request(&mut self) -> (CommitId, CommitIdentity) {
         loop {
             match self.transmit() {
                 Transmit::Commit { id, identity, .. } => return (id, identity),
@@ -157,7 +157,7 @@ impl Sim {
         }
     }
 
-    fn commit_done(&mut self) -> (CommitId, Result<(), ConsumerError>) {
+    pub(super) fn commit_done(&mut self) -> (CommitId, Result<(), ConsumerError>) {
         match self.event() {
             CoreEvent::CommitDone { id, result, .. } => (id, result),
             other => panic!("expected CommitDone, got {other:?}"),

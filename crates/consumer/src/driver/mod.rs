@@ -6,8 +6,10 @@
 //!
 //! The [`Consumer`](crate::Consumer) talks to it over two bounded channels: [`Command`]s in
 //! (poll called, subscribe, commit, leave) and [`GroupEvent`]s out (rebalance hooks to run,
-//! errors for `poll`). A revoke reaches the consumer in one hop and is acknowledged on a
-//! oneshot; the member does not rejoin before the hook and the commit are done. Commit results
+//! errors for `poll`). A hook reaches the consumer in one hop and is acknowledged on a
+//! oneshot: the member does not rejoin before a revoke hook and its commit are done, and a
+//! KIP-848 member acknowledges a new assignment only after the assign hook ran. The KIP-848
+//! commit before a reconciliation is answered here, with the consumed offsets. Commit results
 //! come back on a oneshot (sync) or through the callback (async), in the order the commits
 //! were made.
 
@@ -25,7 +27,7 @@ use rafka_wire::TopicPartition;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use crate::commit::OffsetToCommit;
+use crate::commit::{FetchMember, OffsetToCommit};
 use crate::config::ConsumerConfig;
 use crate::core::{CommitId, ConsumerCore, CoreConfig, CoreEvent, TopicsMetadata, Transmit};
 use crate::error::ConsumerError;
@@ -60,10 +62,13 @@ pub(crate) enum GroupEvent {
         partitions: Vec<TopicPartition>,
         done: oneshot::Sender<()>,
     },
-    /// A new generation: `assignment` is everything owned now, `added` what is new.
+    /// A new generation: `assignment` is everything owned now, `added` what is new; run the
+    /// assign hook, then acknowledge on `done` (a KIP-848 member acknowledges the assignment
+    /// to the broker only then).
     Assigned {
         assignment: Vec<TopicPartition>,
         added: Vec<TopicPartition>,
+        done: oneshot::Sender<()>,
     },
     /// The topics subscribed now (a pattern's matches).
     Subscribed(Vec<String>),
@@ -254,7 +259,11 @@ pub(crate) fn consumer_group_config(
     g.retry_backoff = config.client.retry_backoff;
     g.retry_backoff_max = config.client.retry_backoff_max;
     g.request_timeout = config.client.request_timeout;
-    g.auto_commit = config.enable_auto_commit;
+    // Auto-commit commits what was consumed before each reconciliation revokes anything, as
+    // Java does. An external store is saved after the revoke hook on the consumer's task
+    // instead: saved from here, positions read now could overwrite newer ones the application
+    // stores in its own transactions meanwhile.
+    g.auto_commit = config.enable_auto_commit && config.offset_store.is_kafka();
     Ok(g)
 }
 
@@ -295,7 +304,8 @@ struct Loop {
     shared: Arc<Shared>,
     in_flight: FuturesUnordered<BoxFuture<'static, Answer>>,
     outbox: VecDeque<GroupEvent>,
-    pending_ack: Option<oneshot::Receiver<()>>,
+    /// Hooks handed to the consumer and not acknowledged yet, in the order it runs them.
+    pending_acks: VecDeque<(Hook, oneshot::Receiver<()>)>,
     replies: HashMap<CommitId, Reply>,
     leave_done: Vec<oneshot::Sender<()>>,
 }
@@ -314,7 +324,7 @@ async fn run(
         shared,
         in_flight: FuturesUnordered::new(),
         outbox: VecDeque::new(),
-        pending_ack: None,
+        pending_acks: VecDeque::new(),
         replies: HashMap::new(),
         leave_done: Vec::new(),
     };
@@ -325,6 +335,20 @@ async fn run(
             l.in_flight.push(fut);
         }
         while let Some(event) = core.poll_event() {
+            if let CoreEvent::CommitBeforeReconcile { revoking } = event {
+                // Java commits all consumed offsets before the revoke hook.
+                let offsets = {
+                    let st = l.shared.lock();
+                    st.with_epochs(&st.subs.uncommitted_stored())
+                };
+                tracing::debug!(
+                    ?revoking,
+                    offsets = offsets.len(),
+                    "commit before reconciling"
+                );
+                core.commit_before_reconcile(offsets, Instant::now());
+                continue;
+            }
             if l.deliver(event) {
                 for done in l.leave_done.drain(..) {
                     let _ = done.send(());
@@ -332,6 +356,7 @@ async fn run(
                 return;
             }
         }
+        l.publish_fetch_member(&core);
         let now = Instant::now();
         let wake = core
             .poll_timeout()
@@ -399,17 +424,14 @@ async fn run(
                     }
                     Some(Command::Leave(done)) => {
                         l.leave_done.push(done);
-                        if l.pending_ack.take().is_some() {
-                            // close() ran the hooks for everything owned already.
-                            core.ack_revoked(now);
-                        }
+                        // close() ran the hooks for everything owned already.
+                        l.ack_all(&mut core, now);
                         core.leave(now);
                     }
                     None => {
                         // The consumer was dropped without close: leave quietly.
                         commands_open = false;
-                        l.pending_ack = None;
-                        core.ack_revoked(now);
+                        l.ack_all(&mut core, now);
                         core.leave(now);
                     }
                 }
@@ -422,31 +444,79 @@ async fn run(
                     Err(_) => l.outbox.clear(),
                 }
             }
-            acked = async { l.pending_ack.as_mut().expect("guarded").await }, if l.pending_ack.is_some() => {
+            acked = async { (&mut l.pending_acks.front_mut().expect("guarded").1).await }, if !l.pending_acks.is_empty() => {
+                // Ran, or the consumer is gone (its `done` sender dropped): go on either way.
                 let _ = acked;
-                l.pending_ack = None;
-                core.ack_revoked(Instant::now());
+                if let Some((hook, _)) = l.pending_acks.pop_front() {
+                    hook.ack(&mut core, Instant::now());
+                }
             }
             _ = tokio::time::sleep_until(wake.into()) => core.handle_timeout(Instant::now()),
         }
     }
 }
 
+/// A rebalance hook the consumer acknowledges.
+#[derive(Debug, Clone, Copy)]
+enum Hook {
+    /// Revoke or lost.
+    Released,
+    /// Assign.
+    Assigned,
+}
+
+impl Hook {
+    fn ack(self, core: &mut ConsumerCore, now: Instant) {
+        match self {
+            Hook::Released => core.ack_revoked(now),
+            Hook::Assigned => core.ack_assigned(now),
+        }
+    }
+}
+
 impl Loop {
+    /// A `done` sender for a hook; its acknowledgement reaches the core in order.
+    fn await_ack(&mut self, hook: Hook) -> oneshot::Sender<()> {
+        let (done, rx) = oneshot::channel();
+        self.pending_acks.push_back((hook, rx));
+        done
+    }
+
+    /// Acknowledges every hook handed out (leaving: the consumer will not run them).
+    fn ack_all(&mut self, core: &mut ConsumerCore, now: Instant) {
+        for (hook, _) in self.pending_acks.drain(..) {
+            hook.ack(core, now);
+        }
+    }
+
+    /// Keeps the member id and epoch that OffsetFetch v9 carries in step with the KIP-848
+    /// member (Java's `onMemberEpochUpdated`): present only with an epoch the broker gave.
+    fn publish_fetch_member(&self, core: &ConsumerCore) {
+        if self.config.group_protocol != GroupProtocol::Consumer {
+            return;
+        }
+        let identity = core.identity();
+        let member = (identity.generation > 0).then_some(FetchMember {
+            member_id: identity.member_id,
+            member_epoch: identity.generation,
+        });
+        self.shared.lock().fetch_member = member;
+    }
+
     /// Hands a core event on; true when the core finished leaving.
     fn deliver(&mut self, event: CoreEvent) -> bool {
         match event {
             CoreEvent::Revoke { partitions } => {
-                let (done, rx) = oneshot::channel();
-                self.pending_ack = Some(rx);
+                let done = self.await_ack(Hook::Released);
                 self.outbox
                     .push_back(GroupEvent::Revoke { partitions, done });
             }
             CoreEvent::Lost { partitions } => {
-                let (done, rx) = oneshot::channel();
-                self.pending_ack = Some(rx);
+                let done = self.await_ack(Hook::Released);
                 self.outbox.push_back(GroupEvent::Lost { partitions, done });
             }
+            // Answered in the loop, with the consumed offsets.
+            CoreEvent::CommitBeforeReconcile { .. } => {}
             CoreEvent::Assigned {
                 assignment,
                 added,
@@ -460,8 +530,12 @@ impl Loop {
                     owned = assignment.len(),
                     "joined group"
                 );
-                self.outbox
-                    .push_back(GroupEvent::Assigned { assignment, added });
+                let done = self.await_ack(Hook::Assigned);
+                self.outbox.push_back(GroupEvent::Assigned {
+                    assignment,
+                    added,
+                    done,
+                });
             }
             CoreEvent::Subscribed(topics) => self.outbox.push_back(GroupEvent::Subscribed(topics)),
             CoreEvent::PollExpired => self.outbox.push_back(GroupEvent::PollExpired),

@@ -16,8 +16,8 @@
 //! Inputs are user actions and `handle_*` calls, each with `now`; outputs come from
 //! [`ConsumerMembership::poll_action`]; [`ConsumerMembership::poll_timeout`] says when to call
 //! [`ConsumerMembership::handle_timeout`]. The member id is injected (a UUID the caller makes
-//! once per process, KIP-1082) so the machine stays deterministic. The error table is in
-//! `docs/consumer-group-protocol.md`.
+//! once per process, KIP-1082) so the machine stays deterministic. The heartbeat error table is
+//! in `docs/group-protocol.md`.
 
 mod config;
 mod error;

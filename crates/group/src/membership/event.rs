@@ -150,6 +150,13 @@ pub enum Event {
         /// The generation they were owned in (commits may still use it).
         generation: Generation,
     },
+    /// A KIP-848 reconciliation starts, with auto-commit on: commit what was consumed of
+    /// every owned partition, then call `commit_done`, whether the commit succeeded or not (Java's `maybeAutoCommitSyncBeforeRevocation`, before
+    /// `onPartitionsRevoked`). The classic member never emits it.
+    CommitBeforeReconcile {
+        /// Partitions this reconciliation will revoke afterwards.
+        revoking: Vec<TopicPartition>,
+    },
     /// The partitions are already someone else's: session expired, fenced, unknown member or
     /// illegal generation. Run `onPartitionsLost` (do not commit), then call `ack_revoked`.
     PartitionsLost {

@@ -258,7 +258,12 @@ pub(super) fn offset_fetch_offset_fetch_response(
 ) -> offset_fetch_response::OffsetFetchResponse {
     offset_fetch_response::OffsetFetchResponse::default()
         .with_throttle_time_ms(1)
-        .with_topics(vec![offset_fetch_offset_fetch_response_topic(v)])
+        .with_topics(at(
+            v,
+            0,
+            7,
+            vec![offset_fetch_offset_fetch_response_topic(v)],
+        ))
         .with_error_code(at(v, 2, 7, 1))
         .with_groups(at(
             v,
