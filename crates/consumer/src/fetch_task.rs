@@ -5,7 +5,9 @@
 //! A response is applied in two steps (see `fetcher/response.rs`): its headers first, which
 //! moves the fetch offsets on, then its records. The next Fetch is sent between the two, so
 //! the records of one response are parsed while the broker works on the next request rather
-//! than before it is sent.
+//! than before it is sent. Large responses are parsed on the blocking pool: parsed inline, they
+//! would hold this worker thread, and with it the connection's writer task woken by the send
+//! (tokio runs it next on this thread), so the request would leave only after the parsing.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -17,6 +19,10 @@ use rafka_client::{Client, Purpose};
 
 use crate::fetcher::{decode, UndecodedFetch};
 use crate::shared::Shared;
+
+/// Responses with at least this many bytes of records are decoded on the blocking pool
+/// (about 0.1 ms of parsing, more than the trip there costs); smaller ones inline.
+const OFFLOAD_MIN_BYTES: usize = 64 * 1024;
 
 /// Longest sleep when idle without a wake-up: bounds how late a missed notification or an
 /// expired backoff is noticed.
@@ -35,7 +41,7 @@ pub(crate) async fn run(broker: i32, client: Client, shared: Arc<Shared>) {
         let conn = match client.connection(broker, Purpose::Fetch).await {
             Ok(c) => c,
             Err(e) => {
-                if !finish(&shared, undecoded.take()) {
+                if !finish(&shared, undecoded.take()).await {
                     return;
                 }
                 tracing::debug!(broker, error = %e, "fetch: no connection");
@@ -83,7 +89,7 @@ pub(crate) async fn run(broker: i32, client: Client, shared: Arc<Shared>) {
             if undecoded.is_some() {
                 // Nothing to send (the buffer is full, or nothing is fetchable): decode now,
                 // then look again.
-                if !finish(&shared, undecoded.take()) {
+                if !finish(&shared, undecoded.take()).await {
                     return;
                 }
                 continue;
@@ -101,7 +107,7 @@ pub(crate) async fn run(broker: i32, client: Client, shared: Arc<Shared>) {
         // The first poll hands the request to the connection's writer; the previous
         // response's records are decoded while the broker answers this one.
         let sent = std::future::poll_fn(|cx| Poll::Ready(send.as_mut().poll(cx))).await;
-        if !finish(&shared, undecoded.take()) {
+        if !finish(&shared, undecoded.take()).await {
             return;
         }
         let result = match sent {
@@ -147,11 +153,21 @@ pub(crate) async fn run(broker: i32, client: Client, shared: Arc<Shared>) {
 
 /// Decodes `undecoded` (outside the lock) and buffers its records, waking `poll`. False
 /// when the consumer closed.
-fn finish(shared: &Shared, undecoded: Option<UndecodedFetch>) -> bool {
+async fn finish(shared: &Shared, undecoded: Option<UndecodedFetch>) -> bool {
     let Some(undecoded) = undecoded else {
         return true;
     };
-    let decoded = decode(undecoded);
+    let decoded = if undecoded.bytes() >= OFFLOAD_MIN_BYTES {
+        match tokio::task::spawn_blocking(move || decode(undecoded)).await {
+            Ok(decoded) => decoded,
+            // A decoder bug: re-raise the panic here.
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            // Cancelled: the runtime is shutting down, and this task with it.
+            Err(_) => return false,
+        }
+    } else {
+        decode(undecoded)
+    };
     {
         let mut st = shared.lock();
         if st.closed {

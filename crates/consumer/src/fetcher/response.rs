@@ -69,6 +69,13 @@ struct DecodedFetchPartition {
     decoded: DecodedPartition,
 }
 
+impl UndecodedFetch {
+    /// Bytes of records to decode.
+    pub fn bytes(&self) -> usize {
+        self.partitions.iter().map(|p| p.records.len()).sum()
+    }
+}
+
 /// Step 2: parses the records of every partition. Needs no consumer state, so the fetch task
 /// runs it without holding the lock `poll` needs, while its next Fetch is in flight.
 pub fn decode(fetch: UndecodedFetch) -> DecodedFetch {
