@@ -17,6 +17,7 @@ pub mod args;
 pub mod commands;
 pub mod demo;
 pub mod format;
+pub mod line_reader;
 pub mod process;
 pub mod progress;
 pub mod settings;

@@ -436,6 +436,13 @@ impl ConsumerConfig {
     pub fn commits_to_kafka(&self) -> bool {
         self.offset_store.is_kafka()
     }
+
+    /// Whether the consumer auto-commits: `enable.auto.commit` with somewhere to commit to.
+    /// Kafka commits need a `group.id`; without one Java's consumer turns auto-commit off
+    /// (`ConsumerConfig.maybeOverrideEnableAutoCommit`), and so does this one.
+    pub fn auto_commits(&self) -> bool {
+        self.enable_auto_commit && (self.group_id.is_some() || !self.commits_to_kafka())
+    }
 }
 
 /// Builds a [`ConsumerConfig`]; every method is named after the field it sets.
@@ -590,6 +597,16 @@ mod tests {
         );
         assert!(c.enable_auto_commit && c.commits_to_kafka());
         assert_eq!(c.auto_offset_reset, AutoOffsetReset::Latest);
+    }
+
+    #[test]
+    fn no_auto_commit_to_kafka_without_a_group() {
+        let mut c = ConsumerConfig::default();
+        assert!(c.enable_auto_commit && !c.auto_commits());
+        c.group_id = Some("g".into());
+        assert!(c.auto_commits());
+        c.enable_auto_commit = false;
+        assert!(!c.auto_commits());
     }
 
     #[test]

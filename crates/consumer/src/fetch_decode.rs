@@ -108,6 +108,45 @@ pub fn decode_partition(
     out
 }
 
+/// Bytes before a batch's (or legacy message's) body: offset (8) and length (4).
+const LOG_OVERHEAD: usize = 12;
+/// Offset of the magic byte in v2 batches and legacy messages alike.
+const MAGIC_OFFSET: usize = 16;
+/// Offset of a v2 batch's `lastOffsetDelta`.
+const LAST_OFFSET_DELTA_OFFSET: usize = 23;
+
+/// Where the next fetch starts after `records`, read from the batch headers alone (no CRC
+/// check, no record parsing): past the last complete batch, and never before `fetch_offset`.
+/// The walk stops where [`decode_partition`] would stop on malformed framing; a batch whose
+/// CRC or records are bad is counted here and caught by decoding.
+pub fn scan_next_offset(records: &[u8], fetch_offset: i64) -> i64 {
+    let mut next = fetch_offset;
+    let mut pos = 0;
+    while let Some(head) = records.get(pos..pos + LOG_OVERHEAD) {
+        let base = i64::from_be_bytes(head[..8].try_into().expect("8 bytes"));
+        let length = i32::from_be_bytes(head[8..12].try_into().expect("4 bytes"));
+        let Ok(length) = usize::try_from(length) else {
+            break;
+        };
+        let Some(batch) = records.get(pos..pos + LOG_OVERHEAD + length) else {
+            break; // the partial batch a broker cuts at max bytes
+        };
+        let last = match batch.get(MAGIC_OFFSET) {
+            Some(2) => match batch.get(LAST_OFFSET_DELTA_OFFSET..LAST_OFFSET_DELTA_OFFSET + 4) {
+                Some(d) => base.wrapping_add(i32::from_be_bytes(d.try_into().expect("4")).into()),
+                None => break,
+            },
+            // A legacy message's offset is its last one (a compressed wrapper carries the
+            // offset of its last inner message).
+            Some(0 | 1) => base,
+            _ => break,
+        };
+        next = next.max(last.wrapping_add(1));
+        pos += LOG_OVERHEAD + length;
+    }
+    next
+}
+
 /// Most record slots reserved ahead for one batch.
 const MAX_RESERVE_PER_BATCH: usize = 4096;
 

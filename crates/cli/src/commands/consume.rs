@@ -131,22 +131,27 @@ pub async fn run(
             _ = shutdown.wait() => break,
         };
         out.clear();
+        let mut shown = 0;
         for record in &records {
-            if let Some(n) = from_end.get(&record.topic_partition()) {
-                let hw = consumer
-                    .high_watermark(&record.topic_partition())
-                    .unwrap_or(0);
-                if record.offset < hw - n {
-                    continue;
+            if !from_end.is_empty() {
+                let tp = record.topic_partition();
+                if let Some(n) = from_end.get(&tp) {
+                    let hw = consumer.high_watermark(&tp).unwrap_or(0);
+                    if record.offset < hw - n {
+                        continue;
+                    }
                 }
             }
             render(&format, record, &mut out);
-            to_commit.insert(record.topic_partition(), record.offset + 1);
+            shown += 1;
             printed += 1;
             if args.count.is_some_and(|c| printed >= c) {
                 done = true;
                 break;
             }
+        }
+        if args.group.is_some() {
+            note_printed(&records[..shown], &mut to_commit);
         }
         if !out.is_empty() {
             let mut stdout = std::io::stdout().lock();
@@ -200,6 +205,20 @@ fn render(format: &Format, record: &ConsumerRecord, out: &mut Vec<u8>) {
     );
 }
 
+/// Notes for the next commit the position after the last of `printed` (group mode, where
+/// every record `poll` returned up to `-c` is printed) in each partition: one entry per run of
+/// records of one partition rather than one `TopicPartition` per record.
+fn note_printed(printed: &[ConsumerRecord], to_commit: &mut BTreeMap<TopicPartition, i64>) {
+    for (i, record) in printed.iter().enumerate() {
+        let last_of_run = printed
+            .get(i + 1)
+            .is_none_or(|next| next.partition != record.partition || next.topic != record.topic);
+        if last_of_run {
+            to_commit.insert(record.topic_partition(), record.offset + 1);
+        }
+    }
+}
+
 async fn commit(
     consumer: &mut Consumer,
     offsets: &mut BTreeMap<TopicPartition, i64>,
@@ -213,4 +232,54 @@ async fn commit(
 fn at_end(consumer: &Consumer) -> bool {
     let assignment = consumer.assignment();
     !assignment.is_empty() && assignment.iter().all(|tp| consumer.lag(tp) == Some(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use rafka_consumer::TimestampType;
+
+    use super::*;
+
+    fn rec(topic: &str, partition: i32, offset: i64) -> ConsumerRecord {
+        ConsumerRecord {
+            topic: Arc::from(topic),
+            partition,
+            offset,
+            timestamp: 0,
+            timestamp_type: TimestampType::CreateTime,
+            key: None,
+            value: None,
+            headers: Vec::new(),
+            leader_epoch: None,
+        }
+    }
+
+    #[test]
+    fn notes_the_position_after_the_last_printed_record_of_each_partition() {
+        let mut to_commit = BTreeMap::new();
+        to_commit.insert(TopicPartition::new("b", 0), 7);
+        let printed = [
+            rec("a", 0, 3),
+            rec("a", 0, 4),
+            rec("a", 1, 9),
+            rec("b", 1, 0),
+            rec("a", 0, 5),
+        ];
+        note_printed(&printed, &mut to_commit);
+        let noted: Vec<(String, i32, i64)> = to_commit
+            .iter()
+            .map(|(tp, o)| (tp.topic.clone(), tp.partition, *o))
+            .collect();
+        assert_eq!(
+            noted,
+            [
+                ("a".into(), 0, 6),
+                ("a".into(), 1, 10),
+                ("b".into(), 0, 7),
+                ("b".into(), 1, 1)
+            ]
+        );
+    }
 }

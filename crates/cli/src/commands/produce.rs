@@ -3,17 +3,16 @@
 //! Sends are pipelined: each line is appended to the producer's batches at once and its
 //! delivery future is collected, so throughput is the producer's, not one round trip per line.
 
+use std::collections::VecDeque;
 use std::io::Write as _;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use bytes::Bytes;
-use futures::stream::{FuturesUnordered, StreamExt};
-use futures::FutureExt;
-use rafka_producer::{ProduceError, Producer, ProducerRecord, RecordMetadata};
-use tokio::io::AsyncBufReadExt;
+use rafka_producer::{DeliveryFuture, ProduceError, Producer, ProducerRecord, RecordMetadata};
 
 use crate::args::ProduceArgs;
+use crate::line_reader::LineReader;
 use crate::progress::Progress;
 use crate::settings::{Origin, Settings};
 use crate::shutdown::Shutdown;
@@ -127,22 +126,25 @@ pub async fn run(
         .collect();
     let delimiter = args.key_delimiter.as_deref().map(str::as_bytes);
     let mut progress = Progress::terminal_only("produced", None);
-    let mut pending = FuturesUnordered::new();
+    // Oldest first. Only the front is looked at (without registering a waker) after each send:
+    // batches complete roughly in order, and per-record futures in a FuturesUnordered cost a
+    // task allocation, a waker registration and a wake-up each.
+    let mut pending: VecDeque<(DeliveryFuture, u64)> = VecDeque::new();
     let mut tally = Tally::default();
     let started = Instant::now();
-    let mut lines = tokio::io::BufReader::with_capacity(1 << 16, tokio::io::stdin()).split(b'\n');
+    let mut lines = LineReader::new(tokio::io::stdin());
     loop {
         let line = tokio::select! {
-            line = lines.next_segment() => line?,
+            line = lines.next_line() => line?,
             _ = shutdown.wait() => None,
         };
         let Some(line) = line else { break };
         let (key, value) = split_key_value(&line, delimiter);
         let size = (key.map_or(0, <[u8]>::len) + value.len()) as u64;
-        let mut record =
-            ProducerRecord::new(args.topic.clone()).value(Bytes::copy_from_slice(value));
+        // Key and value share the line's input block.
+        let mut record = ProducerRecord::new(args.topic.as_str()).value(line.slice_ref(value));
         if let Some(k) = key {
-            record = record.key(Bytes::copy_from_slice(k));
+            record = record.key(line.slice_ref(k));
         }
         if let Some(p) = args.partition {
             record = record.partition(p);
@@ -151,24 +153,24 @@ pub async fn run(
             record = record.header(k.clone(), v.clone());
         }
         match producer.send(record).await {
-            Ok(delivery) => pending.push(delivery.map(move |r| (r, size))),
+            Ok(delivery) => pending.push_back((delivery, size)),
             Err(e) => tally.fail(&e),
         }
         // Collect what already finished without waiting, and wait only when too much is queued.
-        while let Some(Some((r, size))) = pending.next().now_or_never() {
+        while let Some(r) = pending.front().and_then(|(d, _)| d.try_result()) {
+            let (_, size) = pending.pop_front().expect("front checked");
             tally.record(r, size);
             progress.inc(1);
         }
-        while pending.len() >= MAX_PENDING {
-            if let Some((r, size)) = pending.next().await {
-                tally.record(r, size);
-                progress.inc(1);
-            }
+        if pending.len() >= MAX_PENDING {
+            let (delivery, size) = pending.pop_front().expect("queue is full");
+            tally.record(delivery.await, size);
+            progress.inc(1);
         }
     }
     producer.flush().await;
-    while let Some((r, size)) = pending.next().await {
-        tally.record(r, size);
+    for (delivery, size) in pending {
+        tally.record(delivery.await, size);
         progress.inc(1);
     }
     let elapsed = started.elapsed().as_secs_f64();

@@ -308,7 +308,7 @@ impl Consumer {
             }
             // Resets max.poll.interval.ms and auto-commits when due (on the driver).
             if let Some(driver) = &self.driver {
-                let stored = if self.config.enable_auto_commit {
+                let stored = if self.config.auto_commits() {
                     let stored = self.shared.lock().subs.uncommitted_stored();
                     self.with_epochs(&stored)
                 } else {

@@ -82,10 +82,7 @@ impl Consumer {
         if offsets.is_empty() {
             return Ok(());
         }
-        if self.config.offset_store.is_kafka() && !self.config.enable_auto_commit {
-            return Ok(());
-        }
-        if self.config.offset_store.is_kafka() && self.config.group_id.is_none() {
+        if self.config.offset_store.is_kafka() && !self.config.auto_commits() {
             return Ok(());
         }
         // Not in a generation (expelled): the partitions are someone else's already, and the

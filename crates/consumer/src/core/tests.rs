@@ -484,6 +484,21 @@ fn auto_commit_runs_from_poll_on_its_interval() {
 }
 
 #[test]
+fn no_auto_commit_without_a_group_id() {
+    // Standalone (assign without group.id): the timer may be set, but nothing is committed and
+    // no failed commit is reported, interval after interval.
+    let mut config = core_config();
+    config.group_id = None;
+    config.auto_commit_interval = Some(5 * SEC);
+    let mut s = Sim::new(config);
+    for _ in 0..4 {
+        s.now += 5 * SEC;
+        assert_eq!(s.core.handle_poll(s.now, offsets(&[(tp("t", 0), 3)])), None);
+        s.idle();
+    }
+}
+
+#[test]
 fn poll_interval_expiry_is_reported_once() {
     let mut config = core_config();
     config.max_poll_interval = 20 * SEC;

@@ -211,9 +211,7 @@ fn core_config(config: &ConsumerConfig) -> CoreConfig {
         group_id: config.group_id.clone(),
         group_instance_id: config.group_instance_id.clone(),
         kafka_commits: config.offset_store.is_kafka(),
-        auto_commit_interval: config
-            .enable_auto_commit
-            .then_some(config.auto_commit_interval),
+        auto_commit_interval: config.auto_commits().then_some(config.auto_commit_interval),
         commit_timeout: config.client.default_api_timeout,
         retry_backoff: config.client.retry_backoff,
         retry_backoff_max: config.client.retry_backoff_max,
@@ -610,5 +608,22 @@ impl Loop {
                 .boxed()
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_auto_commit_timer_without_a_group_id() {
+        let mut config = ConsumerConfig::default();
+        assert!(config.enable_auto_commit);
+        assert_eq!(core_config(&config).auto_commit_interval, None);
+        config.group_id = Some("g".into());
+        assert_eq!(
+            core_config(&config).auto_commit_interval,
+            Some(config.auto_commit_interval)
+        );
     }
 }
