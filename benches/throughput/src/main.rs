@@ -1,16 +1,20 @@
-//! rafka's throughput harness: rafka beside librdkafka and rskafka against one local Tansu,
-//! in one run, with a table of medians, spreads and ratios written to `docs/benchmarks.md`
-//! and a chart to `docs/throughput.png`.
+//! rafka's throughput harness: rafka beside librdkafka, rskafka, franz-go and the Java client
+//! against a local Tansu and/or a local Apache Kafka, in one run, with a table of medians,
+//! spreads and ratios written to `docs/benchmarks.md` and a chart to `docs/throughput.png`.
 //!
-//! Every measured run is a child process of this binary (`throughput run`), so that its CPU
-//! seconds (user + sys) and peak RSS come from `wait4` for that client alone. Each scenario
-//! gets a fresh broker (Tansu keeps everything in memory and never frees it).
+//! Every measured run is a child process, so that its CPU seconds (user + sys) and peak RSS
+//! come from `wait4` for that client alone: this binary (`throughput run`) for the Rust
+//! clients, the peer's own program for franz-go and Java. Each scenario gets a fresh Tansu
+//! (Tansu keeps everything in memory and never frees it); Kafka is started once per run and
+//! each scenario's topics are deleted after it.
 
 mod broker;
 mod clients;
 mod report;
 mod scenario;
 
+use std::collections::HashMap;
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -18,6 +22,7 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Parser, Subcommand};
 
+use broker::BrokerKind;
 use scenario::{ClientKind, Mode, Outcome, Scenario};
 
 #[derive(Parser)]
@@ -37,13 +42,21 @@ enum Cmd {
         /// Divide record counts by 10 (a smoke run).
         #[arg(long)]
         quick: bool,
-        /// Clients to run.
+        /// Clients to run (a peer whose toolchain is missing is skipped with a message).
         #[arg(
             long,
             value_delimiter = ',',
-            default_value = "rafka,librdkafka,rskafka"
+            default_value = "rafka,librdkafka,rskafka,franz,java"
         )]
         clients: Vec<ClientKind>,
+        /// Brokers to run against: a private Tansu per scenario, one private 1-node Kafka
+        /// for the run, or both (every scenario on Tansu, then on Kafka).
+        #[arg(long, value_delimiter = ',', default_value = "tansu")]
+        broker: Vec<BrokerKind>,
+        /// Run only the rows whose scenario name contains one of these (e.g. `100 B, default`,
+        /// `latency`, `rebalance`); all rows when absent.
+        #[arg(long)]
+        only: Vec<String>,
         /// Markdown report (its throughput section is replaced).
         #[arg(long, default_value = "docs/benchmarks.md")]
         out: PathBuf,
@@ -70,10 +83,13 @@ fn main() -> Result<()> {
             reps,
             quick,
             clients,
+            broker,
+            only,
             out,
             chart,
         } => {
-            let rows = run_all(reps, quick, &clients)?;
+            let select = Select { reps, quick, only };
+            let rows = run_all(&select, &clients, &BrokerKind::expand(&broker))?;
             let table = report::markdown(&rows, reps, quick);
             println!("{table}");
             report::write_section(&out, &table)?;
@@ -93,6 +109,9 @@ fn run_here(s: &Scenario) -> Result<Outcome> {
             Mode::Latency => clients::librdkafka::latency(s),
             Mode::Rebalance => clients::librdkafka::rebalance(s),
         },
+        ClientKind::Franz | ClientKind::Java => {
+            bail!("{} runs as its own program", s.client.name())
+        }
         ClientKind::Rafka | ClientKind::Rskafka => {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -122,12 +141,25 @@ pub struct Measured {
     pub peak_rss_mib: f64,
 }
 
-/// Runs `s` in a child process and measures it.
-fn measure(s: &Scenario) -> Result<Measured> {
-    let exe = std::env::current_exe()?;
-    let child = Command::new(exe)
-        .arg("run")
-        .arg(serde_json::to_string(s)?)
+/// Command lines of the external peers that built, by client.
+type Peers = HashMap<ClientKind, Vec<OsString>>;
+
+/// Runs `s` in a child process and measures it: this binary for the Rust clients, the peer's
+/// own program (no shell or wrapper in between) for franz-go and Java.
+fn measure(s: &Scenario, peers: &Peers) -> Result<Measured> {
+    let mut cmd = if s.client.external() {
+        let argv = peers
+            .get(&s.client)
+            .with_context(|| format!("{} was not built", s.client.name()))?;
+        let mut c = Command::new(&argv[0]);
+        c.args(&argv[1..]).args(clients::external::args(s)?);
+        c
+    } else {
+        let mut c = Command::new(std::env::current_exe()?);
+        c.arg("run").arg(serde_json::to_string(s)?);
+        c
+    };
+    let child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()?;
@@ -174,6 +206,7 @@ fn wait4(pid: libc::pid_t, status: &mut i32) -> (i32, libc::rusage) {
 /// One row of the report: a scenario, a client, and its repetitions.
 #[derive(Debug, Clone)]
 pub struct Row {
+    pub broker: BrokerKind,
     pub scenario: String,
     pub client: ClientKind,
     pub mode: Mode,
@@ -211,17 +244,82 @@ fn profiles(quick: bool) -> Vec<Profile> {
     out
 }
 
-fn run_all(reps: usize, quick: bool, clients: &[ClientKind]) -> Result<Vec<Row>> {
-    let tansu = broker::tansu_binary()?;
+/// Builds the external peers among `clients`; a peer that cannot be built (its toolchain is
+/// missing) is dropped from the run with a message.
+fn prepare_peers(clients: &[ClientKind]) -> (Vec<ClientKind>, Peers) {
+    let mut peers = Peers::new();
+    let mut kept = Vec::new();
+    for &c in clients {
+        if kept.contains(&c) {
+            continue;
+        }
+        if c.external() {
+            match clients::external::prepare(c) {
+                Ok(argv) => {
+                    peers.insert(c, argv);
+                }
+                Err(e) => {
+                    eprintln!("skipping {}: {e:#}", c.name());
+                    continue;
+                }
+            }
+        }
+        kept.push(c);
+    }
+    (kept, peers)
+}
+
+/// What to run.
+struct Select {
+    reps: usize,
+    quick: bool,
+    only: Vec<String>,
+}
+
+impl Select {
+    fn wants(&self, row: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|o| row.contains(o.as_str()))
+    }
+}
+
+fn run_all(select: &Select, clients: &[ClientKind], brokers: &[BrokerKind]) -> Result<Vec<Row>> {
+    let (clients, peers) = prepare_peers(clients);
     let mut rows: Vec<Row> = Vec::new();
+    for &kind in brokers {
+        let source = broker::Source::start(kind)?;
+        run_on(&source, select, &clients, &peers, &mut rows)?;
+    }
+    Ok(rows)
+}
+
+fn run_on(
+    source: &broker::Source,
+    select: &Select,
+    clients: &[ClientKind],
+    peers: &Peers,
+    rows: &mut Vec<Row>,
+) -> Result<()> {
+    let (reps, quick) = (select.reps, select.quick);
+    let bk = source.kind();
+    let clients: Vec<ClientKind> = clients
+        .iter()
+        .copied()
+        .filter(|c| match c.unsupported_on(bk) {
+            Some(why) => {
+                eprintln!("skipping {} on {}: {why}", c.name(), bk.name());
+                false
+            }
+            None => true,
+        })
+        .collect();
     let push = |rows: &mut Vec<Row>, scenario: &str, client, mode, m: Measured| {
-        if let Some(r) = rows
-            .iter_mut()
-            .find(|r| r.scenario == scenario && r.client == client && r.mode == mode)
-        {
+        if let Some(r) = rows.iter_mut().find(|r| {
+            r.broker == bk && r.scenario == scenario && r.client == client && r.mode == mode
+        }) {
             r.runs.push(m);
         } else {
             rows.push(Row {
+                broker: bk,
                 scenario: scenario.to_string(),
                 client,
                 mode,
@@ -229,7 +327,7 @@ fn run_all(reps: usize, quick: bool, clients: &[ClientKind]) -> Result<Vec<Row>>
             });
         }
     };
-    for p in profiles(quick) {
+    for (pi, p) in profiles(quick).into_iter().enumerate() {
         let label = format!(
             "{}k x {} B, {} (linger {} ms, batch {} KiB), {}",
             p.count / 1000,
@@ -239,10 +337,14 @@ fn run_all(reps: usize, quick: bool, clients: &[ClientKind]) -> Result<Vec<Row>>
             p.batch_size / 1024,
             p.codec
         );
+        if !select.wants(&label) {
+            continue;
+        }
         for rep in 0..reps {
-            for &client in clients {
-                let b = broker::Broker::start(&tansu)?;
-                let topic = format!("bench-{}-{rep}", client.name());
+            for &client in &clients {
+                let b = source.broker()?;
+                // Unique over the run: Kafka keeps one cluster for every scenario.
+                let topic = format!("bench-{}-p{pi}-{rep}", client.name());
                 b.create_topic(&topic, 6)?;
                 let mut s = Scenario {
                     client,
@@ -258,23 +360,31 @@ fn run_all(reps: usize, quick: bool, clients: &[ClientKind]) -> Result<Vec<Row>>
                     rate: 0,
                     fetch_max_wait_ms: 0,
                 };
-                eprintln!("[{label}] rep {} {} produce", rep + 1, client.name());
-                let produced = measure(&s)?;
+                let name = client.name();
+                eprintln!("[{} {label}] rep {} {name} produce", bk.name(), rep + 1);
+                let produced = measure(&s, peers)?;
                 let n = produced.outcome.records;
-                push(&mut rows, &label, client, Mode::Produce, produced);
+                push(rows, &label, client, Mode::Produce, produced);
                 // Consume what this client produced, from the beginning.
                 s.mode = Mode::Consume;
                 s.count = n;
-                eprintln!("[{label}] rep {} {} consume", rep + 1, client.name());
-                push(&mut rows, &label, client, Mode::Consume, measure(&s)?);
+                eprintln!("[{} {label}] rep {} {name} consume", bk.name(), rep + 1);
+                push(rows, &label, client, Mode::Consume, measure(&s, peers)?);
             }
         }
     }
     // End-to-end latency at a fixed rate, and rebalance time (clients with groups only).
     let latency_count = if quick { 20_000 } else { 100_000 };
+    const LATENCY: &str = "e2e latency, 10,000 msg/s, 100 B";
+    const LATENCY_SHORT_WAIT: &str = "e2e latency, 10,000 msg/s, 100 B, fetch.max.wait.ms 10";
+    const REBALANCE: &str = "rebalance: 3rd member joins 2 (6 partitions, range)";
+    let group_rows = [LATENCY, LATENCY_SHORT_WAIT, REBALANCE];
+    if !group_rows.iter().any(|r| select.wants(r)) {
+        return Ok(());
+    }
     for rep in 0..reps {
-        for &client in clients.iter().filter(|c| **c != ClientKind::Rskafka) {
-            let b = broker::Broker::start(&tansu)?;
+        for &client in clients.iter().filter(|c| c.supports(Mode::Latency)) {
+            let b = source.broker()?;
             let s = Scenario {
                 client,
                 mode: Mode::Latency,
@@ -292,18 +402,21 @@ fn run_all(reps: usize, quick: bool, clients: &[ClientKind]) -> Result<Vec<Row>>
             // Tansu holds a Fetch long after fetch.min.bytes is met, so the default 500 ms
             // wait (0: the client's default) dominates the first row; the second shows the
             // clients with a short wait.
-            for (wait_ms, row) in [
-                (0, "e2e latency, 10,000 msg/s, 100 B"),
-                (10, "e2e latency, 10,000 msg/s, 100 B, fetch.max.wait.ms 10"),
-            ] {
+            for (wait_ms, row) in [(0, LATENCY), (10, LATENCY_SHORT_WAIT)] {
+                if !select.wants(row) {
+                    continue;
+                }
                 let run = Scenario {
                     topic: format!("latency-{}-{rep}-wait{wait_ms}", client.name()),
                     fetch_max_wait_ms: wait_ms,
                     ..s.clone()
                 };
                 b.create_topic(&run.topic, 6)?;
-                eprintln!("[{row}] rep {} {}", rep + 1, client.name());
-                push(&mut rows, row, client, Mode::Latency, measure(&run)?);
+                eprintln!("[{} {row}] rep {} {}", bk.name(), rep + 1, client.name());
+                push(rows, row, client, Mode::Latency, measure(&run, peers)?);
+            }
+            if !select.wants(REBALANCE) {
+                continue;
             }
             let s = Scenario {
                 mode: Mode::Rebalance,
@@ -311,16 +424,21 @@ fn run_all(reps: usize, quick: bool, clients: &[ClientKind]) -> Result<Vec<Row>>
                 ..s
             };
             b.create_topic(&s.topic, 6)?;
-            eprintln!("[rebalance] rep {} {}", rep + 1, client.name());
+            eprintln!(
+                "[{} rebalance] rep {} {}",
+                bk.name(),
+                rep + 1,
+                client.name()
+            );
             push(
-                &mut rows,
-                "rebalance: 3rd member joins 2 (6 partitions, range)",
+                rows,
+                REBALANCE,
                 client,
                 Mode::Rebalance,
-                measure(&s)?,
+                measure(&s, peers)?,
             );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
-    Ok(rows)
+    Ok(())
 }

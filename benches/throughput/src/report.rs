@@ -51,14 +51,35 @@ fn mb_per_s(m: &Measured) -> f64 {
     m.outcome.bytes as f64 / m.outcome.seconds / 1e6
 }
 
+/// CPU inside the clock (the child's own count), else the whole process's.
+fn clock_cpu(m: &Measured) -> f64 {
+    if m.outcome.clock_cpu_s > 0.0 {
+        m.outcome.clock_cpu_s
+    } else {
+        m.cpu_seconds
+    }
+}
+
 fn cpu_us_per_record(m: &Measured) -> f64 {
-    m.cpu_seconds / m.outcome.records.max(1) as f64 * 1e6
+    clock_cpu(m) / m.outcome.records.max(1) as f64 * 1e6
 }
 
 fn peer<'a>(rows: &'a [Row], row: &Row, client: ClientKind) -> Option<&'a Row> {
-    rows.iter()
-        .find(|r| r.scenario == row.scenario && r.mode == row.mode && r.client == client)
+    rows.iter().find(|r| {
+        r.broker == row.broker
+            && r.scenario == row.scenario
+            && r.mode == row.mode
+            && r.client == client
+    })
 }
+
+/// The clients rafka's rows are compared with, in table order.
+const PEERS: [ClientKind; 4] = [
+    ClientKind::Librdkafka,
+    ClientKind::Rskafka,
+    ClientKind::Franz,
+    ClientKind::Java,
+];
 
 /// The markdown section.
 pub fn markdown(rows: &[Row], reps: usize, quick: bool) -> String {
@@ -67,26 +88,38 @@ pub fn markdown(rows: &[Row], reps: usize, quick: bool) -> String {
         s,
         "## Throughput, latency and rebalance (benches/throughput)\n"
     );
-    let _ =
-        writeln!(
+    let _ = writeln!(
         s,
-        "Machine: {}; {} cores; one local Tansu broker per scenario (memory storage) on the same \
-         cores. Medians of {reps} runs, spread = (max - min) / median. Each client runs in its own \
-         process: CPU = user + sys seconds of that process, RSS = its peak. acks=all; 6 \
-         partitions; null keys. Ratios are rafka / peer (higher is better for msgs/s, lower \
-         for CPU per record and latency). Consume throughput is timed from `assign` (from the \
-         beginning of all 6 partitions) to the last record, so it includes connecting and the \
-         first fetch, for every client (rskafka's partition clients connect inside the clock too); \
-         *first ms* is the part of that before the first record.{}\n",
+        "Machine: {}; {} cores; the broker on the same cores: Tansu (one per scenario, memory \
+         storage) or Apache Kafka (one 1-node KRaft cluster per run, log on local disk). Medians \
+         of {reps} runs, spread = (max - min) / median. Each client runs in its own process \
+         (franz-go and Java as their own programs, with no wrapper): *CPU s* = user + sys \
+         seconds of that whole process from `wait4` (start-up, a JVM's JIT and teardown \
+         included), RSS = its peak; *clock CPU s* = the CPU the process counted itself \
+         (`getrusage`, the JVM's process CPU time) between the start and the end of the clock, \
+         which CPU µs/record divides by records. acks=all; 6 partitions; null keys. Ratios are \
+         rafka / peer (higher is better for msgs/s, lower for CPU per record and latency). \
+         Consume throughput is timed from `assign` (from the beginning of all 6 partitions) to \
+         the last record, so it includes connecting and the first fetch, for every client \
+         (rskafka's partition clients connect inside the clock too; franz-go's clock starts \
+         before its client exists, since it starts fetching at once); *first ms* is the part of \
+         that before the first record.{}\n",
         machine(),
         std::thread::available_parallelism().map_or(0, |n| n.get()),
-        if quick { " **Quick run: counts divided by 10.**" } else { "" }
+        if quick {
+            " **Quick run: counts divided by 10.**"
+        } else {
+            ""
+        }
     );
     let _ = writeln!(
         s,
-        "| scenario | mode | client | msgs/s | spread | MB/s | CPU s | CPU µs/record | peak RSS MiB | first ms | rafka ratios |"
+        "| broker | scenario | mode | client | msgs/s | spread | MB/s | CPU s | clock CPU s | CPU µs/record | peak RSS MiB | first ms | rafka ratios |"
     );
-    let _ = writeln!(s, "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|");
+    let _ = writeln!(
+        s,
+        "|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+    );
     for row in rows
         .iter()
         .filter(|r| matches!(r.mode, Mode::Produce | Mode::Consume))
@@ -94,6 +127,7 @@ pub fn markdown(rows: &[Row], reps: usize, quick: bool) -> String {
         let (mps, sp) = stat(&row.runs, msgs_per_s);
         let (mbs, _) = stat(&row.runs, mb_per_s);
         let (cpu, _) = stat(&row.runs, |m| m.cpu_seconds);
+        let (ccpu, _) = stat(&row.runs, clock_cpu);
         let (cpr, _) = stat(&row.runs, cpu_us_per_record);
         let (rss, _) = stat(&row.runs, |m| m.peak_rss_mib);
         let first = match row.mode {
@@ -102,7 +136,7 @@ pub fn markdown(rows: &[Row], reps: usize, quick: bool) -> String {
         };
         let mut ratio = Vec::new();
         if row.client == ClientKind::Rafka {
-            for other in [ClientKind::Librdkafka, ClientKind::Rskafka] {
+            for other in PEERS {
                 if let Some(p) = peer(rows, row, other) {
                     let (pm, _) = stat(&p.runs, msgs_per_s);
                     let (pc, _) = stat(&p.runs, cpu_us_per_record);
@@ -122,7 +156,8 @@ pub fn markdown(rows: &[Row], reps: usize, quick: bool) -> String {
         };
         let _ = writeln!(
             s,
-            "| {} | {:?} | {} | {:.0} | ±{:.0}% | {:.1} | {:.2} | {:.2} | {:.0} | {} | {} |",
+            "| {} | {} | {:?} | {} | {:.0} | ±{:.0}% | {:.1} | {:.2} | {:.2} | {:.2} | {:.0} | {} | {} |",
+            row.broker.name(),
             row.scenario,
             row.mode,
             row.client.name(),
@@ -130,6 +165,7 @@ pub fn markdown(rows: &[Row], reps: usize, quick: bool) -> String {
             sp,
             mbs,
             cpu,
+            ccpu,
             cpr,
             rss,
             first,
@@ -138,9 +174,9 @@ pub fn markdown(rows: &[Row], reps: usize, quick: bool) -> String {
     }
     let _ = writeln!(
         s,
-        "\n| scenario | client | p50 ms | p99 ms | vs librdkafka (p99) |"
+        "\n| broker | scenario | client | p50 ms | p99 ms | vs librdkafka (p99) |"
     );
-    let _ = writeln!(s, "|---|---|---:|---:|---|");
+    let _ = writeln!(s, "|---|---|---|---:|---:|---|");
     for row in rows.iter().filter(|r| r.mode == Mode::Latency) {
         let (p50, _) = stat(&row.runs, |m| m.outcome.p50_ms);
         let (p99, _) = stat(&row.runs, |m| m.outcome.p99_ms);
@@ -152,7 +188,8 @@ pub fn markdown(rows: &[Row], reps: usize, quick: bool) -> String {
         };
         let _ = writeln!(
             s,
-            "| {} | {} | {:.2} | {:.2} | {} |",
+            "| {} | {} | {} | {:.2} | {:.2} | {} |",
+            row.broker.name(),
             row.scenario,
             row.client.name(),
             p50,
@@ -162,9 +199,9 @@ pub fn markdown(rows: &[Row], reps: usize, quick: bool) -> String {
     }
     let _ = writeln!(
         s,
-        "\n| scenario | client | seconds to stable | spread | vs librdkafka |"
+        "\n| broker | scenario | client | seconds to stable | spread | vs librdkafka |"
     );
-    let _ = writeln!(s, "|---|---|---:|---:|---|");
+    let _ = writeln!(s, "|---|---|---|---:|---:|---|");
     for row in rows.iter().filter(|r| r.mode == Mode::Rebalance) {
         let (secs, sp) = stat(&row.runs, |m| m.outcome.seconds);
         let ratio = match peer(rows, row, ClientKind::Librdkafka) {
@@ -175,7 +212,8 @@ pub fn markdown(rows: &[Row], reps: usize, quick: bool) -> String {
         };
         let _ = writeln!(
             s,
-            "| {} | {} | {:.2} | ±{:.0}% | {} |",
+            "| {} | {} | {} | {:.2} | ±{:.0}% | {} |",
+            row.broker.name(),
             row.scenario,
             row.client.name(),
             secs,
@@ -240,7 +278,7 @@ pub fn chart(rows: &[Row], path: &Path) -> Result<()> {
         .collect();
     let mut labels: Vec<String> = Vec::new();
     for r in &bars {
-        let l = format!("{:?} {}", r.mode, r.scenario);
+        let l = format!("{} {:?} {}", r.broker.name(), r.mode, r.scenario);
         if !labels.contains(&l) {
             labels.push(l);
         }
@@ -249,6 +287,8 @@ pub fn chart(rows: &[Row], path: &Path) -> Result<()> {
         ClientKind::Rafka,
         ClientKind::Librdkafka,
         ClientKind::Rskafka,
+        ClientKind::Franz,
+        ClientKind::Java,
     ];
     let max = bars
         .iter()
@@ -283,18 +323,21 @@ pub fn chart(rows: &[Row], path: &Path) -> Result<()> {
         RGBColor(214, 64, 32),
         RGBColor(60, 90, 200),
         RGBColor(90, 160, 70),
+        RGBColor(0, 150, 170),
+        RGBColor(230, 160, 30),
     ];
+    let bar = 0.8 / clients.len() as f64;
     for (ci, c) in clients.iter().enumerate() {
         let color = colors[ci];
         let rects: Vec<_> = bars
             .iter()
             .filter(|r| r.client == *c)
             .filter_map(|r| {
-                let l = format!("{:?} {}", r.mode, r.scenario);
+                let l = format!("{} {:?} {}", r.broker.name(), r.mode, r.scenario);
                 let i = labels.iter().position(|x| *x == l)? as f64;
-                let y0 = i - 0.4 + ci as f64 * 0.27;
+                let y0 = i - 0.4 + ci as f64 * bar;
                 Some(Rectangle::new(
-                    [(0.0, y0), (stat(&r.runs, msgs_per_s).0, y0 + 0.25)],
+                    [(0.0, y0), (stat(&r.runs, msgs_per_s).0, y0 + bar * 0.9)],
                     color.filled(),
                 ))
             })

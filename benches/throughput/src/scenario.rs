@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The client under test.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
 pub enum ClientKind {
     /// rafka (this project).
     Rafka,
@@ -11,6 +11,10 @@ pub enum ClientKind {
     Librdkafka,
     /// rskafka (pure Rust, partition client).
     Rskafka,
+    /// franz-go (Go), a separate program under `peers/franz`.
+    Franz,
+    /// The Java client (kafka-clients), a separate program under `peers/java`.
+    Java,
 }
 
 impl ClientKind {
@@ -19,6 +23,39 @@ impl ClientKind {
             ClientKind::Rafka => "rafka",
             ClientKind::Librdkafka => "librdkafka",
             ClientKind::Rskafka => "rskafka",
+            ClientKind::Franz => "franz-go",
+            ClientKind::Java => "java",
+        }
+    }
+
+    /// Runs as its own program (not a child of this binary).
+    pub fn external(self) -> bool {
+        matches!(self, ClientKind::Franz | ClientKind::Java)
+    }
+
+    /// Why this client cannot run against `broker`, if it cannot.
+    pub fn unsupported_on(self, broker: crate::broker::BrokerKind) -> Option<&'static str> {
+        match (self, broker) {
+            // kafka-clients 4.4 sends ApiVersions v5 naming the cluster and node (KIP-1242) on
+            // every connection after the bootstrap one; Tansu 0.6 fails to decode it and drops
+            // the connection, so the producer never gets past its first batch. No client setting
+            // turns the fields off.
+            (ClientKind::Java, crate::broker::BrokerKind::Tansu) => Some(
+                "kafka-clients 4.4 cannot connect to Tansu 0.6 (Tansu drops the connection on \
+                 the ApiVersions v5 request that names the cluster and node, KIP-1242)",
+            ),
+            _ => None,
+        }
+    }
+
+    /// Whether this client has a `mode` run (rskafka has no groups; the external peers do
+    /// produce and consume only).
+    pub fn supports(self, mode: Mode) -> bool {
+        match mode {
+            Mode::Produce | Mode::Consume => true,
+            Mode::Latency | Mode::Rebalance => {
+                !matches!(self, ClientKind::Rskafka) && !self.external()
+            }
         }
     }
 }
@@ -75,4 +112,9 @@ pub struct Outcome {
     /// Consume runs: ms from the start of the clock to the first record handed out.
     #[serde(default)]
     pub first_ms: f64,
+    /// Produce and consume runs: CPU seconds (user + sys, every thread) the process spent
+    /// inside the clock, from its own `getrusage` (JVM: `getProcessCpuTime`). Leaves out
+    /// process start, runtime and JIT warm-up before the clock, and teardown.
+    #[serde(default)]
+    pub clock_cpu_s: f64,
 }

@@ -13,7 +13,7 @@ use rdkafka::message::Message;
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 
-use super::{age_ms, percentiles, stamped_value};
+use super::{age_ms, cpu_seconds, percentiles, stamped_value};
 use crate::scenario::{Outcome, Scenario};
 
 #[derive(Default)]
@@ -66,6 +66,7 @@ pub fn produce(s: &Scenario) -> Result<Outcome> {
     let value = vec![b'x'; s.size];
     send_blocking(&p, &s.topic, &value)?;
     p.flush(Duration::from_secs(30))?;
+    let cpu0 = cpu_seconds();
     let start = Instant::now();
     for i in 1..s.count {
         send_blocking(&p, &s.topic, &value)?;
@@ -75,6 +76,7 @@ pub fn produce(s: &Scenario) -> Result<Outcome> {
     }
     p.flush(Duration::from_secs(120))?;
     let seconds = start.elapsed().as_secs_f64();
+    let clock_cpu_s = cpu_seconds() - cpu0;
     let failed = p.context().failed.load(Ordering::Relaxed);
     let delivered = p.context().delivered.load(Ordering::Relaxed);
     Ok(Outcome {
@@ -82,6 +84,7 @@ pub fn produce(s: &Scenario) -> Result<Outcome> {
         bytes: delivered * s.size as u64,
         seconds,
         errors: failed,
+        clock_cpu_s,
         ..Default::default()
     })
 }
@@ -115,6 +118,7 @@ fn assign_all(c: &BaseConsumer, s: &Scenario) -> Result<()> {
 pub fn consume(s: &Scenario) -> Result<Outcome> {
     let c = consumer(s, &format!("{}-reader", s.topic))?;
     assign_all(&c, s)?;
+    let cpu0 = cpu_seconds();
     let start = Instant::now();
     let (mut records, mut bytes) = (0u64, 0u64);
     let mut first_ms = 0.0;
@@ -134,6 +138,7 @@ pub fn consume(s: &Scenario) -> Result<Outcome> {
         seconds: start.elapsed().as_secs_f64(),
         errors: s.count.saturating_sub(records),
         first_ms,
+        clock_cpu_s: cpu_seconds() - cpu0,
         ..Default::default()
     })
 }

@@ -1,10 +1,25 @@
 //! One module per client under test, each with the same four entry points.
 
+pub mod external;
 pub mod librdkafka;
 pub mod rafka;
 pub mod rskafka;
 
 use std::time::{SystemTime, UNIX_EPOCH};
+
+/// This process's CPU seconds so far (user + sys, every thread), for `Outcome::clock_cpu_s`.
+#[allow(unsafe_code)]
+pub fn cpu_seconds() -> f64 {
+    // SAFETY: rusage is plain old data (all-zero is a valid value) and the pointer is a valid,
+    // exclusive reference for the duration of the call.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
+    };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    secs(usage.ru_utime) + secs(usage.ru_stime)
+}
 
 /// A value of `size` bytes whose first 8 bytes carry the send time (ns since the epoch), for
 /// end-to-end latency.

@@ -8,7 +8,7 @@ use anyhow::{anyhow, Result};
 use bytes::Bytes;
 use rafka::{Consumer, ConsumerConfig, Producer, ProducerConfig, ProducerRecord, TopicPartition};
 
-use super::{age_ms, percentiles, stamped_value};
+use super::{age_ms, cpu_seconds, percentiles, stamped_value};
 use crate::scenario::{Outcome, Scenario};
 
 fn producer(s: &Scenario) -> Result<Producer> {
@@ -34,6 +34,7 @@ pub async fn produce(s: &Scenario) -> Result<Outcome> {
         .send(ProducerRecord::new(s.topic.clone()).value(value.clone()))
         .await?
         .await?;
+    let cpu0 = cpu_seconds();
     let start = Instant::now();
     // Fire and forget, as the Java and librdkafka loops do; the futures are checked after
     // flush (awaiting them in the loop would wait out linger.ms every few records).
@@ -54,12 +55,14 @@ pub async fn produce(s: &Scenario) -> Result<Outcome> {
         }
     }
     let seconds = start.elapsed().as_secs_f64();
+    let clock_cpu_s = cpu_seconds() - cpu0;
     producer.close(Duration::from_secs(30)).await?;
     Ok(Outcome {
         records: s.count - errors,
         bytes: (s.count - errors) * s.size as u64,
         seconds,
         errors,
+        clock_cpu_s,
         ..Default::default()
     })
 }
@@ -101,6 +104,7 @@ pub async fn consume(s: &Scenario) -> Result<Outcome> {
     let tps = all_partitions(s);
     c.assign(&tps)?;
     c.seek_to_beginning(&tps)?;
+    let cpu0 = cpu_seconds();
     let start = Instant::now();
     let (mut records, mut bytes) = (0u64, 0u64);
     let mut first_ms = 0.0;
@@ -114,6 +118,7 @@ pub async fn consume(s: &Scenario) -> Result<Outcome> {
         }
     }
     let seconds = start.elapsed().as_secs_f64();
+    let clock_cpu_s = cpu_seconds() - cpu0;
     c.close().await?;
     Ok(Outcome {
         records,
@@ -121,6 +126,7 @@ pub async fn consume(s: &Scenario) -> Result<Outcome> {
         seconds,
         errors: s.count.saturating_sub(records),
         first_ms,
+        clock_cpu_s,
         ..Default::default()
     })
 }

@@ -50,6 +50,7 @@ pub async fn produce(s: &Scenario) -> Result<Outcome> {
         })
         .collect();
     let value = vec![b'x'; s.size];
+    let cpu0 = super::cpu_seconds();
     let start = Instant::now();
     let mut in_flight = FuturesUnordered::new();
     let mut errors = 0u64;
@@ -80,6 +81,7 @@ pub async fn produce(s: &Scenario) -> Result<Outcome> {
         bytes: ok * s.size as u64,
         seconds,
         errors,
+        clock_cpu_s: super::cpu_seconds() - cpu0,
         ..Default::default()
     })
 }
@@ -92,6 +94,7 @@ const MAX_PARTITION_FETCH_BYTES: i32 = 1 << 20;
 pub async fn consume(s: &Scenario) -> Result<Outcome> {
     // The clock includes connecting, as it does for rafka and librdkafka, whose consumers
     // connect and look up metadata after `assign`; `first_ms` shows that start-up cost.
+    let cpu0 = super::cpu_seconds();
     let start = Instant::now();
     let parts = partitions(s).await?;
     let first = Arc::new(std::sync::OnceLock::new());
@@ -130,6 +133,7 @@ pub async fn consume(s: &Scenario) -> Result<Outcome> {
         seconds: start.elapsed().as_secs_f64(),
         errors: s.count.saturating_sub(records),
         first_ms: first.get().copied().unwrap_or(0.0),
+        clock_cpu_s: super::cpu_seconds() - cpu0,
         ..Default::default()
     })
 }
